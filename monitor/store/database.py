@@ -1,0 +1,138 @@
+"""Opening the database: engines with safe SQLite settings, migrations, the single-daemon lock."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import IO, Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.errors import StoreError, StoreLockedError
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+READ_ONLY = "newsmonitor_read_only"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def make_engine(url: str, *, for_migrations: bool = False) -> Engine:
+    """An engine; on SQLite: WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for writes."""
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    kwargs: dict[str, Any] = {}
+    if make_url(url).get_backend_name() == "postgresql":
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _sqlite_hooks(engine, foreign_keys=not for_migrations)
+    return engine
+
+
+def _sqlite_hooks(engine: Engine, *, foreign_keys: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's begin hook emit BEGIN itself; pysqlite's implicit BEGIN is deferred.
+        dbapi_conn.isolation_level = None
+        pragmas = ["journal_mode=WAL", "busy_timeout=10000", "synchronous=FULL"]
+        # A batch table rebuild with foreign keys on cascade-deletes child rows, so migrations
+        # run with them off.
+        pragmas.append(f"foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor = dbapi_conn.cursor()
+        for pragma in pragmas:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A deferred transaction that later writes fails at once with "database is locked";
+        # IMMEDIATE waits for the write lock under busy_timeout instead.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    return cfg
+
+
+def migrate(url: str) -> None:
+    """Bring the database to the newest schema; refuse one written by a newer newsmonitor."""
+    cfg = _alembic_config()
+    scripts = ScriptDirectory.from_config(cfg)
+    engine = make_engine(url, for_migrations=True)
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current is not None and not _known(scripts, current):
+                raise StoreError(
+                    f"the database is at schema revision {current}, which this newsmonitor does "
+                    "not know: it was written by a newer version; upgrade newsmonitor"
+                )
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except StoreError:
+        raise
+    except (SQLAlchemyError, OSError) as exc:
+        raise StoreError(f"cannot migrate the database: {exc}") from exc
+    finally:
+        engine.dispose()
+
+
+def _known(scripts: ScriptDirectory, revision: str) -> bool:
+    try:
+        return scripts.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+class DaemonLock:
+    """An OS lock beside a SQLite file, so two daemons never share one database."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = db_path.with_name(db_path.name + ".lock")
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise StoreLockedError naming the holder."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")  # noqa: SIM115 - held open for the life of the process
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise StoreLockedError(
+                f"another newsmonitor process (pid {holder}) is already using "
+                f"{self.path.with_suffix('')}; stop it first, or give this one another database"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        """Drop the lock."""
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None

@@ -1,0 +1,493 @@
+"""Every read and write the daemon and the CLI make, each in one short transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from monitor.model import Article, Match, Source
+from monitor.store.database import READ_ONLY, make_engine, migrate
+from monitor.store.schema import articles, matches, outbox, sources
+
+PENDING, SENT, DEAD = "pending", "sent", "dead"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimedSource:
+    """A source this process holds a lease on, with what a conditional poll needs."""
+
+    id: int
+    name: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    baseline_done: bool
+    interval: timedelta
+    consecutive_failures: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollRecord:
+    """What one committed poll added."""
+
+    new_articles: int
+    alerts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """One claimed outbox row with everything needed to render and send it."""
+
+    id: int
+    channel: str
+    attempts: int
+    watch: str
+    terms: tuple[str, ...]
+    source: str
+    title: str
+    summary: str
+    url: str | None
+    published: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceStatus:
+    """A source's polling state, for `newsmonitor sources`."""
+
+    name: str
+    url: str
+    active: bool
+    title: str | None
+    articles: int
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    next_poll_at: datetime
+    consecutive_failures: int
+    last_error_kind: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertRecord:
+    """One alert x channel and its delivery state, for `newsmonitor alerts`."""
+
+    id: int
+    watch: str
+    channel: str
+    status: str
+    attempts: int
+    terms: tuple[str, ...]
+    source: str
+    title: str
+    url: str | None
+    published: datetime | None
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+class Store:
+    """The newsmonitor database; one instance per process, safe to share between threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Migrate the database at `url` to the newest schema and open it."""
+        migrate(url)
+        return cls(make_engine(url))
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(**{READ_ONLY: True})
+            with conn.begin():
+                yield conn
+
+    def _claimable(self, stmt):  # type: ignore[no-untyped-def]
+        # Concurrent daemons on PostgreSQL skip rows another one is claiming right now.
+        if self.engine.dialect.name == "postgresql":
+            return stmt.with_for_update(skip_locked=True)
+        return stmt
+
+    # sources
+
+    def sync_sources(self, configured: Sequence[Source], now: datetime) -> None:
+        """Make the sources table follow the config: add, update, (de)activate by name."""
+        with self._write() as conn:
+            rows = {r.name: r for r in conn.execute(select(sources))}
+            for src in configured:
+                interval_s = max(1, int(src.interval.total_seconds()))
+                row = rows.pop(src.name, None)
+                if row is None:
+                    conn.execute(
+                        sources.insert().values(
+                            name=src.name,
+                            url=src.url,
+                            active=True,
+                            baseline_done=False,
+                            interval_s=interval_s,
+                            next_poll_at=now,
+                            consecutive_failures=0,
+                            created_at=now,
+                        )
+                    )
+                    continue
+                values: dict[str, object] = {"active": True, "interval_s": interval_s}
+                if row.url != src.url:
+                    # A new URL is a new feed: take a fresh baseline, forget its cache validators.
+                    values.update(
+                        url=src.url,
+                        baseline_done=False,
+                        etag=None,
+                        last_modified=None,
+                        next_poll_at=now,
+                        title=None,
+                    )
+                conn.execute(update(sources).where(sources.c.id == row.id).values(**values))
+            stale = [row.id for row in rows.values() if row.active]
+            if stale:
+                conn.execute(update(sources).where(sources.c.id.in_(stale)).values(active=False))
+
+    def claim_sources(
+        self, owner: str, now: datetime, *, lease: timedelta, limit: int, due_only: bool = True
+    ) -> list[ClaimedSource]:
+        """Lease active sources that are due (or all of them) and not leased by anyone else."""
+        cond = [
+            sources.c.active.is_(True),
+            or_(sources.c.lease_until.is_(None), sources.c.lease_until < now),
+        ]
+        if due_only:
+            cond.append(sources.c.next_poll_at <= now)
+        due = self._claimable(
+            select(sources.c.id).where(*cond).order_by(sources.c.next_poll_at).limit(limit)
+        )
+        with self._write() as conn:
+            ids = [
+                r.id
+                for r in conn.execute(
+                    update(sources)
+                    .where(sources.c.id.in_(due.scalar_subquery()))
+                    .values(lease_until=now + lease, lease_owner=owner)
+                    .returning(sources.c.id)
+                )
+            ]
+            rows = conn.execute(
+                select(sources).where(sources.c.id.in_(ids)).order_by(sources.c.next_poll_at)
+            ).all()
+        return [
+            ClaimedSource(
+                id=r.id,
+                name=r.name,
+                url=r.url,
+                etag=r.etag,
+                last_modified=r.last_modified,
+                baseline_done=r.baseline_done,
+                interval=timedelta(seconds=r.interval_s),
+                consecutive_failures=r.consecutive_failures,
+            )
+            for r in rows
+        ]
+
+    def known_keys(self, source_id: int, keys: Sequence[str]) -> set[str]:
+        """Which of these article keys the source already has."""
+        if not keys:
+            return set()
+        with self._read() as conn:
+            found = conn.execute(
+                select(articles.c.key).where(
+                    articles.c.source_id == source_id, articles.c.key.in_(list(keys))
+                )
+            )
+            return {r.key for r in found}
+
+    def record_poll(
+        self,
+        source_id: int,
+        *,
+        owner: str,
+        found: Sequence[tuple[Article, Sequence[Match]]],
+        routes: Mapping[str, Sequence[str]],
+        now: datetime,
+        next_poll_at: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        title: str | None,
+    ) -> PollRecord:
+        """Commit a successful poll at once: new articles, their matches, outbox rows, state.
+
+        `routes` maps a watch to the channels its alerts go to. Articles the source already has
+        are skipped by the unique key, so a concurrent or repeated poll adds nothing twice.
+        """
+        alerts = 0
+        with self._write() as conn:
+            inserted: dict[str, int] = {}
+            if found:
+                rows = [_article_row(source_id, a, now) for a, _ in found]
+                stmt = (
+                    self._insert(articles)
+                    .on_conflict_do_nothing(index_elements=["source_id", "key"])
+                    .returning(articles.c.id, articles.c.key)
+                )
+                inserted = {r.key: r.id for r in conn.execute(stmt, rows)}
+            for article, found_matches in found:
+                article_id = inserted.get(article.key)
+                if article_id is None:
+                    continue
+                for m in found_matches:
+                    match_id = conn.execute(
+                        matches.insert()
+                        .values(
+                            article_id=article_id,
+                            watch=m.watch,
+                            terms=json.dumps(list(m.terms), ensure_ascii=False),
+                            created_at=now,
+                        )
+                        .returning(matches.c.id)
+                    ).scalar_one()
+                    channels = routes.get(m.watch, ())
+                    if channels:
+                        conn.execute(
+                            outbox.insert(),
+                            [
+                                {
+                                    "match_id": match_id,
+                                    "channel": ch,
+                                    "status": PENDING,
+                                    "attempts": 0,
+                                    "next_attempt_at": now,
+                                    "created_at": now,
+                                }
+                                for ch in channels
+                            ],
+                        )
+                        alerts += len(channels)
+            state: dict[str, object] = {
+                "baseline_done": True,
+                "last_polled_at": now,
+                "last_success_at": now,
+                "next_poll_at": next_poll_at,
+                "consecutive_failures": 0,
+                "last_error": None,
+                "last_error_kind": None,
+                "lease_until": None,
+                "lease_owner": None,
+                "etag": etag,
+                "last_modified": last_modified,
+            }
+            if title:
+                state["title"] = title
+            conn.execute(update(sources).where(sources.c.id == source_id).values(**state))
+        return PollRecord(new_articles=len(inserted), alerts=alerts)
+
+    def record_failure(
+        self, source_id: int, *, kind: str, message: str, now: datetime, next_poll_at: datetime
+    ) -> None:
+        """Record a failed poll, release the lease and schedule the next try."""
+        with self._write() as conn:
+            conn.execute(
+                update(sources)
+                .where(sources.c.id == source_id)
+                .values(
+                    last_polled_at=now,
+                    last_error=message,
+                    last_error_kind=kind,
+                    last_error_at=now,
+                    consecutive_failures=sources.c.consecutive_failures + 1,
+                    next_poll_at=next_poll_at,
+                    lease_until=None,
+                    lease_owner=None,
+                )
+            )
+
+    def list_sources(self) -> list[SourceStatus]:
+        """Every known source, active first, with its article count."""
+        counts = (
+            select(articles.c.source_id, func.count().label("n"))
+            .group_by(articles.c.source_id)
+            .subquery()
+        )
+        with self._read() as conn:
+            rows = conn.execute(
+                select(sources, func.coalesce(counts.c.n, 0).label("n"))
+                .outerjoin(counts, counts.c.source_id == sources.c.id)
+                .order_by(sources.c.active.desc(), sources.c.name)
+            ).all()
+        return [
+            SourceStatus(
+                name=r.name,
+                url=r.url,
+                active=r.active,
+                title=r.title,
+                articles=r.n,
+                last_polled_at=r.last_polled_at,
+                last_success_at=r.last_success_at,
+                next_poll_at=r.next_poll_at,
+                consecutive_failures=r.consecutive_failures,
+                last_error_kind=r.last_error_kind,
+                last_error=r.last_error,
+            )
+            for r in rows
+        ]
+
+    # outbox
+
+    def claim_deliveries(
+        self, owner: str, now: datetime, *, lease: timedelta, limit: int
+    ) -> list[Delivery]:
+        """Lease due pending outbox rows, oldest first, with the alert's content."""
+        due = self._claimable(
+            select(outbox.c.id)
+            .where(
+                outbox.c.status == PENDING,
+                outbox.c.next_attempt_at <= now,
+                or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+            )
+            .order_by(outbox.c.next_attempt_at, outbox.c.id)
+            .limit(limit)
+        )
+        with self._write() as conn:
+            ids = [
+                r.id
+                for r in conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(due.scalar_subquery()))
+                    .values(lease_until=now + lease, lease_owner=owner)
+                    .returning(outbox.c.id)
+                )
+            ]
+            rows = conn.execute(_alert_query().where(outbox.c.id.in_(ids))).all()
+        return [
+            Delivery(
+                id=r.id,
+                channel=r.channel,
+                attempts=r.attempts,
+                watch=r.watch,
+                terms=tuple(json.loads(r.terms)),
+                source=r.source,
+                title=r.title,
+                summary=r.summary,
+                url=r.url,
+                published=r.published_at,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+    def mark_sent(self, outbox_id: int, *, owner: str, now: datetime) -> None:
+        """The channel accepted the message."""
+        self._finish(outbox_id, owner, status=SENT, sent_at=now, last_error=None)
+
+    def mark_retry(
+        self, outbox_id: int, *, owner: str, error: str, next_attempt_at: datetime
+    ) -> None:
+        """The send failed in a way worth retrying at `next_attempt_at`."""
+        self._finish(
+            outbox_id, owner, status=PENDING, next_attempt_at=next_attempt_at, last_error=error
+        )
+
+    def mark_dead(self, outbox_id: int, *, owner: str, error: str) -> None:
+        """The send failed for good: keep the row as a dead letter."""
+        self._finish(outbox_id, owner, status=DEAD, last_error=error)
+
+    def _finish(self, outbox_id: int, owner: str, **values: object) -> None:
+        with self._write() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id, outbox.c.lease_owner == owner)
+                .values(
+                    attempts=outbox.c.attempts + 1, lease_until=None, lease_owner=None, **values
+                )
+            )
+
+    def release_leases(self, owner: str | None = None) -> None:
+        """Hand back leases held by `owner` (by anyone when None, for a sole SQLite daemon)."""
+        with self._write() as conn:
+            for table in (sources, outbox):
+                cond = table.c.lease_owner.is_not(None)
+                if owner is not None:
+                    cond = and_(cond, table.c.lease_owner == owner)
+                conn.execute(update(table).where(cond).values(lease_until=None, lease_owner=None))
+
+    def pending_count(self, now: datetime | None = None) -> int:
+        """Outbox rows not yet sent nor dead (due by `now`, when given)."""
+        cond = [outbox.c.status == PENDING]
+        if now is not None:
+            cond.append(outbox.c.next_attempt_at <= now)
+        with self._read() as conn:
+            return conn.execute(select(func.count()).where(*cond)).scalar_one()
+
+    def list_alerts(self, *, limit: int = 50) -> list[AlertRecord]:
+        """The newest alerts x channels with their delivery state."""
+        with self._read() as conn:
+            rows = conn.execute(_alert_query().order_by(outbox.c.id.desc()).limit(limit)).all()
+        return [
+            AlertRecord(
+                id=r.id,
+                watch=r.watch,
+                channel=r.channel,
+                status=r.status,
+                attempts=r.attempts,
+                terms=tuple(json.loads(r.terms)),
+                source=r.source,
+                title=r.title,
+                url=r.url,
+                published=r.published_at,
+                created_at=r.created_at,
+                sent_at=r.sent_at,
+                next_attempt_at=r.next_attempt_at,
+                last_error=r.last_error,
+            )
+            for r in rows
+        ]
+
+
+def _alert_query():  # type: ignore[no-untyped-def]
+    return (
+        select(
+            outbox,
+            matches.c.watch,
+            matches.c.terms,
+            articles.c.title,
+            articles.c.summary,
+            articles.c.url,
+            articles.c.published_at,
+            sources.c.name.label("source"),
+        )
+        .join(matches, matches.c.id == outbox.c.match_id)
+        .join(articles, articles.c.id == matches.c.article_id)
+        .join(sources, sources.c.id == articles.c.source_id)
+    )
+
+
+def _article_row(source_id: int, article: Article, now: datetime) -> dict[str, object]:
+    return {
+        "source_id": source_id,
+        "key": article.key,
+        "guid": article.guid,
+        "url": article.url,
+        "title": article.title,
+        "summary": article.summary,
+        "published_at": article.published,
+        "fetched_at": now,
+    }

@@ -1,0 +1,45 @@
+"""A process-wide guard: tests may open connections to loopback only, never the internet."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import sys
+from typing import Any
+
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def _loopback(host: Any) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode()
+    if not isinstance(host, str):
+        return False
+    if host.lower() in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _hook(event: str, args: tuple[Any, ...]) -> None:
+    if event == "socket.connect":
+        sock, address = args
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address[0]):
+            raise ConnectionRefusedError(f"test guard: connection to {address!r} is not loopback")
+    elif event == "socket.getaddrinfo":
+        host = args[0]
+        if host is not None and not _loopback(host):
+            raise socket.gaierror(f"test guard: lookup of {host!r} is not loopback")
+
+
+_installed = False
+
+
+def install() -> None:
+    """Refuse any connection or name lookup outside loopback in this process (idempotent)."""
+    global _installed
+    if not _installed:
+        sys.addaudithook(_hook)
+        _installed = True
