@@ -1,0 +1,276 @@
+"""Tokenizer and recursive-descent parser for the watch-rule language.
+
+Grammar, loosest first (NOT binds tighter than AND, AND tighter than OR)::
+
+    query   := or END
+    or      := and ("OR" and)*
+    and     := unary (["AND"] unary)*        # adjacent clauses are joined by an implicit AND
+    unary   := ("NOT" | "-") unary | primary
+    primary := WORD | '"' PHRASE '"' | "@" NAME | "(" or ")"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import Enum, auto
+from typing import TypeAlias
+
+from monitor.errors import QuerySyntaxError
+from monitor.text import tokens
+
+KEYWORDS = frozenset({"AND", "OR", "NOT"})
+_DELIMITERS = frozenset('()"')
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """A word as written (hyphens and apostrophes included); a trailing '*' makes it a prefix."""
+
+    text: str
+    column: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    """Consecutive words written inside double quotes; `text` excludes the quotes."""
+
+    text: str
+    column: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TermList:
+    """A reference `@name` to a named list of aliases, any one of which may match."""
+
+    name: str
+    column: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    """Matches when its operand does not (written `NOT x` or `-x`)."""
+
+    operand: Node
+    column: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    """Matches when every operand matches (explicit `AND` or adjacent clauses)."""
+
+    operands: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    """Matches when at least one operand matches."""
+
+    operands: tuple[Node, ...]
+
+
+Node: TypeAlias = Word | Phrase | TermList | Not | And | Or
+
+
+class TermError(ValueError):
+    """A term that cannot be matched; `offset` is 0-based within the term, None for the whole."""
+
+    def __init__(self, message: str, offset: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+def term_parts(raw: str) -> tuple[tuple[str, ...], bool]:
+    """The folded tokens of a term and whether a trailing '*' makes its last word a prefix."""
+    star = raw.find("*")
+    if star != -1 and star != len(raw) - 1:
+        raise TermError("'*' is only allowed at the end of a term", star)
+    prefix = star != -1
+    stem = raw[:-1] if prefix else raw
+    if prefix and (not stem or stem[-1].isspace()):
+        raise TermError("'*' must directly follow a word", len(raw) - 1)
+    parts = tuple(tokens(stem))
+    if not parts:
+        raise TermError(f"{raw.strip()!r} has no letters or digits to match")
+    return parts, prefix
+
+
+class _Kind(Enum):
+    WORD = auto()
+    PHRASE = auto()
+    LIST = auto()
+    AND = auto()
+    OR = auto()
+    NOT = auto()
+    MINUS = auto()
+    LPAREN = auto()
+    RPAREN = auto()
+    END = auto()
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: _Kind
+    text: str
+    column: int
+
+
+_STARTS_CLAUSE = frozenset(
+    {_Kind.WORD, _Kind.PHRASE, _Kind.LIST, _Kind.LPAREN, _Kind.NOT, _Kind.MINUS}
+)
+
+
+def _error(text: str, message: str, column: int) -> QuerySyntaxError:
+    return QuerySyntaxError(message, query=text, column=column)
+
+
+def _check_term(text: str, raw: str, column: int, start: int) -> None:
+    # `start` is the column of raw[0]; `column` is where whole-term problems are reported.
+    try:
+        term_parts(raw)
+    except TermError as exc:
+        where = column if exc.offset is None else start + exc.offset
+        raise _error(text, exc.message, where) from None
+
+
+def _scan(text: str) -> Iterator[_Token]:
+    """Yield tokens left to right (lazily, so the leftmost problem is reported first)."""
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        col = i + 1
+        if ch.isspace():
+            i += 1
+        elif ch in "()":
+            yield _Token(_Kind.LPAREN if ch == "(" else _Kind.RPAREN, ch, col)
+            i += 1
+        elif ch == '"':
+            end = text.find('"', i + 1)
+            if end == -1:
+                raise _error(text, "unterminated phrase: '\"' is never closed", col)
+            inner = text[i + 1 : end]
+            if not inner.strip():
+                raise _error(text, "empty phrase", col)
+            _check_term(text, inner, col, col + 1)
+            yield _Token(_Kind.PHRASE, inner, col)
+            i = end + 1
+        elif ch == "-" and (i + 1 == n or text[i + 1].isspace() or text[i + 1] == ")"):
+            raise _error(text, "'-' must be directly followed by the term to exclude", col)
+        elif ch == "-":
+            yield _Token(_Kind.MINUS, ch, col)
+            i += 1
+        else:
+            j = i + 1
+            while j < n and not text[j].isspace() and text[j] not in _DELIMITERS:
+                j += 1
+            word = text[i:j]
+            if ch == "@":
+                yield _list_token(text, word, col)
+            elif word in KEYWORDS:
+                yield _Token(_Kind[word], word, col)
+            else:
+                _check_term(text, word, col, col)
+                yield _Token(_Kind.WORD, word, col)
+            i = j
+    yield _Token(_Kind.END, "", n + 1)
+
+
+def _list_token(text: str, word: str, column: int) -> _Token:
+    name = word[1:]
+    if not name:
+        raise _error(text, "'@' must be followed by a term list name", column)
+    for offset, ch in enumerate(name):
+        if not (ch.isalnum() or ch in "_-"):
+            raise _error(text, f"invalid character {ch!r} in term list name", column + 1 + offset)
+    return _Token(_Kind.LIST, name, column)
+
+
+def _describe(token: _Token) -> str:
+    return "'-'" if token.kind is _Kind.MINUS else token.text
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._tokens = _scan(text)
+        self.tok = next(self._tokens)
+
+    def advance(self) -> _Token:
+        tok = self.tok
+        if tok.kind is not _Kind.END:
+            self.tok = next(self._tokens)
+        return tok
+
+    def parse(self) -> Node:
+        if self.tok.kind is _Kind.END:
+            raise _error(self.text, "empty query", 1)
+        node = self.parse_or()
+        if self.tok.kind is _Kind.RPAREN:
+            raise _error(
+                self.text, "unbalanced parenthesis: ')' has no matching '('", self.tok.column
+            )
+        return node
+
+    def parse_or(self) -> Node:
+        operands = [self.parse_and(None)]
+        while self.tok.kind is _Kind.OR:
+            op = self.advance()
+            operands.append(self.parse_and(op))
+        return operands[0] if len(operands) == 1 else Or(tuple(operands))
+
+    def parse_and(self, after: _Token | None) -> Node:
+        operands = [self.parse_unary(after)]
+        while True:
+            if self.tok.kind is _Kind.AND:
+                op = self.advance()
+                operands.append(self.parse_unary(op))
+            elif self.tok.kind in _STARTS_CLAUSE:
+                operands.append(self.parse_unary(None))
+            else:
+                break
+        return operands[0] if len(operands) == 1 else And(tuple(operands))
+
+    def parse_unary(self, after: _Token | None) -> Node:
+        if self.tok.kind in (_Kind.NOT, _Kind.MINUS):
+            op = self.advance()
+            return Not(self.parse_unary(op), column=op.column)
+        return self.parse_primary(after)
+
+    def parse_primary(self, after: _Token | None) -> Node:
+        tok = self.tok
+        if tok.kind is _Kind.WORD:
+            self.advance()
+            return Word(tok.text, column=tok.column)
+        if tok.kind is _Kind.PHRASE:
+            self.advance()
+            return Phrase(tok.text, column=tok.column)
+        if tok.kind is _Kind.LIST:
+            self.advance()
+            return TermList(tok.text, column=tok.column)
+        if tok.kind is _Kind.LPAREN:
+            return self.parse_group()
+        if after is not None:
+            raise _error(self.text, f"{_describe(after)} needs a term after it", after.column)
+        if tok.kind in (_Kind.AND, _Kind.OR):
+            raise _error(self.text, f"{tok.text} needs a term before it", tok.column)
+        if tok.kind is _Kind.RPAREN:
+            raise _error(self.text, "unbalanced parenthesis: ')' has no matching '('", tok.column)
+        raise _error(self.text, "expected a term", tok.column)
+
+    def parse_group(self) -> Node:
+        opening = self.advance()
+        if self.tok.kind is _Kind.RPAREN:
+            raise _error(self.text, "empty parentheses", opening.column)
+        if self.tok.kind is _Kind.END:
+            raise _error(self.text, "unbalanced parenthesis: '(' is never closed", opening.column)
+        node = self.parse_or()
+        if self.tok.kind is not _Kind.RPAREN:
+            raise _error(self.text, "unbalanced parenthesis: '(' is never closed", opening.column)
+        self.advance()
+        return node
+
+
+def parse(text: str) -> Node:
+    """Parse a watch query into its syntax tree; raises QuerySyntaxError for any problem."""
+    return _Parser(text).parse()
