@@ -1,0 +1,1 @@
+"""Adapters that bring feeds in: HTTP fetching (`http`) and feed parsing (`feeds`)."""

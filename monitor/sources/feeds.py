@@ -1,0 +1,169 @@
+"""Parsing a fetched body as RSS or Atom into plain-text entries."""
+
+from __future__ import annotations
+
+import calendar
+import contextlib
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+
+from monitor.errors import FetchError
+from monitor.model import Entry
+from monitor.text import strip_html
+
+_FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml"})
+_HTML_START = re.compile(rb"<(?:!doctype\s+html|html)[\s>]", re.IGNORECASE)
+_SPACE = re.compile(r"\s+")
+_HTML_SCAN_LIMIT = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParsedFeed:
+    """The entries of one feed document, in document order, and a non-fatal warning if any."""
+
+    title: str
+    entries: tuple[Entry, ...]
+    warning: str | None
+
+
+class NotAFeedError(FetchError):
+    """The body is an HTML page or other non-feed data; `feed_urls` are feeds the page links to."""
+
+    def __init__(self, message: str, *, feed_urls: tuple[str, ...] = ()) -> None:
+        super().__init__("not_a_feed", message)
+        self.feed_urls = feed_urls
+
+
+def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str]) -> ParsedFeed:
+    """Entries of an RSS or Atom body; raises FetchError "not_a_feed" or "parse" otherwise."""
+    if not body.strip():
+        return ParsedFeed(title="", entries=(), warning=None)
+    response_headers = {key.lower(): value for key, value in headers.items()}
+    response_headers["content-location"] = url
+    try:
+        # Always a stream: feedparser opens a str or bytes argument as a path or URL (T7).
+        parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
+    except Exception as exc:  # feedparser has crashed on hostile input before; report, don't die
+        raise FetchError("parse", f"feedparser failed: {type(exc).__name__}") from None
+    entries = tuple(_entry(raw, url) for raw in parsed.entries)
+    warning = _warning(parsed)
+    if entries or parsed.get("version"):
+        return ParsedFeed(title=_text(parsed.feed, "title"), entries=entries, warning=warning)
+    raise _not_a_feed(body, url=url, content_type=response_headers.get("content-type", ""))
+
+
+def _entry(raw: Any, base: str) -> Entry:
+    guid = (raw.get("id") or "").strip() or None
+    return Entry(
+        guid=guid,
+        link=_link(raw.get("link"), base),
+        title=_text(raw, "title"),
+        summary=_summary(raw),
+        published=_timestamp(raw.get("published_parsed") or raw.get("updated_parsed")),
+    )
+
+
+def _text(node: Any, key: str) -> str:
+    detail = node.get(f"{key}_detail") or {}
+    return _plain(node.get(key) or "", detail.get("type"))
+
+
+def _plain(value: str, kind: str | None) -> str:
+    # feedparser marks text it found no markup in as text/plain; "a < b" there is literal.
+    if "html" in (kind or "text/html"):
+        return strip_html(value)
+    return _SPACE.sub(" ", value).strip()
+
+
+def _summary(raw: Any) -> str:
+    if raw.get("summary"):
+        return _text(raw, "summary")
+    for content in raw.get("content") or ():
+        if content.get("value"):
+            return _plain(content["value"], content.get("type"))
+    return ""
+
+
+def _link(value: str | None, base: str) -> str | None:
+    if not value or not value.strip():
+        return None
+    try:
+        absolute = urljoin(base, value.strip())
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return absolute
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError, TypeError):
+        return None
+
+
+def _warning(parsed: Any) -> str | None:
+    if not parsed.get("bozo"):
+        return None
+    exc = parsed.get("bozo_exception")
+    if exc is None:
+        return "feedparser reported a problem"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _not_a_feed(body: bytes, *, url: str, content_type: str) -> FetchError:
+    head = body[:_HTML_SCAN_LIMIT]
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if "html" in content_type.lower() or _HTML_START.search(head[:4096]):
+        feed_urls = _alternate_feeds(head, url)
+        if feed_urls:
+            more = f" (and {len(feed_urls) - 1} more)" if len(feed_urls) > 1 else ""
+            return NotAFeedError(
+                f"an HTML page, not a feed; it links to the feed {feed_urls[0]}{more}: "
+                "use that URL instead",
+                feed_urls=feed_urls,
+            )
+        return NotAFeedError("an HTML page, not a feed, and it links to no RSS or Atom feed")
+    if start.startswith(b"<"):
+        return FetchError("parse", "an XML document that is neither RSS nor Atom")
+    if start[:1] in (b"{", b"["):
+        return NotAFeedError("JSON, not an RSS or Atom feed")
+    return NotAFeedError("the body is not an RSS or Atom feed")
+
+
+class _AlternateLinks(HTMLParser):
+    def __init__(self, base: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base = base
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "link":
+            return
+        values = {name: value or "" for name, value in attrs}
+        rel = values.get("rel", "").lower().split()
+        kind = values.get("type", "").lower().split(";")[0].strip()
+        href = _link(values.get("href"), self.base)
+        if "alternate" in rel and kind in _FEED_TYPES and href and href not in self.found:
+            self.found.append(href)
+
+
+def _alternate_feeds(head: bytes, base: str) -> tuple[str, ...]:
+    parser = _AlternateLinks(base)
+    # A broken page still gives whatever links came before the breakage.
+    with contextlib.suppress(Exception):
+        parser.feed(head.decode("utf-8", errors="replace"))
+        parser.close()
+    return tuple(parser.found)

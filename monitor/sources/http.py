@@ -1,0 +1,262 @@
+"""Fetching a feed over HTTP: one pooled client, conditional GET, redirects by hand, hard caps."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+
+from monitor.errors import FetchError
+from monitor.model import FetchSettings
+
+ALLOWED_SCHEMES = frozenset({"http", "https"})
+_REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchResult:
+    """What one fetch returned: a 2xx with its decoded body, or a 304 with an empty body."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    url: str
+    etag: str | None
+    last_modified: str | None
+    redirects: tuple[str, ...]
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with a status other than 2xx or 304 (kind "http")."""
+
+    def __init__(self, message: str, *, status: int, retry_after: float | None = None) -> None:
+        super().__init__("http", message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+def make_client(settings: FetchSettings) -> httpx.AsyncClient:
+    """One pooled client for the daemon; redirects are left to `fetch`, which checks each hop."""
+    seconds = settings.timeout.total_seconds()
+    size = max(1, settings.concurrency)
+    return httpx.AsyncClient(
+        # Proxy variables and ~/.netrc would bypass the per-hop checks and leak credentials.
+        trust_env=False,
+        follow_redirects=False,
+        headers={"User-Agent": settings.user_agent, "Accept": _ACCEPT},
+        limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+        timeout=httpx.Timeout(seconds),
+    )
+
+
+async def fetch(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_bytes: int,
+    # The fetch wraps itself in asyncio.timeout; callers get a plain number in their contract.
+    timeout: float,  # noqa: ASYNC109
+    max_redirects: int = 5,
+) -> FetchResult:
+    """GET `url` within a total deadline of `timeout` seconds, following up to `max_redirects`."""
+    current = _parse_url(url)
+    _check_scheme(current, None)
+    headers: dict[str, str] = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    # Per-operation limits catch a silent server early; the asyncio deadline below is what bounds
+    # a server that trickles bytes just fast enough to reset them.
+    op_timeout = httpx.Timeout(timeout)
+    hops: list[str] = []
+    seen = {str(current)}
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                async with _request(client, current, headers, op_timeout) as response:
+                    if response.status_code not in _REDIRECT_CODES:
+                        return await _result(
+                            response, current, hops, etag, last_modified, max_bytes
+                        )
+                    target = _redirect_target(response, current, len(hops) + 1)
+                hops.append(str(current))
+                if len(hops) > max_redirects:
+                    last = display_url(current)
+                    raise FetchError(
+                        "redirects", f"more than {max_redirects} redirects, the last from {last}"
+                    )
+                if str(target) in seen:
+                    raise FetchError(
+                        "redirects",
+                        f"redirect loop: {display_url(current)} leads back to "
+                        f"{display_url(target)}",
+                    )
+                seen.add(str(target))
+                current = target
+    except TimeoutError:
+        raise FetchError(
+            "timeout", f"{display_url(current)} did not complete within {timeout:g} s"
+        ) from None
+
+
+def display_url(url: httpx.URL | str) -> str:
+    """Host, port and path of a URL, without userinfo or query, safe for logs and messages."""
+    if isinstance(url, str):
+        try:
+            url = httpx.URL(url)
+        except httpx.InvalidURL:
+            return "an invalid URL"
+    if url.scheme not in ALLOWED_SCHEMES:
+        return f"a {url.scheme or 'relative'}: URL"
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    port = f":{url.port}" if url.port is not None else ""
+    return f"{host}{port}{url.path}"
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+@asynccontextmanager
+async def _request(
+    client: httpx.AsyncClient, url: httpx.URL, headers: dict[str, str], limits: httpx.Timeout
+) -> AsyncIterator[httpx.Response]:
+    # The one place a hop goes on the wire: an egress guard checks `url` here, before connecting.
+    where = display_url(url)
+    try:
+        async with client.stream("GET", url, headers=headers, timeout=limits) as response:
+            yield response
+    except httpx.TimeoutException as exc:
+        raise FetchError("timeout", f"{where}: {_describe(exc, 'timed out')}") from None
+    except httpx.ConnectError as exc:
+        raise FetchError("connect", f"{where}: {_describe(exc, 'connection failed')}") from None
+    except httpx.RemoteProtocolError as exc:
+        raise FetchError("http", f"{where}: {_describe(exc, 'protocol error')}") from None
+    except httpx.DecodingError:
+        raise FetchError("http", f"{where}: the body could not be decoded") from None
+    except httpx.TransportError as exc:
+        raise FetchError("connect", f"{where}: {_describe(exc, 'network error')}") from None
+
+
+async def _result(
+    response: httpx.Response,
+    url: httpx.URL,
+    hops: list[str],
+    etag: str | None,
+    last_modified: str | None,
+    max_bytes: int,
+) -> FetchResult:
+    headers = {key.lower(): value for key, value in response.headers.items()}
+    status = response.status_code
+    if status == 304:
+        return FetchResult(
+            status=304,
+            body=b"",
+            headers=headers,
+            url=str(url),
+            etag=headers.get("etag") or etag,
+            last_modified=headers.get("last-modified") or last_modified,
+            redirects=tuple(hops),
+        )
+    if not 200 <= status < 300:
+        reason = response.reason_phrase or "error"
+        raise HTTPStatusError(
+            f"{display_url(url)} answered {status} {reason}",
+            status=status,
+            retry_after=parse_retry_after(headers.get("retry-after")),
+        )
+    body = await _read_capped(response, url, max_bytes)
+    return FetchResult(
+        status=status,
+        body=body,
+        headers=headers,
+        url=str(url),
+        etag=headers.get("etag"),
+        last_modified=headers.get("last-modified"),
+        redirects=tuple(hops),
+    )
+
+
+async def _read_capped(response: httpx.Response, url: httpx.URL, max_bytes: int) -> bytes:
+    too_large = FetchError("too_large", f"{display_url(url)}: body exceeds {max_bytes} bytes")
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large
+    chunks: list[bytes] = []
+    total = 0
+    # aiter_bytes yields decompressed data, so a small gzip bomb is counted at its real size.
+    async for chunk in response.aiter_bytes():
+        total += len(chunk)
+        if total > max_bytes:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _redirect_target(response: httpx.Response, current: httpx.URL, hop: int) -> httpx.URL:
+    location = response.headers.get("location", "").strip()
+    where = display_url(current)
+    if not location:
+        raise FetchError(
+            "redirects", f"redirect {hop} from {where} ({response.status_code}) has no Location"
+        )
+    try:
+        target = current.join(location)
+    except httpx.InvalidURL:
+        raise FetchError(
+            "redirects", f"redirect {hop} from {where} has an invalid Location"
+        ) from None
+    _check_scheme(target, current, hop=hop)
+    return target
+
+
+def _check_scheme(url: httpx.URL, previous: httpx.URL | None, *, hop: int = 0) -> None:
+    origin = f"redirect {hop} from {display_url(previous)}" if previous is not None else "URL"
+    if url.scheme not in ALLOWED_SCHEMES:
+        raise FetchError(
+            "scheme", f"{origin} points to {display_url(url)}; only http and https are allowed"
+        )
+    if not url.host:
+        raise FetchError("scheme", f"{origin} has no host")
+    if previous is not None and previous.scheme == "https" and url.scheme == "http":
+        # A downgrade would let anyone on the path rewrite the feed (reliability.md T4).
+        raise FetchError("scheme", f"{origin} downgrades https to http")
+
+
+def _parse_url(url: str) -> httpx.URL:
+    try:
+        return httpx.URL(url)
+    except httpx.InvalidURL:
+        raise FetchError("scheme", "not a valid http(s) URL") from None
+
+
+def _describe(exc: Exception, fallback: str) -> str:
+    # httpx messages quote the request URL for some errors; keep only messages that do not.
+    text = str(exc).strip()
+    if not text or "://" in text or "?" in text:
+        return fallback
+    return text
