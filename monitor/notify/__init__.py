@@ -1,0 +1,1 @@
+"""Delivery adapters: apprise channels and the outbox drain."""

@@ -1,0 +1,109 @@
+"""Channels: one apprise object per configured channel, and the console:// plugin."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import apprise
+from apprise.decorators import notify
+
+from monitor.model import Channel
+from monitor.render import MARKDOWN, TEXT, Message
+
+_FORMATS = {apprise.NotifyFormat.MARKDOWN: MARKDOWN}
+_SECRETS_IN_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@]*@")
+
+
+@notify(on="console", name="Console", body_format=apprise.NotifyFormat.TEXT)
+def _console(body: str, title: str, *args: Any, **kwargs: Any) -> bool:
+    """Print an alert to standard output: the default channel, no account needed."""
+    out = sys.stdout
+    out.write(f"\n=== {title}\n{body}\n")
+    out.flush()
+    return True
+
+
+def check_channel_url(url: str) -> str | None:
+    """Why apprise cannot use this URL, or None when it can; makes no network call."""
+    if apprise.Apprise.instantiate(url) is None:
+        return "apprise does not accept this channel URL (unknown service or malformed)"
+    return None
+
+
+def _preferred_format(plugin: Any) -> Any:
+    # apprise 2.3 declares (preferred, *also accepted); older releases a single format.
+    fmt = plugin.notify_format
+    return fmt[0] if isinstance(fmt, tuple) else fmt
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendOutcome:
+    """How one send went; `error` is safe to store and show (no secrets)."""
+
+    ok: bool
+    error: str | None = None
+
+
+def scrub(text: str) -> str:
+    """Remove URL credentials from a message that may quote a URL."""
+    return _SECRETS_IN_URL.sub(r"\1***@", text)
+
+
+class ChannelSet:
+    """The enabled channels, each behind its own apprise object so one cannot affect another."""
+
+    def __init__(self, channels: Sequence[Channel], *, send_timeout: float = 30.0) -> None:
+        self.send_timeout = send_timeout
+        self._apprise: dict[str, apprise.Apprise] = {}
+        self._formats: dict[str, str] = {}
+        for ch in channels:
+            if not (ch.enabled and ch.url):
+                continue
+            plugin = apprise.Apprise.instantiate(ch.url)
+            if plugin is None:
+                raise ValueError(f"channel {ch.name}: apprise does not accept its URL")
+            bundle = apprise.Apprise()
+            bundle.add(plugin)
+            self._apprise[ch.name] = bundle
+            self._formats[ch.name] = _FORMATS.get(_preferred_format(plugin), TEXT)
+        # apprise paces each service object on its own; one send at a time per channel keeps
+        # that pacing and the order of alerts.
+        self._locks = {name: asyncio.Lock() for name in self._apprise}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._apprise
+
+    def names(self) -> list[str]:
+        """Names of the enabled channels."""
+        return list(self._apprise)
+
+    def body_format(self, name: str) -> str:
+        """The message format the channel reads best."""
+        return self._formats[name]
+
+    async def send(self, name: str, message: Message) -> SendOutcome:
+        """Send one message through one channel, giving up after `send_timeout` seconds."""
+        timeout = self.send_timeout
+        bundle = self._apprise.get(name)
+        if bundle is None:
+            return SendOutcome(ok=False, error=f"channel {name!r} is not configured or is off")
+        async with self._locks[name]:
+            try:
+                async with asyncio.timeout(timeout):
+                    result = await bundle.async_notify(
+                        body=message.body,
+                        title=message.title,
+                        body_format=message.body_format,
+                    )
+            except TimeoutError:
+                return SendOutcome(ok=False, error=f"no answer within {timeout:g}s")
+        if result:
+            return SendOutcome(ok=True)
+        problems = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR")]
+        detail = problems[-1] if problems else f"apprise status {result.status.name}"
+        return SendOutcome(ok=False, error=scrub(detail)[:500])

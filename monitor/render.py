@@ -1,0 +1,80 @@
+"""Alert messages per channel format, with feed text made harmless for each format."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC
+
+from monitor.model import Alert
+
+TEXT, MARKDOWN, HTML = "text", "markdown", "html"
+SUMMARY_CHARS = 600
+TITLE_CHARS = 250
+
+# Line and paragraph separators and C0/C1 controls would start a new header line in an email
+# subject, or a new line in a chat title.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    """A rendered alert: a one-line title and a body in the channel's format."""
+
+    title: str
+    body: str
+    body_format: str
+
+
+def one_line(text: str, limit: int = TITLE_CHARS) -> str:
+    """Text safe as a header or title: no control characters or line breaks, bounded length."""
+    flat = " ".join(_CONTROL.sub(" ", text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _neutral_markup(text: str) -> str:
+    # Slack reads <...> as mentions and links, even after apprise escapes them; look-alike
+    # angle quotes keep the text readable and inert.
+    return text.replace("<", "\u2039").replace(">", "\u203a")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def render(alert: Alert, body_format: str) -> Message:
+    """The message for one alert in `text` or `markdown` (Slack-style) format.
+
+    Every channel gets plain text with the link spelled out; a markdown channel also gets the
+    title in bold and feed text stripped of anything its markup would act on.
+    """
+    title = one_line(alert.title)
+    summary = _clip(" ".join(alert.summary.split()), SUMMARY_CHARS)
+    source = one_line(alert.source, 100)
+    published = (
+        alert.published.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        if alert.published
+        else "unknown"
+    )
+    matched = ", ".join(alert.terms) if alert.terms else "(query matched)"
+    if body_format == MARKDOWN:
+        title, summary, source = (_neutral_markup(t) for t in (title, summary, source))
+        matched = _neutral_markup(matched)
+        headline = f"*{title}*"
+    else:
+        headline = title
+    lines = [
+        headline,
+        f"Source: {source} | Published: {published}",
+        f"Matched: {matched}",
+    ]
+    if alert.url:
+        # Percent-encoding keeps a URL valid while no markup can close or disguise it.
+        lines.append(alert.url.replace("<", "%3C").replace(">", "%3E").replace("|", "%7C"))
+    if summary:
+        lines += ["", summary]
+    return Message(
+        title=one_line(f"[{alert.watch}] {title}"),
+        body="\n".join(lines),
+        body_format=MARKDOWN if body_format == MARKDOWN else TEXT,
+    )
