@@ -1,0 +1,283 @@
+"""Pydantic models of one config file, and the duration and size parsers they use."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+)
+
+from monitor.model import (
+    Channel,
+    DeliverySettings,
+    FetchSettings,
+    Source,
+    StorySettings,
+    Watch,
+)
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_DURATION = re.compile(r"(?:\d+(?:\.\d+)?\s*[dhms]\s*)+")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])")
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|b)?", re.IGNORECASE)
+_SIZE_FACTOR = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+_SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
+TERM_NAME = re.compile(r"[a-z0-9_]+")
+_DATABASE_SCHEMES = ("sqlite://", "postgresql+psycopg://")
+
+
+def parse_duration(text: str | int | float) -> timedelta:
+    """Read "90s", "10m", "2h", "7d", "1h30m" or a bare number of seconds; raise ValueError."""
+    hint = "use e.g. 90s, 10m, 2h, 7d, 1h30m or a number of seconds"
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise ValueError(f"invalid duration: {hint}")
+    if isinstance(text, str):
+        spec = text.strip()
+        if _NUMBER.fullmatch(spec):
+            seconds: float = float(spec)
+        elif _DURATION.fullmatch(spec):
+            parts = _DURATION_PART.findall(spec)
+            order = [list(_UNIT_SECONDS).index(unit) for _, unit in parts]
+            if order != sorted(set(order)):
+                raise ValueError(f"invalid duration {text!r}: give each unit once, largest first")
+            seconds = sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+        else:
+            raise ValueError(f"invalid duration {text!r}: {hint}")
+    else:
+        seconds = text
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"invalid duration {text!r}: must be a finite number, not negative")
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"invalid duration {text!r}: too long") from None
+
+
+def parse_size(text: str | int) -> int:
+    """Read "10MB", "512KB", "1MiB", "1.5 MB" or a bare number of bytes; raise ValueError."""
+    # KB/MB/GB mean powers of 1024, as they do in most config files (and in FetchSettings).
+    if isinstance(text, bool) or not isinstance(text, str | int):
+        raise ValueError("invalid size: use e.g. 512KB, 10MB, 1.5 MiB or a number of bytes")
+    if isinstance(text, int):
+        if text < 0:
+            raise ValueError(f"invalid size {text!r}: must not be negative")
+        return text
+    match = _SIZE.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(
+            f"invalid size {text!r}: use e.g. 512KB, 10MB, 1.5 MiB or a number of bytes"
+        )
+    number, unit = match.groups()
+    factor = _SIZE_FACTOR[unit.lower()] if unit else 1
+    return round(float(number) * factor)
+
+
+def _check(test: Callable[[Any], bool], message: str) -> AfterValidator:
+    def validate(value: Any) -> Any:
+        if not test(value):
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(validate)
+
+
+def _not_bool(value: Any) -> Any:
+    # pydantic reads true as 1 in lax mode; a count written as a boolean is a mistake.
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true/false")
+    return value
+
+
+def _network(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Interval = Annotated[Duration, _check(lambda d: d >= timedelta(seconds=1), "must be at least 1s")]
+Timeout = Annotated[Duration, _check(lambda d: d > timedelta(0), "must be greater than 0")]
+Size = Annotated[
+    int, BeforeValidator(parse_size), _check(lambda n: n > 0, "must be greater than 0")
+]
+Count = Annotated[int, BeforeValidator(_not_bool)]
+Text = Annotated[str, _check(lambda s: s.strip() != "", "must not be empty")]
+SourceName = Annotated[
+    str,
+    _check(lambda s: _SOURCE_NAME.fullmatch(s) is not None, "must match [a-z0-9][a-z0-9_.-]*"),
+]
+TermName = Annotated[
+    str,
+    _check(lambda s: TERM_NAME.fullmatch(s) is not None, "term list names must match [a-z0-9_]+"),
+]
+Network = Annotated[str, AfterValidator(_network)]
+
+_FETCH = FetchSettings()
+_DELIVERY = DeliverySettings()
+_STORIES = StorySettings()
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FetchModel(_Model):
+    """The `fetch:` block."""
+
+    interval: Interval = _FETCH.interval
+    timeout: Timeout = _FETCH.timeout
+    max_bytes: Size = _FETCH.max_bytes
+    max_age: Duration = _FETCH.max_age
+    max_redirects: Annotated[Count, _check(lambda n: n >= 0, "must not be negative")] = (
+        _FETCH.max_redirects
+    )
+    concurrency: Annotated[Count, _check(lambda n: n >= 1, "must be at least 1")] = (
+        _FETCH.concurrency
+    )
+    user_agent: Text = _FETCH.user_agent
+    allow_private_networks: bool = _FETCH.allow_private_networks
+    allow_addresses: list[Network] = list(_FETCH.allow_addresses)
+
+    def to_domain(self) -> FetchSettings:
+        """The domain value."""
+        return FetchSettings(**{**dict(self), "allow_addresses": tuple(self.allow_addresses)})
+
+
+class DeliveryModel(_Model):
+    """The `delivery:` block."""
+
+    max_attempts: Annotated[Count, _check(lambda n: n >= 1, "must be at least 1")] = (
+        _DELIVERY.max_attempts
+    )
+    retry_base: Timeout = _DELIVERY.retry_base
+    retry_max: Timeout = _DELIVERY.retry_max
+    timeout: Timeout = _DELIVERY.timeout
+
+    @field_validator("retry_max")
+    @classmethod
+    def _at_least_base(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        base = info.data.get("retry_base")
+        if base is not None and value < base:
+            raise ValueError("must be at least retry_base")
+        return value
+
+    def to_domain(self) -> DeliverySettings:
+        """The domain value."""
+        return DeliverySettings(**dict(self))
+
+
+class StoriesModel(_Model):
+    """The `stories:` block."""
+
+    mode: Literal["events", "copies", "off"] = "events"
+    window: Timeout = _STORIES.window
+
+    def to_domain(self) -> StorySettings:
+        """The domain value."""
+        return StorySettings(mode=self.mode, window=self.window)
+
+
+class SourceModel(_Model):
+    """One item of `sources:`; `interval` falls back to `fetch.interval`."""
+
+    name: SourceName
+    url: Annotated[str, AfterValidator(_http_url)]
+    interval: Interval | None = None
+    tags: list[Text] = []
+
+    def to_domain(self, default_interval: timedelta) -> Source:
+        """The domain value, polled every `default_interval` unless it sets its own."""
+        interval = self.interval or default_interval
+        return Source(name=self.name, url=self.url, interval=interval, tags=tuple(self.tags))
+
+
+class ChannelModel(_Model):
+    """One value of `channels:`; an empty url turns the channel off."""
+
+    url: SecretStr
+    enabled: bool = True
+
+    @property
+    def active(self) -> bool:
+        """Whether alerts are sent to this channel."""
+        return self.enabled and self.url.get_secret_value().strip() != ""
+
+    def to_domain(self, name: str) -> Channel:
+        """The domain value, holding the url in plain text and off when the url is empty."""
+        return Channel(name=name, url=self.url.get_secret_value(), enabled=self.active)
+
+
+class WatchModel(_Model):
+    """One item of `watches:`."""
+
+    name: Text
+    query: Text
+    notify: Annotated[list[Text], _check(bool, "must name at least one channel")]
+
+    def to_domain(self) -> Watch:
+        """The domain value."""
+        return Watch(name=self.name, query=self.query, notify=tuple(self.notify))
+
+
+class IncludedFile(_Model):
+    """A file named by `include:`: definitions only."""
+
+    sources: list[SourceModel] = []
+    terms: dict[TermName, Annotated[list[Text], _check(bool, "must not be empty")]] = {}
+    channels: dict[str, ChannelModel] = {}
+    watches: list[WatchModel] = []
+
+    @field_validator("sources", "terms", "channels", "watches", mode="before")
+    @classmethod
+    def _null_section(cls, value: Any, info: ValidationInfo) -> Any:
+        # A section whose entries are all commented out reads as null; treat it as empty.
+        if value is None:
+            return {} if info.field_name in ("terms", "channels") else []
+        return value
+
+
+class MainFile(IncludedFile):
+    """The file given on the command line."""
+
+    database: Text
+    include: list[str] = []
+    fetch: FetchModel = FetchModel()
+    delivery: DeliveryModel = DeliveryModel()
+    stories: StoriesModel = StoriesModel()
+
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(_DATABASE_SCHEMES):
+            # The URL may hold a password, so it is not repeated here.
+            raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("include", "fetch", "delivery", "stories", mode="before")
+    @classmethod
+    def _null_block(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return [] if info.field_name == "include" else {}
+        return value
