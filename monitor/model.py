@@ -50,7 +50,7 @@ class Source:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Channel:
-    """A delivery target; `url` is an apprise URL and may hold secrets, so it is kept out of repr."""
+    """A delivery target; `url` is an apprise URL that may hold secrets, so repr leaves it out."""
 
     name: str
     url: str = field(repr=False)

@@ -45,8 +45,9 @@ def _clip(text: str, limit: int) -> str:
 def render(alert: Alert, body_format: str) -> Message:
     """The message for one alert in `text` or `markdown` (Slack-style) format.
 
-    Every channel gets plain text with the link spelled out; a markdown channel also gets the
-    title in bold and feed text stripped of anything its markup would act on.
+    Every channel gets the link spelled out. A markdown (Slack-style) channel shows the title
+    apart from the body, so the body does not repeat it, and feed text loses anything its
+    markup would act on.
     """
     title = one_line(alert.title)
     summary = _clip(" ".join(alert.summary.split()), SUMMARY_CHARS)
@@ -60,14 +61,12 @@ def render(alert: Alert, body_format: str) -> Message:
     if body_format == MARKDOWN:
         title, summary, source = (_neutral_markup(t) for t in (title, summary, source))
         matched = _neutral_markup(matched)
-        headline = f"*{title}*"
-    else:
-        headline = title
     lines = [
-        headline,
         f"Source: {source} | Published: {published}",
         f"Matched: {matched}",
     ]
+    if body_format != MARKDOWN:
+        lines.insert(0, title)
     if alert.url:
         # Percent-encoding keeps a URL valid while no markup can close or disguise it.
         lines.append(alert.url.replace("<", "%3C").replace(">", "%3E").replace("|", "%7C"))

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support import loopback
+from tests.support.feed_server import feed_server  # noqa: F401  (a shared fixture)
 from tests.support.sinks import SmtpSink, WebhookSink
 
 loopback.install()

@@ -1,0 +1,276 @@
+"""The newsmonitor command line: parse arguments, call the library, print, set the exit code."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.engine import make_url
+
+from monitor import __version__
+from monitor.config import load_settings
+from monitor.errors import ConfigError, MonitorError, StoreLockedError
+from monitor.model import Settings
+from monitor.notify.channels import check_channel_url
+
+app = typer.Typer(
+    help="Poll news feeds, match watch rules, and send one alert per story.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+QUIET_LOGGERS = ("apprise", "httpx", "httpcore", "apscheduler")
+
+
+class _State:
+    config: Path = Path("config/monitor.yaml")
+
+
+state = _State()
+
+
+def setup_logging(level: str) -> None:
+    """Log to stderr at `level`; chatty libraries stay at WARNING, since apprise and httpx
+    write webhook URLs (secrets) at DEBUG and INFO."""
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+@app.callback()
+def _main(
+    config: Annotated[
+        Path,
+        typer.Option(
+            "--config",
+            "-c",
+            envvar="NEWSMONITOR_CONFIG",
+            help="Main config file.",
+            show_default=True,
+        ),
+    ] = Path("config/monitor.yaml"),
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level",
+            envvar="NEWSMONITOR_LOG_LEVEL",
+            help="debug, info, warning or error.",
+        ),
+    ] = "info",
+) -> None:
+    """Self-hosted news monitoring: feeds in, alerts out, history in SQLite or PostgreSQL."""
+    if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise typer.BadParameter("use debug, info, warning or error", param_hint="--log-level")
+    setup_logging(log_level)
+    state.config = config
+
+
+def _load() -> Settings:
+    try:
+        return load_settings(state.config, check_channel_url=check_channel_url)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err.print(problem, markup=False)
+        raise typer.Exit(2) from None
+
+
+def _fail(exc: MonitorError) -> typer.Exit:
+    err.print(f"error: {exc}", markup=False)
+    return typer.Exit(1)
+
+
+def _redacted(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def run(
+    once: Annotated[
+        bool, typer.Option("--once", help="Poll every source once, deliver what is due, exit.")
+    ] = False,
+) -> None:
+    """Run the daemon in the foreground (SIGTERM or Ctrl-C stops it cleanly)."""
+    from monitor.daemon import serve
+
+    settings = _load()
+    try:
+        result = asyncio.run(serve(settings, once=once))
+    except StoreLockedError as exc:
+        raise _fail(exc) from None
+    except MonitorError as exc:
+        raise _fail(exc) from None
+    if result is not None:
+        outcomes, report = result
+        failed = [o for o in outcomes if not o.ok]
+        new = sum(o.new_articles for o in outcomes)
+        err.print(
+            f"polled {len(outcomes)} source(s): {len(failed)} failed, {new} new article(s); "
+            f"alerts sent {report.sent}, to retry {report.retried}, dead {report.dead}",
+            markup=False,
+        )
+        for o in failed:
+            err.print(f"  {o.source}: {o.error}", markup=False)
+
+
+@app.command()
+def check() -> None:
+    """Validate the config and print a summary; writes nothing."""
+    settings = _load()
+    out.print(f"config OK: {', '.join(settings.files)}", markup=False)
+    out.print(f"database: {_redacted(settings.database)}", markup=False)
+    out.print(f"sources: {len(settings.sources)}", markup=False)
+    for s in settings.sources:
+        tags = f" [{', '.join(s.tags)}]" if s.tags else ""
+        out.print(
+            f"  {s.name}: {s.url} every {_duration(s.interval.total_seconds())}{tags}", markup=False
+        )
+    out.print(f"channels: {len(settings.channels)}", markup=False)
+    for c in settings.channels:
+        on = "on" if c.enabled and c.url else ("off (url is empty)" if not c.url else "off")
+        out.print(f"  {c.name}: {on}", markup=False)
+    out.print(f"term lists: {', '.join(sorted(settings.terms)) or 'none'}", markup=False)
+    out.print(f"watches: {len(settings.watches)}", markup=False)
+    for w in settings.watches:
+        out.print(f"  {w.name} -> {', '.join(w.notify)}: {w.query}", markup=False)
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _open_existing(settings: Settings):  # type: ignore[no-untyped-def]
+    """The store, or None when the SQLite file does not exist yet (listing creates nothing)."""
+    from monitor.store.database import sqlite_path
+    from monitor.store.repository import Store
+
+    path = sqlite_path(settings.database)
+    if path is not None and not path.exists():
+        return None
+    try:
+        return Store.open(settings.database)
+    except MonitorError as exc:
+        raise _fail(exc) from None
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+def _jsonable(row: Any) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(row).items()}
+
+
+@app.command()
+def sources(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Show each source's polling state: last success, last error, next poll."""
+    settings = _load()
+    store = _open_existing(settings)
+    if store is None:
+        rows: list[dict[str, Any]] = [
+            {"name": s.name, "url": s.url, "active": True, "state": "never polled"}
+            for s in settings.sources
+        ]
+    else:
+        try:
+            rows = [_jsonable(s) for s in store.list_sources()]
+        finally:
+            store.close()
+    if as_json:
+        for row in rows:
+            out.print(json.dumps(row, ensure_ascii=False), markup=False)
+        return
+    table = Table("source", "articles", "last success", "failures", "last error", "next poll")
+    for row in rows:
+        if "state" in row:
+            table.add_row(row["name"], "-", row["state"], "-", "-", "-")
+            continue
+        name = row["name"] + ("" if row["active"] else " (removed)")
+        error = f"{row['last_error_kind']}: {row['last_error']}" if row["last_error"] else "-"
+        table.add_row(
+            name,
+            str(row["articles"]),
+            row["last_success_at"] or "-",
+            str(row["consecutive_failures"]),
+            error,
+            row["next_poll_at"],
+        )
+    out.print(table)
+
+
+@app.command()
+def alerts(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many, newest first.")] = 50,
+) -> None:
+    """Show the newest alerts and their delivery state per channel."""
+    settings = _load()
+    store = _open_existing(settings)
+    records = []
+    if store is not None:
+        try:
+            records = store.list_alerts(limit=limit)
+        finally:
+            store.close()
+    if as_json:
+        for r in records:
+            out.print(json.dumps(_jsonable(r), ensure_ascii=False), markup=False)
+        return
+    if not records:
+        out.print("no alerts yet", markup=False)
+        return
+    table = Table("when", "watch", "channel", "status", "source", "title", "matched")
+    for r in records:
+        status = r.status if r.status != "pending" or not r.attempts else f"retry ({r.attempts})"
+        table.add_row(
+            _when(r.created_at), r.watch, r.channel, status, r.source, r.title, ", ".join(r.terms)
+        )
+    out.print(table)
+
+
+@app.command()
+def demo(
+    duration: Annotated[
+        float,
+        typer.Option("--duration", help="Stop after this many seconds (0: run until Ctrl-C)."),
+    ] = 0,
+) -> None:
+    """Serve bundled sample feeds on 127.0.0.1 and run the daemon on them, alerts to the console."""
+    from monitor.demo import run_demo
+
+    settings = _load()
+    try:
+        asyncio.run(run_demo(settings, duration=duration))
+    except MonitorError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def version() -> None:
+    """Print the newsmonitor version."""
+    out.print(__version__, markup=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,228 @@
+"""The running service: wiring config to store, poller and deliverer, on an APScheduler loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor.model import Settings
+from monitor.notify.channels import ChannelSet
+from monitor.notify.delivery import Deliverer, DeliveryReport
+from monitor.pipeline import routes
+from monitor.query import Matcher, compile_query
+from monitor.sources.http import make_client
+from monitor.sources.poller import Poller, PollOutcome
+from monitor.store.database import DaemonLock, sqlite_path
+from monitor.store.repository import Store
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 1.0
+SHUTDOWN_GRACE = 8.0
+
+
+def utcnow() -> datetime:
+    """The current time, aware and in UTC."""
+    return datetime.now(UTC)
+
+
+def build_matcher(settings: Settings) -> Matcher:
+    """All watches compiled into one matcher (the config loader already checked them)."""
+    return Matcher((w.name, compile_query(w.query, settings.terms)) for w in settings.watches)
+
+
+class Monitor:
+    """One daemon's worth of work: poll sources, store what is new, deliver alerts.
+
+    Use as an async context manager; `run_once` and `run_forever` are the two ways to drive it.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        lock: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        db_file = sqlite_path(settings.database)
+        self._lock = DaemonLock(db_file) if lock and db_file is not None else None
+        self._tasks: set[asyncio.Task[object]] = set()
+        self._delivering: asyncio.Task[DeliveryReport] | None = None
+
+    async def __aenter__(self) -> Monitor:
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            self.store = await asyncio.to_thread(Store.open, self.settings.database)
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        if self._lock is not None:
+            # We are the only process on this file: leases left by a killed one are stale.
+            await asyncio.to_thread(self.store.release_leases)
+        await asyncio.to_thread(self.store.sync_sources, self.settings.sources, self.clock())
+        self.client = make_client(self.settings.fetch)
+        self.channels = ChannelSet(
+            self.settings.channels,
+            send_timeout=self.settings.delivery.timeout.total_seconds(),
+        )
+        self.poller = Poller(
+            store=self.store,
+            client=self.client,
+            settings=self.settings.fetch,
+            matcher=build_matcher(self.settings),
+            routes=routes(self.settings.watches, self.settings.channels),
+            owner=self.owner,
+            clock=self.clock,
+        )
+        self.deliverer = Deliverer(
+            self.store,
+            self.channels,
+            self.settings.delivery,
+            owner=self.owner,
+            clock=self.clock,
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._drain()
+        await self.client.aclose()
+        await asyncio.to_thread(self.store.release_leases, self.owner)
+        self.store.close()
+        if self._lock is not None:
+            self._lock.release()
+
+    def _lease(self) -> timedelta:
+        # A poll is bounded by the fetch deadline; parsing and the commit get as long again.
+        return self.settings.fetch.timeout * 2 + timedelta(seconds=60)
+
+    async def poll_all(self) -> list[PollOutcome]:
+        """Poll every active source once, due or not, `fetch.concurrency` at a time."""
+        claimed = await asyncio.to_thread(
+            self.store.claim_sources,
+            self.owner,
+            self.clock(),
+            lease=self._lease(),
+            limit=max(1, len(self.settings.sources)),
+            due_only=False,
+        )
+        limit = asyncio.Semaphore(self.settings.fetch.concurrency)
+
+        async def bounded(src):  # type: ignore[no-untyped-def]
+            async with limit:
+                return await self.poller.poll(src)
+
+        return list(await asyncio.gather(*(bounded(s) for s in claimed)))
+
+    async def run_once(self) -> tuple[list[PollOutcome], DeliveryReport]:
+        """Poll every source once, then deliver everything that is due."""
+        outcomes = await self.poll_all()
+        report = await self.deliverer.deliver_due()
+        return outcomes, report
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Poll due sources and deliver due alerts every tick until `stop` is set."""
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        for job_id, job in (("poll", self._poll_tick), ("deliver", self._deliver_tick)):
+            scheduler.add_job(
+                job,
+                "interval",
+                seconds=TICK_SECONDS,
+                id=job_id,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+                next_run_time=self.clock(),
+            )
+        scheduler.start()
+        log.info(
+            "newsmonitor running: %d source(s), %d watch(es), channels on: %s",
+            len(self.settings.sources),
+            len(self.settings.watches),
+            ", ".join(self.channels.names()) or "none",
+        )
+        try:
+            await stop.wait()
+        finally:
+            # The jobs only start tasks, so cancelling them loses nothing; the tasks are ours
+            # to finish in __aexit__.
+            scheduler.shutdown(wait=False)
+
+    def _spawn(self, coro) -> asyncio.Task[object]:  # type: ignore[no-untyped-def]
+        task: asyncio.Task[object] = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[object]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # A database error here is retried on the next tick; say what happened.
+            log.error("background work failed", exc_info=task.exception())
+
+    async def _poll_tick(self) -> None:
+        free = self.settings.fetch.concurrency - sum(
+            1 for t in self._tasks if t is not self._delivering
+        )
+        if free <= 0:
+            return
+        claimed = await asyncio.to_thread(
+            self.store.claim_sources, self.owner, self.clock(), lease=self._lease(), limit=free
+        )
+        for source in claimed:
+            self._spawn(self._poll_and_deliver(source))
+
+    async def _poll_and_deliver(self, source) -> None:  # type: ignore[no-untyped-def]
+        outcome = await self.poller.poll(source)
+        if outcome.alerts:
+            await self._deliver_tick()  # don't wait for the next tick to send fresh alerts
+
+    async def _deliver_tick(self) -> None:
+        if self._delivering is None or self._delivering.done():
+            self._delivering = self._spawn(self.deliverer.deliver_due())  # type: ignore[assignment]
+
+    async def _drain(self) -> None:
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(list(self._tasks), timeout=SHUTDOWN_GRACE)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("stopped %d unfinished task(s); their leases will expire", len(late))
+            await asyncio.wait(late, timeout=2)
+
+
+async def serve(
+    settings: Settings, *, once: bool = False
+) -> tuple[list[PollOutcome], DeliveryReport] | None:
+    """Run the daemon until SIGTERM or SIGINT (or one pass with `once`)."""
+    async with Monitor(settings) as monitor:
+        if once:
+            return await monitor.run_once()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await monitor.run_forever(stop)
+        finally:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        log.info("stopping: finishing work in flight")
+    return None
