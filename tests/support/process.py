@@ -47,15 +47,15 @@ def start(
     config: Path, *args: str, slack_url: str | None = None, log: Path, **extra: str
 ) -> subprocess.Popen[str]:
     """Start a long-running command; its stdout and stderr go to `log`."""
-    handle = log.open("w")
-    return subprocess.Popen(
-        command(config, *args),
-        env=env(slack_url, **extra),
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
-    )
+    with log.open("w") as handle:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            command(config, *args),
+            env=env(slack_url, **extra),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
+        )
 
 
 def wait_for(predicate: Callable[[], bool], *, timeout: float = 20, what: str = "") -> None:

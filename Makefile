@@ -1,0 +1,43 @@
+# newsmonitor: `make run` starts the daemon on the shipped config; `make test` runs every test.
+# Each target makes (or reuses) a virtualenv in .venv; only Python 3.11+ and make are needed.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+
+.PHONY: run demo check test lint format clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "newsmonitor needs Python 3.11 or newer (found: $$($(PYTHON) --version))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.app: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.app
+	$(PIP) -e '.[test]'
+	@touch $@
+
+run: $(VENV)/.app  ## run the daemon on config/monitor.yaml (Ctrl-C stops it)
+	$(BIN)/newsmonitor -c config/monitor.yaml run
+
+demo: $(VENV)/.app  ## offline demo: local sample feeds, alerts on the console
+	$(BIN)/newsmonitor -c config/monitor.yaml demo
+
+check: $(VENV)/.app  ## validate config/monitor.yaml
+	$(BIN)/newsmonitor -c config/monitor.yaml check
+
+test: $(VENV)/.dev  ## lint, then the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+format: $(VENV)/.dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
