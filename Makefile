@@ -33,6 +33,7 @@ check: $(VENV)/.app  ## validate config/monitor.yaml
 test: $(VENV)/.dev  ## lint, then the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 format: $(VENV)/.dev

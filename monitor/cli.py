@@ -9,7 +9,7 @@ import sys
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,6 +21,9 @@ from monitor.config import load_settings
 from monitor.errors import ConfigError, MonitorError, StoreLockedError
 from monitor.model import Settings
 from monitor.notify.channels import check_channel_url
+
+if TYPE_CHECKING:
+    from monitor.store.repository import Store
 
 app = typer.Typer(
     help="Poll news feeds, match watch rules, and send one alert per story.",
@@ -157,7 +160,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-def _open_existing(settings: Settings):  # type: ignore[no-untyped-def]
+def _open_existing(settings: Settings) -> Store | None:
     """The store, or None when the SQLite file does not exist yet (listing creates nothing)."""
     from monitor.store.database import sqlite_path
     from monitor.store.repository import Store
@@ -176,7 +179,10 @@ def _when(value: datetime | None) -> str:
 
 
 def _jsonable(row: Any) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(row).items()}
+    flat = asdict(row)
+    # An alert record nests what the alert says; users script against one flat object.
+    flat.update(flat.pop("alert", {}))
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in flat.items()}
 
 
 @app.command()
@@ -243,7 +249,13 @@ def alerts(
     for r in records:
         status = r.status if r.status != "pending" or not r.attempts else f"retry ({r.attempts})"
         table.add_row(
-            _when(r.created_at), r.watch, r.channel, status, r.source, r.title, ", ".join(r.terms)
+            _when(r.created_at),
+            r.alert.watch,
+            r.channel,
+            status,
+            r.alert.source,
+            r.alert.title,
+            ", ".join(r.alert.terms),
         )
     out.print(table)
 

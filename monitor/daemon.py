@@ -7,9 +7,10 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
+from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -21,9 +22,11 @@ from monitor.query import Matcher, compile_query
 from monitor.sources.http import make_client
 from monitor.sources.poller import Poller, PollOutcome
 from monitor.store.database import DaemonLock, sqlite_path
+from monitor.store.records import ClaimedSource
 from monitor.store.repository import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 TICK_SECONDS = 1.0
 SHUTDOWN_GRACE = 8.0
 
@@ -56,7 +59,7 @@ class Monitor:
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         db_file = sqlite_path(settings.database)
         self._lock = DaemonLock(db_file) if lock and db_file is not None else None
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._delivering: asyncio.Task[DeliveryReport] | None = None
 
     async def __aenter__(self) -> Monitor:
@@ -124,7 +127,7 @@ class Monitor:
         )
         limit = asyncio.Semaphore(self.settings.fetch.concurrency)
 
-        async def bounded(src):  # type: ignore[no-untyped-def]
+        async def bounded(src: ClaimedSource) -> PollOutcome:
             async with limit:
                 return await self.poller.poll(src)
 
@@ -164,13 +167,13 @@ class Monitor:
             # to finish in __aexit__.
             scheduler.shutdown(wait=False)
 
-    def _spawn(self, coro) -> asyncio.Task[object]:  # type: ignore[no-untyped-def]
-        task: asyncio.Task[object] = asyncio.create_task(coro)
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._finished)
         return task
 
-    def _finished(self, task: asyncio.Task[object]) -> None:
+    def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             # A database error here is retried on the next tick; say what happened.
@@ -188,14 +191,14 @@ class Monitor:
         for source in claimed:
             self._spawn(self._poll_and_deliver(source))
 
-    async def _poll_and_deliver(self, source) -> None:  # type: ignore[no-untyped-def]
+    async def _poll_and_deliver(self, source: ClaimedSource) -> None:
         outcome = await self.poller.poll(source)
         if outcome.alerts:
             await self._deliver_tick()  # don't wait for the next tick to send fresh alerts
 
     async def _deliver_tick(self) -> None:
         if self._delivering is None or self._delivering.done():
-            self._delivering = self._spawn(self.deliverer.deliver_due())  # type: ignore[assignment]
+            self._delivering = self._spawn(self.deliverer.deliver_due())
 
     async def _drain(self) -> None:
         if not self._tasks:

@@ -98,4 +98,5 @@ def retry_delay(attempts: int, *, base: timedelta, cap: timedelta, rng: random.R
 
 def failure_backoff(interval: timedelta, failures: int) -> timedelta:
     """How long a failing source waits: its interval doubled per failure, capped at 6 h."""
-    return min(max(interval, interval * 2 ** min(failures - 1, 20)), max(MAX_BACKOFF, interval))
+    doubled: timedelta = interval * (2 ** min(failures - 1, 20))
+    return min(max(interval, doubled), max(MAX_BACKOFF, interval))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -62,7 +63,7 @@ def pg_url(pg_available: None) -> Iterator[str]:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path) -> str:  # type: ignore[no-untyped-def]
+def sqlite_url(tmp_path: Path) -> str:
     """A SQLite file in the test's own directory."""
     return f"sqlite:///{tmp_path / 'newsmonitor.db'}"
 

@@ -181,7 +181,7 @@ def _scan(text: str) -> list[tuple[int, Loc | None, str]]:
         if not isinstance(event, NodeEvent):
             continue
         line = event.start_mark.line + 1
-        if not isinstance(event, AliasEvent) and event.tag is not None:
+        if not isinstance(event, AliasEvent) and getattr(event, "tag", None) is not None:
             problems.append((line, None, "YAML tags are not allowed"))
         parent = stack[-1] if stack else None
         path: Loc = ()
@@ -222,7 +222,7 @@ class _Expander:
             for key, value in node.items():
                 child = (*loc, str(key))
                 try:
-                    child_line = node.lc.key(key)[0] + 1
+                    child_line = node.lc.key(key)[0] + 1  # type: ignore[attr-defined]
                 except (AttributeError, KeyError, TypeError):
                     child_line = line  # a key merged in with `<<:` has no position of its own
                 self.lines.setdefault(child, child_line)
@@ -232,7 +232,7 @@ class _Expander:
             items = []
             for index, value in enumerate(node):
                 child = (*loc, index)
-                child_line = node.lc.item(index)[0] + 1
+                child_line = node.lc.item(index)[0] + 1  # type: ignore[attr-defined]
                 self.lines.setdefault(child, child_line)
                 items.append(self.plain(value, child, child_line))
             return items
@@ -340,7 +340,7 @@ def _check_watches(files: list[_File], report: _Report) -> None:
                 report.add(
                     file, (*loc, "notify", index), f"unknown channel {name!r} (defined: {defined})"
                 )
-            elif name in notify[:index]:
+            elif isinstance(notify, list) and name in notify[:index]:
                 report.add(file, (*loc, "notify", index), f"channel {name!r} is listed twice")
         query, name = watch.get("query"), watch.get("name")
         if isinstance(query, str) and query.strip():

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from monitor.model import Alert, DeliverySettings
+from monitor.model import DeliverySettings
 from monitor.notify.channels import ChannelSet
 from monitor.pipeline import retry_delay
 from monitor.render import render
 
 if TYPE_CHECKING:
-    from monitor.store.repository import Delivery, Store
+    from monitor.store.records import AlertRecord
+    from monitor.store.repository import Store
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -69,7 +70,7 @@ class Deliverer:
             )
             if not claimed:
                 return total
-            by_channel: dict[str, list[Delivery]] = defaultdict(list)
+            by_channel: dict[str, list[AlertRecord]] = defaultdict(list)
             for row in claimed:
                 by_channel[row.channel].append(row)
             reports = await asyncio.gather(
@@ -81,7 +82,7 @@ class Deliverer:
                 dead=total.dead + sum(r.dead for r in reports),
             )
 
-    async def _drain_channel(self, rows: list[Delivery]) -> DeliveryReport:
+    async def _drain_channel(self, rows: list[AlertRecord]) -> DeliveryReport:
         sent = retried = dead = 0
         for row in rows:
             outcome = await self._send(row)
@@ -93,28 +94,19 @@ class Deliverer:
                 dead += 1
         return DeliveryReport(sent=sent, retried=retried, dead=dead)
 
-    async def _send(self, row: Delivery) -> str:
-        alert = Alert(
-            watch=row.watch,
-            terms=row.terms,
-            source=row.source,
-            title=row.title,
-            summary=row.summary,
-            url=row.url,
-            published=row.published,
-        )
+    async def _send(self, row: AlertRecord) -> str:
         if row.channel not in self.channels:
             error = f"channel {row.channel!r} is no longer configured or is off"
             await asyncio.to_thread(self.store.mark_dead, row.id, owner=self.owner, error=error)
             log.warning("alert %d dead: %s", row.id, error)
             return "dead"
-        message = render(alert, self.channels.body_format(row.channel))
+        message = render(row.alert, self.channels.body_format(row.channel))
         outcome = await self.channels.send(row.channel, message)
         if outcome.ok:
             await asyncio.to_thread(
                 self.store.mark_sent, row.id, owner=self.owner, now=self.clock()
             )
-            log.info("sent alert %d (%s) to %s", row.id, row.watch, row.channel)
+            log.info("sent alert %d (%s) to %s", row.id, row.alert.watch, row.channel)
             return "sent"
         error = outcome.error or "send failed"
         attempts = row.attempts + 1

@@ -265,7 +265,8 @@ class _Parser:
         if self.tok.kind is _Kind.END:
             raise _error(self.text, "unbalanced parenthesis: '(' is never closed", opening.column)
         node = self.parse_or()
-        if self.tok.kind is not _Kind.RPAREN:
+        # parse_or advanced self.tok; mypy still narrows it from the checks above.
+        if self.tok.kind is not _Kind.RPAREN:  # type: ignore[comparison-overlap]
             raise _error(self.text, "unbalanced parenthesis: '(' is never closed", opening.column)
         self.advance()
         return node

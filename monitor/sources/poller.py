@@ -18,7 +18,8 @@ from monitor.sources.feeds import parse_feed
 from monitor.sources.http import fetch
 
 if TYPE_CHECKING:
-    from monitor.store.repository import ClaimedSource, Store
+    from monitor.store.records import ClaimedSource
+    from monitor.store.repository import Store
 
 log = logging.getLogger(__name__)
 

@@ -5,94 +5,30 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Select,
+    and_,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from monitor.model import Article, Match, Source
+from monitor.model import Alert, Article, Match, Source
 from monitor.store.database import READ_ONLY, make_engine, migrate
+from monitor.store.records import AlertRecord, ClaimedSource, PollRecord, SourceStatus
 from monitor.store.schema import articles, matches, outbox, sources
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ClaimedSource:
-    """A source this process holds a lease on, with what a conditional poll needs."""
-
-    id: int
-    name: str
-    url: str
-    etag: str | None
-    last_modified: str | None
-    baseline_done: bool
-    interval: timedelta
-    consecutive_failures: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PollRecord:
-    """What one committed poll added."""
-
-    new_articles: int
-    alerts: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Delivery:
-    """One claimed outbox row with everything needed to render and send it."""
-
-    id: int
-    channel: str
-    attempts: int
-    watch: str
-    terms: tuple[str, ...]
-    source: str
-    title: str
-    summary: str
-    url: str | None
-    published: datetime | None
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SourceStatus:
-    """A source's polling state, for `newsmonitor sources`."""
-
-    name: str
-    url: str
-    active: bool
-    title: str | None
-    articles: int
-    last_polled_at: datetime | None
-    last_success_at: datetime | None
-    next_poll_at: datetime
-    consecutive_failures: int
-    last_error_kind: str | None
-    last_error: str | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AlertRecord:
-    """One alert x channel and its delivery state, for `newsmonitor alerts`."""
-
-    id: int
-    watch: str
-    channel: str
-    status: str
-    attempts: int
-    terms: tuple[str, ...]
-    source: str
-    title: str
-    url: str | None
-    published: datetime | None
-    created_at: datetime
-    sent_at: datetime | None
-    next_attempt_at: datetime
-    last_error: str | None
 
 
 class Store:
@@ -124,7 +60,7 @@ class Store:
             with conn.begin():
                 yield conn
 
-    def _claimable(self, stmt):  # type: ignore[no-untyped-def]
+    def _claimable(self, stmt: Select[Any]) -> Select[Any]:
         # Concurrent daemons on PostgreSQL skip rows another one is claiming right now.
         if self.engine.dialect.name == "postgresql":
             return stmt.with_for_update(skip_locked=True)
@@ -354,7 +290,7 @@ class Store:
 
     def claim_deliveries(
         self, owner: str, now: datetime, *, lease: timedelta, limit: int
-    ) -> list[Delivery]:
+    ) -> list[AlertRecord]:
         """Lease due pending outbox rows, oldest first, with the alert's content."""
         due = self._claimable(
             select(outbox.c.id)
@@ -377,22 +313,7 @@ class Store:
                 )
             ]
             rows = conn.execute(_alert_query().where(outbox.c.id.in_(ids))).all()
-        return [
-            Delivery(
-                id=r.id,
-                channel=r.channel,
-                attempts=r.attempts,
-                watch=r.watch,
-                terms=tuple(json.loads(r.terms)),
-                source=r.source,
-                title=r.title,
-                summary=r.summary,
-                url=r.url,
-                published=r.published_at,
-                created_at=r.created_at,
-            )
-            for r in rows
-        ]
+        return [_alert_record(r) for r in rows]
 
     def mark_sent(self, outbox_id: int, *, owner: str, now: datetime) -> None:
         """The channel accepted the message."""
@@ -424,7 +345,7 @@ class Store:
         """Hand back leases held by `owner` (by anyone when None, for a sole SQLite daemon)."""
         with self._write() as conn:
             for table in (sources, outbox):
-                cond = table.c.lease_owner.is_not(None)
+                cond: ColumnElement[bool] = table.c.lease_owner.is_not(None)
                 if owner is not None:
                     cond = and_(cond, table.c.lease_owner == owner)
                 conn.execute(update(table).where(cond).values(lease_until=None, lease_owner=None))
@@ -441,28 +362,10 @@ class Store:
         """The newest alerts x channels with their delivery state."""
         with self._read() as conn:
             rows = conn.execute(_alert_query().order_by(outbox.c.id.desc()).limit(limit)).all()
-        return [
-            AlertRecord(
-                id=r.id,
-                watch=r.watch,
-                channel=r.channel,
-                status=r.status,
-                attempts=r.attempts,
-                terms=tuple(json.loads(r.terms)),
-                source=r.source,
-                title=r.title,
-                url=r.url,
-                published=r.published_at,
-                created_at=r.created_at,
-                sent_at=r.sent_at,
-                next_attempt_at=r.next_attempt_at,
-                last_error=r.last_error,
-            )
-            for r in rows
-        ]
+        return [_alert_record(r) for r in rows]
 
 
-def _alert_query():  # type: ignore[no-untyped-def]
+def _alert_query() -> Select[Any]:
     return (
         select(
             outbox,
@@ -477,6 +380,28 @@ def _alert_query():  # type: ignore[no-untyped-def]
         .join(matches, matches.c.id == outbox.c.match_id)
         .join(articles, articles.c.id == matches.c.article_id)
         .join(sources, sources.c.id == articles.c.source_id)
+    )
+
+
+def _alert_record(row: Row[Any]) -> AlertRecord:
+    return AlertRecord(
+        id=row.id,
+        channel=row.channel,
+        status=row.status,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        next_attempt_at=row.next_attempt_at,
+        sent_at=row.sent_at,
+        last_error=row.last_error,
+        alert=Alert(
+            watch=row.watch,
+            terms=tuple(json.loads(row.terms)),
+            source=row.source,
+            title=row.title,
+            summary=row.summary,
+            url=row.url,
+            published=row.published_at,
+        ),
     )
 
 

@@ -9,12 +9,13 @@ import pytest
 from monitor.config import load_settings
 from monitor.daemon import build_matcher
 from monitor.model import Article
+from monitor.query import Matcher
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def matcher():  # type: ignore[no-untyped-def]
+def matcher() -> Matcher:
     return build_matcher(load_settings(ROOT / "config" / "monitor.yaml"))
 
 
@@ -36,7 +37,7 @@ def matcher():  # type: ignore[no-untyped-def]
         ("South Korean firefighters test new gear", "", set()),
     ],
 )
-def test_seed_watches(matcher, title: str, summary: str, watches: set[str]) -> None:  # type: ignore[no-untyped-def]
+def test_seed_watches(matcher: Matcher, title: str, summary: str, watches: set[str]) -> None:
     """Each headline fires exactly the seed watches it should."""
     article = Article(source="t", key="k", url=None, title=title, summary=summary)
     assert {m.watch for m in matcher.match(article)} == watches

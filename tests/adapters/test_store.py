@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import inspect, text
 from monitor.errors import StoreError, StoreLockedError
 from monitor.model import Article, Match, Source
 from monitor.store.database import DaemonLock, make_engine, migrate, sqlite_path
+from monitor.store.records import ClaimedSource, PollRecord
 from monitor.store.repository import Store
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -33,18 +35,25 @@ def _article(key: str, title: str = "A title") -> Article:
 
 
 @pytest.fixture
-def store(db_url: str):  # type: ignore[no-untyped-def]
+def store(db_url: str) -> Iterator[Store]:
     s = Store.open(db_url)
     yield s
     s.close()
 
 
-def _claim_one(store: Store, now: datetime = T0):  # type: ignore[no-untyped-def]
+def _claim_one(store: Store, now: datetime = T0) -> ClaimedSource:
     [claimed] = store.claim_sources("me", now, lease=HOUR, limit=10)
     return claimed
 
 
-def _poll(store: Store, source_id: int, found, *, routes=None, now: datetime = T0):  # type: ignore[no-untyped-def]
+def _poll(
+    store: Store,
+    source_id: int,
+    found: Sequence[tuple[Article, Sequence[Match]]],
+    *,
+    routes: Mapping[str, Sequence[str]] | None = None,
+    now: datetime = T0,
+) -> PollRecord:
     return store.record_poll(
         source_id,
         owner="me",
@@ -157,7 +166,7 @@ def test_record_poll_stores_new_articles_matches_and_outbox_together(store: Stor
     assert (rec.new_articles, rec.alerts) == (2, 2)
     alerts = store.list_alerts()
     assert sorted(a.channel for a in alerts) == ["mail", "slack"]
-    assert {a.terms for a in alerts} == {("Seoul", "Beijing", "trade")}
+    assert {a.alert.terms for a in alerts} == {("Seoul", "Beijing", "trade")}
     assert all(a.status == "pending" for a in alerts)
     [row] = store.list_sources()
     assert (row.articles, row.title, row.consecutive_failures) == (2, "Wire", 0)
@@ -222,7 +231,7 @@ def test_delivery_lifecycle_retry_then_sent(store: Store) -> None:
     """A claimed row is leased, a retry waits for its time, a success is final."""
     _one_alert(store)
     [d] = store.claim_deliveries("me", T0, lease=HOUR, limit=10)
-    assert (d.watch, d.channel, d.source, d.terms) == ("w", "c", "wire", ("x",))
+    assert (d.alert.watch, d.channel, d.alert.source, d.alert.terms) == ("w", "c", "wire", ("x",))
     assert store.claim_deliveries("other", T0, lease=HOUR, limit=10) == []
     store.mark_retry(d.id, owner="me", error="HTTP 500", next_attempt_at=T0 + HOUR)
     assert store.claim_deliveries("me", T0, lease=HOUR, limit=10) == []

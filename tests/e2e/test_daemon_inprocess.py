@@ -9,6 +9,8 @@ import pytest
 from monitor.config import load_settings
 from monitor.daemon import Monitor
 from monitor.notify.channels import check_channel_url
+from monitor.notify.delivery import DeliveryReport
+from monitor.sources.poller import PollOutcome
 from tests.support.feed_server import FeedServer
 from tests.support.scenario import MATCHING, NOT_MATCHING, World
 from tests.support.sinks import SmtpSink, WebhookSink
@@ -21,7 +23,7 @@ def world(
     return World(tmp_path, feed_server, smtp_sink, slack_to)
 
 
-async def _run_once(world: World):  # type: ignore[no-untyped-def]
+async def _run_once(world: World) -> tuple[list[PollOutcome], DeliveryReport]:
     settings = load_settings(world.config, check_channel_url=check_channel_url)
     async with Monitor(settings) as monitor:
         return await monitor.run_once()

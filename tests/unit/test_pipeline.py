@@ -19,7 +19,7 @@ class _Everything:
 def _entry(**kw: object) -> Entry:
     values: dict[str, object] = {"guid": None, "link": None, "title": "t", "summary": "s"}
     values.update(kw)
-    return Entry(**values)  # type: ignore[arg-type]
+    return Entry(**values)
 
 
 def test_identity_prefers_guid_then_canonical_link_then_text_hash() -> None:

@@ -22,7 +22,7 @@ def _alert(**changes: object) -> Alert:
         "published": datetime(2026, 11, 28, 21, 5, tzinfo=UTC),
     }
     values.update(changes)
-    return Alert(**values)  # type: ignore[arg-type]
+    return Alert(**values)
 
 
 @pytest.mark.parametrize("body_format", [TEXT, MARKDOWN])

@@ -1,0 +1,62 @@
+"""What the store hands back: plain frozen values, no database objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitor.model import Alert
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimedSource:
+    """A source this process holds a lease on, with what a conditional poll needs."""
+
+    id: int
+    name: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    baseline_done: bool
+    interval: timedelta
+    consecutive_failures: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollRecord:
+    """What one committed poll added."""
+
+    new_articles: int
+    alerts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceStatus:
+    """A source's polling state, for `newsmonitor sources`."""
+
+    name: str
+    url: str
+    active: bool
+    title: str | None
+    articles: int
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    next_poll_at: datetime
+    consecutive_failures: int
+    last_error_kind: str | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertRecord:
+    """One alert x channel: what it says and how its delivery stands."""
+
+    id: int
+    channel: str
+    status: str  # pending | sent | dead
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    last_error: str | None
+    alert: Alert
