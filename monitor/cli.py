@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-import sys
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -19,8 +17,10 @@ from sqlalchemy.engine import make_url
 from monitor import __version__
 from monitor.config import load_settings
 from monitor.errors import ConfigError, MonitorError, StoreLockedError
+from monitor.logs import hide, setup_logging
 from monitor.model import Settings
 from monitor.notify.channels import check_channel_url
+from monitor.secrets import url_secrets
 
 if TYPE_CHECKING:
     from monitor.store.repository import Store
@@ -33,7 +33,6 @@ app = typer.Typer(
 )
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-QUIET_LOGGERS = ("apprise", "httpx", "httpcore", "apscheduler")
 
 
 class _State:
@@ -41,19 +40,6 @@ class _State:
 
 
 state = _State()
-
-
-def setup_logging(level: str) -> None:
-    """Log to stderr at `level`; chatty libraries stay at WARNING, since apprise and httpx
-    write webhook URLs (secrets) at DEBUG and INFO."""
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-        force=True,
-    )
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 @app.callback()
@@ -86,11 +72,13 @@ def _main(
 
 def _load() -> Settings:
     try:
-        return load_settings(state.config, check_channel_url=check_channel_url)
+        settings = load_settings(state.config, check_channel_url=check_channel_url)
     except ConfigError as exc:
         for problem in exc.problems:
             err.print(problem, markup=False)
         raise typer.Exit(2) from None
+    hide(secret for channel in settings.channels for secret in url_secrets(channel.url))
+    return settings
 
 
 def _fail(exc: MonitorError) -> typer.Exit:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,9 +13,9 @@ from apprise.decorators import notify
 
 from monitor.model import Channel
 from monitor.render import MARKDOWN, TEXT, Message
+from monitor.secrets import mask, url_secrets
 
 _FORMATS = {apprise.NotifyFormat.MARKDOWN: MARKDOWN}
-_SECRETS_IN_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@]*@")
 
 
 # apprise's decorator is untyped; the function keeps its own signature.
@@ -50,11 +49,6 @@ class SendOutcome:
     error: str | None = None
 
 
-def scrub(text: str) -> str:
-    """Remove URL credentials from a message that may quote a URL."""
-    return _SECRETS_IN_URL.sub(r"\1***@", text)
-
-
 class ChannelSet:
     """The enabled channels, each behind its own apprise object so one cannot affect another."""
 
@@ -62,6 +56,7 @@ class ChannelSet:
         self.send_timeout = send_timeout
         self._apprise: dict[str, apprise.Apprise] = {}
         self._formats: dict[str, str] = {}
+        self._secrets: dict[str, set[str]] = {}
         for ch in channels:
             if not (ch.enabled and ch.url):
                 continue
@@ -71,6 +66,7 @@ class ChannelSet:
             bundle = apprise.Apprise()
             bundle.add(plugin)
             self._apprise[ch.name] = bundle
+            self._secrets[ch.name] = url_secrets(ch.url)
             self._formats[ch.name] = _FORMATS.get(_preferred_format(plugin), TEXT)
         # apprise paces each service object on its own; one send at a time per channel keeps
         # that pacing and the order of alerts.
@@ -107,4 +103,4 @@ class ChannelSet:
             return SendOutcome(ok=True)
         problems = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR")]
         detail = problems[-1] if problems else f"apprise status {result.status.name}"
-        return SendOutcome(ok=False, error=scrub(detail)[:500])
+        return SendOutcome(ok=False, error=mask(detail, self._secrets[name])[:500])

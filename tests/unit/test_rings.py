@@ -16,6 +16,7 @@ CORE = [
     "monitor.query",
     "monitor.render",
     "monitor.pipeline",
+    "monitor.secrets",
 ]
 ADAPTERS = {"sources", "store", "notify", "config"}
 ENTRY_POINTS = {"monitor.daemon", "monitor.cli", "monitor.demo", "monitor.__main__"}
