@@ -215,17 +215,27 @@ async def serve(
     settings: Settings, *, once: bool = False
 ) -> tuple[list[PollOutcome], DeliveryReport] | None:
     """Run the daemon until SIGTERM or SIGINT (or one pass with `once`)."""
-    async with Monitor(settings) as monitor:
-        if once:
+    if once:
+        async with Monitor(settings) as monitor:
             return await monitor.run_once()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        try:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            # A second signal means "now": leases and the outbox cover what is unfinished.
+            log.warning("second signal: exiting without waiting for work in flight")
+            os._exit(1)
+        log.info("stopping: finishing work in flight (a second signal exits at once)")
+        stop.set()
+
+    # Installed before start and kept through the drain, so a signal at any point is ours.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal)
+    try:
+        async with Monitor(settings) as monitor:
             await monitor.run_forever(stop)
-        finally:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
-        log.info("stopping: finishing work in flight")
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
     return None

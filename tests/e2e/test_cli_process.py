@@ -132,6 +132,50 @@ def test_daemon_alerts_then_stops_cleanly_on_sigterm(world: World, tmp_path: Pat
     assert (len(world.smtp.mails), len(world.slack.posts)) == (1, 1)
 
 
+def test_sigterm_lets_a_send_in_flight_finish_and_restart_sends_nothing_twice(
+    world: World, tmp_path: Path
+) -> None:
+    """A send still waiting for Slack at SIGTERM completes, is recorded, and is not repeated."""
+    log = tmp_path / "daemon.log"
+    daemon = process.start(world.config, "run", slack_url=world.slack.slack_base, log=log)
+    try:
+        process.wait_for(lambda: "baseline" in log.read_text(), what="the baseline poll")
+        world.slack.delay = 3
+        world.publish(MATCHING)
+        process.wait_for(lambda: len(world.slack.posts) == 1, what="the Slack send to start")
+        started = time.monotonic()
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=15) == 0, log.read_text()
+        assert time.monotonic() - started >= 2  # it waited for the answer
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    world.slack.delay = 0
+    _once(world)
+    assert (len(world.slack.posts), len(world.smtp.mails)) == (1, 1)
+    listed = process.run(world.config, "alerts", "--json")
+    assert {json.loads(line)["status"] for line in listed.stdout.splitlines()} == {"sent"}
+
+
+def test_second_signal_exits_at_once(world: World, tmp_path: Path) -> None:
+    """A second SIGINT does not wait for a hung channel."""
+    log = tmp_path / "daemon.log"
+    daemon = process.start(world.config, "run", slack_url=world.slack.slack_base, log=log)
+    try:
+        process.wait_for(lambda: "baseline" in log.read_text(), what="the baseline poll")
+        world.slack.delay = 20
+        world.publish(MATCHING)
+        process.wait_for(lambda: len(world.slack.posts) == 1, what="the Slack send to start")
+        daemon.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        daemon.send_signal(signal.SIGINT)
+        assert daemon.wait(timeout=5) == 1
+        assert "second signal" in log.read_text()
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+
+
 def test_second_daemon_on_the_same_sqlite_file_refuses_to_start(
     world: World, tmp_path: Path
 ) -> None:

@@ -7,6 +7,7 @@ import email.policy
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -92,6 +93,7 @@ class WebhookSink:
     def __init__(self) -> None:
         self.posts: list[Post] = []
         self.status = 200
+        self.delay = 0.0  # seconds to hold each request before answering
         self.lock = threading.Lock()
         sink = self
 
@@ -107,7 +109,9 @@ class WebhookSink:
                             body=body,
                         )
                     )
-                    status = sink.status
+                    status, delay = sink.status, sink.delay
+                if delay:
+                    time.sleep(delay)
                 payload = b"ok" if status == 200 else b"error"
                 self.send_response(status)
                 self.send_header("Content-Type", "text/plain")
