@@ -18,9 +18,14 @@ from tests.support.sinks import SmtpSink, WebhookSink
 
 @pytest.fixture
 def world(
-    tmp_path: Path, feed_server: FeedServer, smtp_sink: SmtpSink, slack_to: WebhookSink
+    tmp_path: Path,
+    feed_server: FeedServer,
+    smtp_sink: SmtpSink,
+    slack_to: WebhookSink,
+    db_url: str,
 ) -> World:
-    return World(tmp_path, feed_server, smtp_sink, slack_to)
+    """The scenario on a SQLite file, then again on PostgreSQL."""
+    return World(tmp_path, feed_server, smtp_sink, slack_to, database=db_url)
 
 
 async def _run_once(world: World) -> tuple[list[PollOutcome], DeliveryReport]:

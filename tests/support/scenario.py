@@ -78,7 +78,15 @@ def write_config(
 class World:
     """A feed server with one source, an SMTP sink and a Slack receiver, and a config for them."""
 
-    def __init__(self, tmp: Path, feeds: FeedServer, smtp: SmtpSink, slack: WebhookSink) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        feeds: FeedServer,
+        smtp: SmtpSink,
+        slack: WebhookSink,
+        *,
+        database: str | None = None,
+    ) -> None:
         self.tmp = tmp
         self.feeds = feeds
         self.smtp = smtp
@@ -91,7 +99,7 @@ class World:
             tmp / "monitor.yaml",
             feeds={"wire": feeds.url("/wire.xml")},
             channels={"team-slack": SLACK_URL, "analysts": smtp.url()},
-            database=f"sqlite:///{self.db_file}",
+            database=database or f"sqlite:///{self.db_file}",
         )
 
     def publish(self, *items: dict[str, Any]) -> None:
