@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from monitor.secrets import mask
 
 # These libraries write request URLs, and so webhook tokens, at DEBUG or INFO.
-QUIET_LOGGERS = ("apprise", "httpx", "httpcore", "urllib3", "requests", "apscheduler")
+# Alembic's INFO lines describe its internals; the store logs the migration itself.
+QUIET_LOGGERS = ("apprise", "httpx", "httpcore", "urllib3", "requests", "apscheduler", "alembic")
 
 
 class RedactingFormatter(logging.Formatter):

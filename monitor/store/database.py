@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from pathlib import Path
 from typing import IO, Any
@@ -18,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.errors import StoreError, StoreLockedError
 
+log = logging.getLogger(__name__)
 _MIGRATIONS = Path(__file__).with_name("migrations")
 READ_ONLY = "newsmonitor_read_only"
 
@@ -85,6 +87,10 @@ def migrate(url: str) -> None:
                     f"the database is at schema revision {current}, which this newsmonitor does "
                     "not know: it was written by a newer version; upgrade newsmonitor"
                 )
+        head = scripts.get_current_head()
+        if current == head:
+            return
+        log.info("upgrading the database schema from %s to %s", current or "nothing", head)
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
