@@ -14,6 +14,7 @@ from sqlalchemy import (
     Engine,
     Row,
     Select,
+    Table,
     and_,
     func,
     or_,
@@ -60,11 +61,31 @@ class Store:
             with conn.begin():
                 yield conn
 
-    def _claimable(self, stmt: Select[Any]) -> Select[Any]:
-        # Concurrent daemons on PostgreSQL skip rows another one is claiming right now.
+    def _lease(
+        self,
+        conn: Connection,
+        table: Table,
+        cond: Sequence[ColumnElement[bool]],
+        order: Sequence[ColumnElement[Any]],
+        *,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+    ) -> list[int]:
+        """Lease up to `limit` rows matching `cond` that nobody holds; their ids."""
+        free = or_(table.c.lease_until.is_(None), table.c.lease_until < now)
+        due = select(table.c.id).where(*cond, free).order_by(*order).limit(limit)
         if self.engine.dialect.name == "postgresql":
-            return stmt.with_for_update(skip_locked=True)
-        return stmt
+            # Concurrent daemons skip rows another one is claiming right now.
+            due = due.with_for_update(skip_locked=True)
+        claimed = conn.execute(
+            update(table)
+            .where(table.c.id.in_(due.scalar_subquery()))
+            .values(lease_until=now + lease, lease_owner=owner)
+            .returning(table.c.id)
+        )
+        return [row.id for row in claimed]
 
     # sources
 
@@ -109,25 +130,20 @@ class Store:
         self, owner: str, now: datetime, *, lease: timedelta, limit: int, due_only: bool = True
     ) -> list[ClaimedSource]:
         """Lease active sources that are due (or all of them) and not leased by anyone else."""
-        cond = [
-            sources.c.active.is_(True),
-            or_(sources.c.lease_until.is_(None), sources.c.lease_until < now),
-        ]
+        cond: list[ColumnElement[bool]] = [sources.c.active.is_(True)]
         if due_only:
             cond.append(sources.c.next_poll_at <= now)
-        due = self._claimable(
-            select(sources.c.id).where(*cond).order_by(sources.c.next_poll_at).limit(limit)
-        )
         with self._write() as conn:
-            ids = [
-                r.id
-                for r in conn.execute(
-                    update(sources)
-                    .where(sources.c.id.in_(due.scalar_subquery()))
-                    .values(lease_until=now + lease, lease_owner=owner)
-                    .returning(sources.c.id)
-                )
-            ]
+            ids = self._lease(
+                conn,
+                sources,
+                cond,
+                [sources.c.next_poll_at],
+                owner=owner,
+                now=now,
+                lease=lease,
+                limit=limit,
+            )
             rows = conn.execute(
                 select(sources).where(sources.c.id.in_(ids)).order_by(sources.c.next_poll_at)
             ).all()
@@ -292,27 +308,19 @@ class Store:
         self, owner: str, now: datetime, *, lease: timedelta, limit: int
     ) -> list[AlertRecord]:
         """Lease due pending outbox rows, oldest first, with the alert's content."""
-        due = self._claimable(
-            select(outbox.c.id)
-            .where(
-                outbox.c.status == PENDING,
-                outbox.c.next_attempt_at <= now,
-                or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
-            )
-            .order_by(outbox.c.next_attempt_at, outbox.c.id)
-            .limit(limit)
-        )
+        order = [outbox.c.next_attempt_at, outbox.c.id]
         with self._write() as conn:
-            ids = [
-                r.id
-                for r in conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id.in_(due.scalar_subquery()))
-                    .values(lease_until=now + lease, lease_owner=owner)
-                    .returning(outbox.c.id)
-                )
-            ]
-            rows = conn.execute(_alert_query().where(outbox.c.id.in_(ids))).all()
+            ids = self._lease(
+                conn,
+                outbox,
+                [outbox.c.status == PENDING, outbox.c.next_attempt_at <= now],
+                order,
+                owner=owner,
+                now=now,
+                lease=lease,
+                limit=limit,
+            )
+            rows = conn.execute(_alert_query().where(outbox.c.id.in_(ids)).order_by(*order)).all()
         return [_alert_record(r) for r in rows]
 
     def mark_sent(self, outbox_id: int, *, owner: str, now: datetime) -> None:

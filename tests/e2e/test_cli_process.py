@@ -6,6 +6,8 @@ import json
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -112,12 +114,23 @@ def test_config_error_exits_two_with_file_and_line(tmp_path: Path) -> None:
         assert f"{config}:3: fetch.intervall: Extra inputs are not permitted" in done.stderr
 
 
-def test_daemon_alerts_then_stops_cleanly_on_sigterm(world: World, tmp_path: Path) -> None:
-    """The daemon sends an alert for an item published while it runs, and SIGTERM exits 0."""
-    log = tmp_path / "daemon.log"
+@contextmanager
+def running_daemon(world: World, log: Path) -> Iterator[subprocess.Popen[str]]:
+    """`newsmonitor run` as a process, past its first (baseline) poll; killed if left running."""
     daemon = process.start(world.config, "run", slack_url=world.slack.slack_base, log=log)
     try:
         process.wait_for(lambda: "baseline" in log.read_text(), what="the baseline poll")
+        yield daemon
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait(5)
+
+
+def test_daemon_alerts_then_stops_cleanly_on_sigterm(world: World, tmp_path: Path) -> None:
+    """The daemon sends an alert for an item published while it runs, and SIGTERM exits 0."""
+    log = tmp_path / "daemon.log"
+    with running_daemon(world, log) as daemon:
         world.publish(MATCHING)
         process.wait_for(
             lambda: len(world.smtp.mails) == 1 and len(world.slack.posts) == 1,
@@ -125,9 +138,6 @@ def test_daemon_alerts_then_stops_cleanly_on_sigterm(world: World, tmp_path: Pat
         )
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=15) == 0, log.read_text()
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
     time.sleep(0.5)
     assert (len(world.smtp.mails), len(world.slack.posts)) == (1, 1)
 
@@ -137,9 +147,7 @@ def test_sigterm_lets_a_send_in_flight_finish_and_restart_sends_nothing_twice(
 ) -> None:
     """A send still waiting for Slack at SIGTERM completes, is recorded, and is not repeated."""
     log = tmp_path / "daemon.log"
-    daemon = process.start(world.config, "run", slack_url=world.slack.slack_base, log=log)
-    try:
-        process.wait_for(lambda: "baseline" in log.read_text(), what="the baseline poll")
+    with running_daemon(world, log) as daemon:
         world.slack.delay = 3
         world.publish(MATCHING)
         process.wait_for(lambda: len(world.slack.posts) == 1, what="the Slack send to start")
@@ -147,9 +155,6 @@ def test_sigterm_lets_a_send_in_flight_finish_and_restart_sends_nothing_twice(
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=15) == 0, log.read_text()
         assert time.monotonic() - started >= 2  # it waited for the answer
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
     world.slack.delay = 0
     _once(world)
     assert (len(world.slack.posts), len(world.smtp.mails)) == (1, 1)
@@ -160,9 +165,7 @@ def test_sigterm_lets_a_send_in_flight_finish_and_restart_sends_nothing_twice(
 def test_second_signal_exits_at_once(world: World, tmp_path: Path) -> None:
     """A second SIGINT does not wait for a hung channel."""
     log = tmp_path / "daemon.log"
-    daemon = process.start(world.config, "run", slack_url=world.slack.slack_base, log=log)
-    try:
-        process.wait_for(lambda: "baseline" in log.read_text(), what="the baseline poll")
+    with running_daemon(world, log) as daemon:
         world.slack.delay = 20
         world.publish(MATCHING)
         process.wait_for(lambda: len(world.slack.posts) == 1, what="the Slack send to start")
@@ -171,25 +174,18 @@ def test_second_signal_exits_at_once(world: World, tmp_path: Path) -> None:
         daemon.send_signal(signal.SIGINT)
         assert daemon.wait(timeout=5) == 1
         assert "second signal" in log.read_text()
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
 
 
 def test_second_daemon_on_the_same_sqlite_file_refuses_to_start(
     world: World, tmp_path: Path
 ) -> None:
     """Two processes never share a SQLite database: the second says who holds it."""
-    log = tmp_path / "daemon.log"
-    daemon = process.start(world.config, "run", slack_url=world.slack.slack_base, log=log)
-    try:
-        process.wait_for(lambda: "running" in log.read_text(), what="the daemon to start")
+    with running_daemon(world, tmp_path / "daemon.log") as daemon:
         second = process.run(world.config, "run", "--once")
         assert second.returncode == 1
         assert f"(pid {daemon.pid}) is already using" in second.stderr
-    finally:
         daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=15)
+        assert daemon.wait(timeout=15) == 0
 
 
 def test_log_level_comes_from_the_environment(world: World) -> None:
