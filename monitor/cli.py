@@ -18,9 +18,10 @@ from monitor import __version__
 from monitor.config import load_settings
 from monitor.errors import ConfigError, MonitorError, StoreLockedError
 from monitor.logs import hide, setup_logging
-from monitor.model import Settings
+from monitor.model import Settings, Source
 from monitor.notify.channels import check_channel_url
 from monitor.secrets import url_secrets
+from monitor.store.records import SourceStatus
 
 if TYPE_CHECKING:
     from monitor.store.repository import Store
@@ -181,35 +182,46 @@ def sources(
     settings = _load()
     store = _open_existing(settings)
     if store is None:
-        rows: list[dict[str, Any]] = [
-            {"name": s.name, "url": s.url, "active": True, "state": "never polled"}
-            for s in settings.sources
-        ]
+        statuses = [_never_polled(s) for s in settings.sources]
     else:
         try:
-            rows = [_jsonable(s) for s in store.list_sources()]
+            statuses = store.list_sources()
         finally:
             store.close()
     if as_json:
-        for row in rows:
-            out.print(json.dumps(row, ensure_ascii=False), markup=False)
+        for status in statuses:
+            out.print(json.dumps(_jsonable(status), ensure_ascii=False), markup=False)
         return
-    table = Table("source", "articles", "last success", "failures", "last error", "next poll")
-    for row in rows:
-        if "state" in row:
-            table.add_row(row["name"], "-", row["state"], "-", "-", "-")
-            continue
-        name = row["name"] + ("" if row["active"] else " (removed)")
-        error = f"{row['last_error_kind']}: {row['last_error']}" if row["last_error"] else "-"
+    table = Table(
+        "source", "articles", "last success (UTC)", "failures", "last error", "next poll (UTC)"
+    )
+    for st in statuses:
+        error = f"{st.last_error_kind}: {st.last_error}" if st.last_error else "-"
         table.add_row(
-            name,
-            str(row["articles"]),
-            row["last_success_at"] or "-",
-            str(row["consecutive_failures"]),
+            st.name + ("" if st.active else " (removed)"),
+            str(st.articles),
+            _when(st.last_success_at),
+            str(st.consecutive_failures),
             error,
-            row["next_poll_at"],
+            _when(st.next_poll_at) if st.next_poll_at else "at start",
         )
     out.print(table)
+
+
+def _never_polled(source: Source) -> SourceStatus:
+    return SourceStatus(
+        name=source.name,
+        url=source.url,
+        active=True,
+        title=None,
+        articles=0,
+        last_polled_at=None,
+        last_success_at=None,
+        next_poll_at=None,
+        consecutive_failures=0,
+        last_error_kind=None,
+        last_error=None,
+    )
 
 
 @app.command()
@@ -233,7 +245,7 @@ def alerts(
     if not records:
         out.print("no alerts yet", markup=False)
         return
-    table = Table("when", "watch", "channel", "status", "source", "title", "matched")
+    table = Table("when (UTC)", "watch", "channel", "status", "source", "title", "matched")
     for r in records:
         status = r.status if r.status != "pending" or not r.attempts else f"retry ({r.attempts})"
         table.add_row(

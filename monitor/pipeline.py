@@ -13,6 +13,7 @@ from monitor.model import Article, Channel, Entry, Match, Watch
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_BACKOFF = timedelta(hours=6)
+MIN_RETRY = timedelta(seconds=1)
 
 
 class ArticleMatcher(Protocol):
@@ -91,9 +92,10 @@ def routes(watches: Iterable[Watch], channels: Iterable[Channel]) -> dict[str, t
 
 
 def retry_delay(attempts: int, *, base: timedelta, cap: timedelta, rng: random.Random) -> timedelta:
-    """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**attempts)]."""
+    """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**attempts)], but at
+    least MIN_RETRY, so a retry always falls after the delivery pass that scheduled it."""
     ceiling = min(cap.total_seconds(), base.total_seconds() * 2 ** min(attempts, 30))
-    return timedelta(seconds=rng.uniform(0, ceiling))
+    return max(MIN_RETRY, timedelta(seconds=rng.uniform(0, ceiling)))
 
 
 def failure_backoff(interval: timedelta, failures: int) -> timedelta:

@@ -58,13 +58,18 @@ class Deliverer:
         return self.settings.timeout * (BATCH + 1)
 
     async def deliver_due(self) -> DeliveryReport:
-        """Send every due outbox row once (channels in parallel), until none is due."""
+        """Send every outbox row due now once, channels in parallel.
+
+        Rows are claimed as of the pass's start, so a retry scheduled during the pass waits for
+        the next one however short its backoff.
+        """
         total = DeliveryReport()
+        started = self.clock()
         while True:
             claimed = await asyncio.to_thread(
                 self.store.claim_deliveries,
                 self.owner,
-                self.clock(),
+                started,
                 lease=self._lease(),
                 limit=BATCH,
             )

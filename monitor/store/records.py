@@ -41,7 +41,7 @@ class SourceStatus:
     articles: int
     last_polled_at: datetime | None
     last_success_at: datetime | None
-    next_poll_at: datetime
+    next_poll_at: datetime | None  # None: never polled, due as soon as a daemon starts
     consecutive_failures: int
     last_error_kind: str | None
     last_error: str | None

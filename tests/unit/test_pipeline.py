@@ -119,13 +119,13 @@ def test_routes_skip_channels_that_are_off() -> None:
 
 
 def test_retry_delay_stays_within_the_full_jitter_window() -> None:
-    """Backoff is uniform in [0, min(cap, base * 2**n)]."""
+    """Backoff is uniform in [0, min(cap, base * 2**n)], never under one second."""
     rng = random.Random(7)
     base, cap = timedelta(seconds=30), timedelta(hours=1)
     for attempts in range(12):
         ceiling = min(cap, base * 2**attempts)
         delays = [retry_delay(attempts, base=base, cap=cap, rng=rng) for _ in range(200)]
-        assert all(timedelta(0) <= d <= ceiling for d in delays)
+        assert all(timedelta(seconds=1) <= d <= ceiling for d in delays)
         assert max(delays) > ceiling / 2
 
 
