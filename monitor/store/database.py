@@ -36,7 +36,10 @@ def make_engine(url: str, *, for_migrations: bool = False) -> Engine:
     """An engine; on SQLite: WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE for writes."""
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the database directory {path.parent}: {exc}") from exc
     kwargs: dict[str, Any] = {}
     if make_url(url).get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
@@ -118,8 +121,11 @@ class DaemonLock:
 
     def acquire(self) -> None:
         """Take the lock or raise StoreLockedError naming the holder."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+")  # noqa: SIM115 - held open for the life of the process
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path, "a+")  # noqa: SIM115 - held open for the life of the process
+        except OSError as exc:
+            raise StoreError(f"cannot create the lock file {self.path}: {exc}") from exc
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -94,6 +94,20 @@ def test_run_once_exits_one_when_the_database_is_unreachable(tmp_path: Path) -> 
     assert "Traceback" not in done.stderr
 
 
+def test_run_once_exits_one_when_the_database_cannot_be_created(tmp_path: Path) -> None:
+    """A SQLite path that cannot exist is a clear error with exit 1, not a traceback."""
+    (tmp_path / "file").write_text("not a directory")
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        f'database: "sqlite:///{tmp_path}/file/newsmonitor.db"\n'
+        "channels: {console: {url: 'console://'}}\n"
+    )
+    done = process.run(config, "run", "--once")
+    assert done.returncode == 1, done.stderr
+    assert "error: cannot create" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_check_validates_and_creates_nothing(world: World) -> None:
     """`check` prints a summary and exits 0 without creating the database."""
     done = process.run(world.config, "check")
