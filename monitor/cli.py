@@ -138,8 +138,15 @@ def check() -> None:
         out.print(f"  {c.name}: {on}", markup=False)
     out.print(f"term lists: {', '.join(sorted(settings.terms)) or 'none'}", markup=False)
     out.print(f"watches: {len(settings.watches)}", markup=False)
+    active = {c.name for c in settings.channels if c.enabled}
     for w in settings.watches:
-        out.print(f"  {w.name} -> {', '.join(w.notify)}: {w.query}", markup=False)
+        targets = ", ".join(ch if ch in active else f"{ch} (off)" for ch in w.notify)
+        out.print(f"  {w.name} -> {targets}: {w.query}", markup=False)
+        if not active.intersection(w.notify):
+            out.print(
+                "    warning: every channel of this watch is off; matches are kept, not sent",
+                markup=False,
+            )
 
 
 def _duration(seconds: float) -> str:

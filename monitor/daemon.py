@@ -160,6 +160,11 @@ class Monitor:
             len(self.settings.watches),
             ", ".join(self.channels.names()) or "none",
         )
+        for watch, channels in self.poller.routes.items():
+            if not channels:
+                log.warning(
+                    "watch %s notifies no channel that is on: matches are kept, not sent", watch
+                )
         try:
             await stop.wait()
         finally:

@@ -14,7 +14,7 @@ import pytest
 
 from tests.support import process
 from tests.support.feed_server import FeedServer
-from tests.support.scenario import MATCHING, NOT_MATCHING, World
+from tests.support.scenario import MATCHING, NOT_MATCHING, World, write_config
 from tests.support.sinks import SmtpSink, WebhookSink
 
 
@@ -114,8 +114,24 @@ def test_check_validates_and_creates_nothing(world: World) -> None:
     assert done.returncode == 0, done.stderr
     assert "config OK" in done.stdout
     assert "korea-china-trade -> team-slack, analysts" in done.stdout
+    assert "warning" not in done.stdout
     assert not world.db_file.exists()
     assert not world.db_file.parent.exists()
+
+
+def test_check_flags_a_watch_whose_channels_are_all_off(tmp_path: Path) -> None:
+    """A watch that can never deliver is pointed out, though the config is valid."""
+    config = write_config(
+        tmp_path / "monitor.yaml",
+        feeds={},
+        channels={"console": "console://", "team-slack": ""},
+        database=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        notify=["team-slack"],
+    )
+    done = process.run(config, "check")
+    assert done.returncode == 0, done.stderr
+    assert "korea-china-trade -> team-slack (off)" in done.stdout
+    assert "every channel of this watch is off" in done.stdout
 
 
 def test_config_error_exits_two_with_file_and_line(tmp_path: Path) -> None:
