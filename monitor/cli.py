@@ -20,7 +20,7 @@ from monitor.errors import ConfigError, MonitorError, StoreLockedError
 from monitor.logs import hide, setup_logging
 from monitor.model import Settings, Source
 from monitor.notify.channels import check_channel_url
-from monitor.secrets import url_secrets
+from monitor.secrets import mask, url_secrets
 from monitor.store.records import SourceStatus
 
 if TYPE_CHECKING:
@@ -130,7 +130,8 @@ def check() -> None:
     for s in settings.sources:
         tags = f" [{', '.join(s.tags)}]" if s.tags else ""
         out.print(
-            f"  {s.name}: {s.url} every {_duration(s.interval.total_seconds())}{tags}", markup=False
+            f"  {s.name}: {mask(s.url, ())} every {_duration(s.interval.total_seconds())}{tags}",
+            markup=False,
         )
     out.print(f"channels: {len(settings.channels)}", markup=False)
     for c in settings.channels:
@@ -178,6 +179,8 @@ def _jsonable(row: Any) -> dict[str, Any]:
     flat = asdict(row)
     # An alert record nests what the alert says; users script against one flat object.
     flat.update(flat.pop("alert", {}))
+    if isinstance(row, SourceStatus):
+        flat["url"] = mask(row.url, ())  # a feed URL may carry basic-auth credentials
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in flat.items()}
 
 

@@ -13,6 +13,22 @@ SLACK_TOKEN = "CanaryS3cretTokenXyZ1234"
 SMTP_PASSWORD = "CanaryPassw0rdQ"
 
 
+def test_feed_credentials_are_not_printed(tmp_path: Path, feed_server: FeedServer) -> None:
+    """A source URL with a password shows masked in check and sources output."""
+    url = feed_server.url("/wire.xml").replace("http://", f"http://reader:{SMTP_PASSWORD}@")
+    config = write_config(
+        tmp_path / "monitor.yaml",
+        feeds={"wire": url},
+        channels={"console": "console://"},
+        database=f"sqlite:///{tmp_path / 'db.sqlite'}",
+    )
+    outputs = [process.run(config, *args) for args in (["check"], ["sources", "--json"])]
+    assert all(done.returncode == 0 for done in outputs)
+    text = "".join(done.stdout + done.stderr for done in outputs)
+    assert "http://***@127.0.0.1" in text
+    assert SMTP_PASSWORD not in text
+
+
 def test_secret_canaries_stay_out_of_logs_database_and_output(
     tmp_path: Path, feed_server: FeedServer, smtp_sink: SmtpSink, webhook_sink: WebhookSink
 ) -> None:
