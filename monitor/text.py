@@ -13,31 +13,59 @@ import re
 import unicodedata
 from html.parser import HTMLParser
 
-_HYPHENS = dict.fromkeys(
-    map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-"
-)
-_APOSTROPHES = dict.fromkeys(map(ord, "\u2018\u2019\u201b\u02bc\u2032\uff07`\u00b4"), "'")
 _SPACE = re.compile(r"\s+")
 _BLOCK_TAGS = frozenset({"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
 _SKIP_TAGS = frozenset({"script", "style", "template"})
 
 
+# Hangul jamo, CJK radicals, kana, Hangul compatibility jamo, CJK extension A, unified
+# ideographs, Hangul jamo extended A, syllables and extended B, compatibility ideographs,
+# half-width kana and Hangul, and CJK extensions B and later.
+_CJK_RANGES = (
+    (0x1100, 0x11FF),
+    (0x2E80, 0x2FDF),
+    (0x3040, 0x30FF),
+    (0x3130, 0x318F),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xA960, 0xA97F),
+    (0xAC00, 0xD7FF),
+    (0xF900, 0xFAFF),
+    (0xFF66, 0xFFDC),
+    (0x20000, 0x3FFFF),
+)
+_CJK_BODY = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_RANGES)
+_IS_CJK = re.compile(f"[{_CJK_BODY}]")
+
+
+def _mark_ranges() -> str:
+    # Every combining mark (category M*) this Python knows, as regex class ranges; ~30 ms once.
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x300, 0x20000):
+        if unicodedata.category(chr(cp)).startswith("M"):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    return "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in ranges)
+
+
+# A word is a run of letters, digits and combining marks (Indic vowel signs are marks);
+# underscores are turned into spaces first, since \w counts them as word characters.
+_WORD = re.compile(f"[\\w{_mark_ranges()}]+")
+# Splits a word at every change between CJK and other scripts.
+_SCRIPT_RUN = re.compile(f"[{_CJK_BODY}]+|[^{_CJK_BODY}]+")
+# Accents: the combining diacritics of Latin, Greek and Cyrillic, Hebrew points and Arabic
+# harakat. Marks that are letters' own parts stay: Indic vowel signs, kana voicing (U+3099).
+_DIACRITICS = re.compile(
+    "[\u0300-\u036f\u0591-\u05c7\u064b-\u065f\u0670"
+    "\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
+)
+
+
 def is_cjk(ch: str) -> bool:
     """True for Hangul, Han ideographs, kana and their compatibility forms."""
-    o = ord(ch)
-    return (
-        0x1100 <= o <= 0x11FF  # Hangul jamo
-        or 0x2E80 <= o <= 0x2FDF  # CJK radicals
-        or 0x3040 <= o <= 0x30FF  # Hiragana, Katakana
-        or 0x3130 <= o <= 0x318F  # Hangul compatibility jamo
-        or 0x3400 <= o <= 0x4DBF  # CJK extension A
-        or 0x4E00 <= o <= 0x9FFF  # CJK unified ideographs
-        or 0xA960 <= o <= 0xA97F  # Hangul jamo extended A
-        or 0xAC00 <= o <= 0xD7FF  # Hangul syllables and jamo extended B
-        or 0xF900 <= o <= 0xFAFF  # CJK compatibility ideographs
-        or 0xFF66 <= o <= 0xFFDC  # half-width kana and Hangul
-        or 0x20000 <= o <= 0x3FFFF  # CJK extensions B and later
-    )
+    return _IS_CJK.match(ch) is not None
 
 
 class _TextExtractor(HTMLParser):
@@ -73,43 +101,36 @@ def strip_html(text: str) -> str:
     return _SPACE.sub(" ", html.unescape("".join(parser.parts))).strip()
 
 
-def _drop_accents(text: str) -> str:
-    # Decompose, drop combining marks that sit on non-CJK letters (a kana voicing mark is part of
-    # the letter), then recompose so Hangul syllables come back whole.
-    out: list[str] = []
-    base_is_cjk = False
-    for ch in unicodedata.normalize("NFD", text):
-        if unicodedata.combining(ch):
-            if base_is_cjk:
-                out.append(ch)
-            continue
-        base_is_cjk = is_cjk(ch)
-        out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out))
+class _FoldTable(dict[int, str]):
+    """Per-character folding for str.translate, filled in as characters are first seen."""
+
+    def __missing__(self, cp: int) -> str:
+        # Decompose, drop the diacritics, recompose, so Hangul syllables and kana stay whole.
+        folded = unicodedata.normalize(
+            "NFC", _DIACRITICS.sub("", unicodedata.normalize("NFD", chr(cp)))
+        )
+        self[cp] = folded
+        return folded
+
+
+_FOLD = _FoldTable()
+_FOLD.update(
+    dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
+)
+_FOLD.update(dict.fromkeys(map(ord, "\u2018\u2019\u201b\u02bc\u2032\uff07`"), "'"))
 
 
 def fold(text: str) -> str:
     """Case, accents, width, hyphen and apostrophe variants folded; the text keeps its shape."""
-    text = unicodedata.normalize("NFKC", text).translate(_HYPHENS).translate(_APOSTROPHES)
-    return _drop_accents(text.casefold())
+    if text.isascii():
+        return text.casefold().replace("`", "'")
+    return unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
 
 
 def tokens(text: str) -> list[str]:
     """Folded word tokens; a CJK run is one token, and a change of script ends a token."""
-    out: list[str] = []
-    current: list[str] = []
-    current_cjk = False
-    for ch in fold(text):
-        if ch.isalnum():
-            cjk = is_cjk(ch)
-            if current and cjk != current_cjk:
-                out.append("".join(current))
-                current = []
-            current.append(ch)
-            current_cjk = cjk
-        elif current:
-            out.append("".join(current))
-            current = []
-    if current:
-        out.append("".join(current))
-    return out
+    folded = fold(text).replace("_", " ")
+    words = _WORD.findall(folded)
+    if not _IS_CJK.search(folded):
+        return words
+    return [run for word in words for run in _SCRIPT_RUN.findall(word)]

@@ -1,0 +1,47 @@
+"""Text rules shared by matching and display: folding, tokens and HTML stripping."""
+
+# ruff: noqa: RUF001 - full-width letters and typographic quotes are what these tests feed in
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.text import fold, is_cjk, strip_html, tokens
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Café Über NAÏVE", ["cafe", "uber", "naive"]),
+        ("Ｌｏｎｄｏｎ ＬＧ", ["london", "lg"]),
+        ("Trump’s Trump-Putin Kim Jong‐un", ["trump", "s", "trump", "putin", "kim", "jong", "un"]),
+        ("LG전자 삼성SDI", ["lg", "전자", "삼성", "sdi"]),
+        ("북한이 中韩贸易协定", ["북한이", "中韩贸易协定"]),
+        ("がぎぐ カタカナ", ["がぎぐ", "カタカナ"]),
+        ("किताब। पढ़ो", ["किताब", "पढ़ो"]),
+        ("مَدْرَسَة שָׁלוֹם", ["مدرسة", "שלום"]),
+        ("ภาษาไทย", ["ภาษาไทย"]),
+        ("snake_case 2027", ["snake", "case", "2027"]),
+        ("", []),
+    ],
+)
+def test_tokens(text: str, expected: list[str]) -> None:
+    """Words fold case, width and accents; CJK runs stay whole; other marks stay on letters."""
+    assert tokens(text) == expected
+
+
+def test_fold_keeps_hangul_and_kana_whole() -> None:
+    """Accent folding decomposes and recomposes, so Hangul and voiced kana come back intact."""
+    assert fold("한국어 がぎ Ångström") == "한국어 がぎ angstrom"
+
+
+def test_is_cjk() -> None:
+    """Hangul, Han and kana are CJK; Latin, digits and punctuation are not."""
+    assert all(is_cjk(ch) for ch in "한中カが")
+    assert not any(is_cjk(ch) for ch in "aZ9-.")
+
+
+def test_strip_html_drops_tags_scripts_and_decodes_entities() -> None:
+    """Feed HTML becomes plain text: tags and scripts gone, entities decoded, spaces collapsed."""
+    html = "<p>Seoul &amp; Beijing</p><script>alert(1)</script><br/>agree&nbsp;on <b>tariffs</b>"
+    assert strip_html(html) == "Seoul & Beijing agree on tariffs"
