@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -157,18 +159,24 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-def _open_existing(settings: Settings) -> Store | None:
+@contextmanager
+def _existing_store(settings: Settings) -> Iterator[Store | None]:
     """The store, or None when the SQLite file does not exist yet (listing creates nothing)."""
     from monitor.store.database import sqlite_path
     from monitor.store.repository import Store
 
     path = sqlite_path(settings.database)
     if path is not None and not path.exists():
-        return None
+        yield None
+        return
     try:
-        return Store.open(settings.database)
+        store = Store.open(settings.database)
     except MonitorError as exc:
         raise _fail(exc) from None
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _when(value: datetime | None) -> str:
@@ -190,14 +198,11 @@ def sources(
 ) -> None:
     """Show each source's polling state: last success, last error, next poll."""
     settings = _load()
-    store = _open_existing(settings)
-    if store is None:
-        statuses = [_never_polled(s) for s in settings.sources]
-    else:
-        try:
+    with _existing_store(settings) as store:
+        if store is None:
+            statuses = [_never_polled(s) for s in settings.sources]
+        else:
             statuses = store.list_sources()
-        finally:
-            store.close()
     if as_json:
         for status in statuses:
             out.print(json.dumps(_jsonable(status), ensure_ascii=False), markup=False)
@@ -241,13 +246,8 @@ def alerts(
 ) -> None:
     """Show the newest alerts and their delivery state per channel."""
     settings = _load()
-    store = _open_existing(settings)
-    records = []
-    if store is not None:
-        try:
-            records = store.list_alerts(limit=limit)
-        finally:
-            store.close()
+    with _existing_store(settings) as store:
+        records = store.list_alerts(limit=limit) if store is not None else []
     if as_json:
         for r in records:
             out.print(json.dumps(_jsonable(r), ensure_ascii=False), markup=False)
