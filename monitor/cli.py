@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from monitor import __version__
 from monitor.config import load_settings
-from monitor.errors import ConfigError, MonitorError, StoreLockedError
+from monitor.errors import ConfigError, MonitorError
 from monitor.logs import hide, setup_logging
 from monitor.model import Settings, Source
 from monitor.notify.channels import check_channel_url
@@ -105,9 +105,7 @@ def run(
     settings = _load()
     try:
         result = asyncio.run(serve(settings, once=once))
-    except StoreLockedError as exc:
-        raise _fail(exc) from None
-    except MonitorError as exc:
+    except MonitorError as exc:  # the store unreachable, locked by another daemon, ...
         raise _fail(exc) from None
     if result is not None:
         outcomes, report = result

@@ -7,8 +7,7 @@
      ├── QuerySyntaxError         a watch query does not parse (column points at the problem)
      ├── StoreError               the database cannot be used
      │    └── StoreLockedError    another daemon holds the SQLite file
-     ├── FetchError               a source could not be fetched or parsed (kind says how)
-     └── DeliveryError            a channel could not take a message
+     └── FetchError               a source could not be fetched or parsed (kind says how)
 """
 
 from __future__ import annotations
@@ -52,14 +51,10 @@ class FetchError(MonitorError):
     """A source could not be fetched or parsed.
 
     `kind` is a short stable word for counting and display: timeout, connect, http, too_large,
-    redirects, not_a_feed, parse, blocked.
+    redirects, scheme, not_a_feed, parse.
     """
 
     def __init__(self, kind: str, message: str) -> None:
         self.kind = kind
         self.message = message
         super().__init__(f"{kind}: {message}")
-
-
-class DeliveryError(MonitorError):
-    """A channel did not accept a message."""

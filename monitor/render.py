@@ -8,7 +8,7 @@ from datetime import UTC
 
 from monitor.model import Alert
 
-TEXT, MARKDOWN, HTML = "text", "markdown", "html"
+TEXT, MARKDOWN = "text", "markdown"
 SUMMARY_CHARS = 600
 TITLE_CHARS = 250
 
