@@ -8,13 +8,19 @@ from datetime import datetime, timedelta
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Entry:
-    """One item as a feed presents it, before identity is decided; text is plain (no HTML)."""
+    """One item as a feed presents it, before identity is decided; text is plain (no HTML).
+
+    `content` is the full text when the feed carries one besides the summary; `lang` is the
+    entry's language as the feed declares it (its own, else the feed's), lower-cased.
+    """
 
     guid: str | None
     link: str | None
     title: str
     summary: str
     published: datetime | None = None
+    content: str = ""
+    lang: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,6 +34,8 @@ class Article:
     summary: str
     published: datetime | None = None
     guid: str | None = None
+    content: str = ""
+    lang: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -49,6 +49,8 @@ def identify(entry: Entry, source: str) -> Article:
         summary=entry.summary,
         published=entry.published,
         guid=entry.guid,
+        content=entry.content,
+        lang=entry.lang,
     )
 
 

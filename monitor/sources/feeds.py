@@ -53,14 +53,15 @@ def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str]) -> ParsedFe
         parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
     except Exception as exc:  # feedparser has crashed on hostile input before; report, don't die
         raise FetchError("parse", f"feedparser failed: {type(exc).__name__}") from None
-    entries = tuple(_entry(raw, url) for raw in parsed.entries)
+    feed_lang = _lang(parsed.feed.get("language"))
+    entries = tuple(_entry(raw, url, feed_lang) for raw in parsed.entries)
     warning = _warning(parsed)
     if entries or parsed.get("version"):
         return ParsedFeed(title=_text(parsed.feed, "title"), entries=entries, warning=warning)
     raise _not_a_feed(body, url=url, content_type=response_headers.get("content-type", ""))
 
 
-def _entry(raw: Any, base: str) -> Entry:
+def _entry(raw: Any, base: str, feed_lang: str | None) -> Entry:
     guid = (raw.get("id") or "").strip() or None
     return Entry(
         guid=guid,
@@ -68,7 +69,14 @@ def _entry(raw: Any, base: str) -> Entry:
         title=_text(raw, "title"),
         summary=_summary(raw),
         published=_timestamp(raw.get("published_parsed") or raw.get("updated_parsed")),
+        content=_content(raw),
+        lang=_lang((raw.get("title_detail") or {}).get("language")) or feed_lang,
     )
+
+
+def _lang(value: Any) -> str | None:
+    text = str(value or "").strip().lower()
+    return text or None
 
 
 def _text(node: Any, key: str) -> str:
@@ -90,6 +98,11 @@ def _summary(raw: Any) -> str:
         if content.get("value"):
             return _plain(content["value"], content.get("type"))
     return ""
+
+
+def _content(raw: Any) -> str:
+    parts = [_plain(c["value"], c.get("type")) for c in raw.get("content") or () if c.get("value")]
+    return "\n".join(p for p in parts if p)
 
 
 def _link(value: str | None, base: str) -> str | None:

@@ -218,3 +218,17 @@ def test_euc_kr_feed_decodes() -> None:
     (entry,) = feed.entries
     assert (entry.title, entry.summary) == ("북한 미사일 발사", "합참은 오늘 & 내일")
     assert feed.warning is None
+
+
+def test_full_content_and_language() -> None:
+    """content:encoded becomes the entry's plain full text; the feed's language is the entry's."""
+    body = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>T</title><link>https://news.example.test/</link><language>ko-KR</language>
+<item><guid isPermaLink="false">c-1</guid><title>Title</title><description>Lead</description>
+<content:encoded><![CDATA[<p>Full <b>text</b> &amp; more</p>]]></content:encoded></item>
+<item><guid isPermaLink="false">c-2</guid><title>Plain</title></item>
+</channel></rss>"""
+    first, second = parse_feed(body, url=URL, headers=RSS_HEADERS).entries
+    assert (first.summary, first.content, first.lang) == ("Lead", "Full text & more", "ko-kr")
+    assert (second.content, second.lang) == ("", "ko-kr")
