@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from monitor import failpoints
 from monitor.model import DeliverySettings
-from monitor.notify.channels import ChannelSet
+from monitor.notify import wire
+from monitor.notify.channels import ChannelSet, SendOutcome
 from monitor.pipeline import retry_delay
 from monitor.render import render
 
@@ -35,6 +35,13 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
+        return DeliveryReport(
+            sent=self.sent + other.sent,
+            retried=self.retried + other.retried,
+            dead=self.dead + other.dead,
+        )
 
 
 class Deliverer:
@@ -63,24 +70,45 @@ class Deliverer:
         """Start no new send; sends in flight finish, claimed rows are left for the next run."""
         self._stopping = True
 
-    async def _renew(self) -> None:
-        while True:
-            await asyncio.sleep(self.heartbeat.total_seconds())
-            await asyncio.to_thread(self.store.renew_leases, self.owner, self.clock() + LEASE)
+    async def bury_strays(self) -> None:
+        """Dead-letter alerts waiting for channels that are no longer configured or are off."""
+        names = self.channels.names()
+        buried = await asyncio.to_thread(
+            self.store.bury_strays,
+            names,
+            error="the channel is no longer configured or is off",
+            now=self.clock(),
+        )
+        if buried:
+            log.warning("%d alert(s) dead: their channel is no longer configured or is off", buried)
 
     async def deliver_due(self) -> DeliveryReport:
-        """Send every outbox row due now once, channels in parallel.
+        """Send every outbox row due now once, channels in parallel."""
+        await self.bury_strays()
+        reports = await asyncio.gather(*(self.deliver_channel(n) for n in self.channels.names()))
+        return sum(reports, DeliveryReport())
 
-        Rows are claimed as of the pass's start, so a retry scheduled during the pass waits for
-        the next one however short its backoff.
+    async def deliver_channel(self, channel: str) -> DeliveryReport:
+        """Send the rows due now for one channel, oldest first, each at most once.
+
+        Rows are claimed as due by the pass's start, so a retry scheduled during the pass waits
+        for the next one however short its backoff. Channels have passes of their own, so a
+        slow or hung channel holds up nobody else.
         """
-        heartbeat = asyncio.create_task(self._renew())
+        heartbeat = asyncio.create_task(self._renew(channel))
         try:
-            return await self._pass()
+            return await self._pass(channel)
         finally:
             heartbeat.cancel()
 
-    async def _pass(self) -> DeliveryReport:
+    async def _renew(self, channel: str) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat.total_seconds())
+            await asyncio.to_thread(
+                self.store.renew_leases, self.owner, self.clock() + LEASE, channel=channel
+            )
+
+    async def _pass(self, channel: str) -> DeliveryReport:
         total = DeliveryReport()
         started = self.clock()
         while not self._stopping:
@@ -91,42 +119,17 @@ class Deliverer:
                 lease=LEASE,
                 limit=BATCH,
                 due_by=started,
+                channel=channel,
             )
             if not claimed:
                 break
-            by_channel: dict[str, list[AlertRecord]] = defaultdict(list)
             for row in claimed:
-                by_channel[row.channel].append(row)
-            reports = await asyncio.gather(
-                *(self._drain_channel(rows) for rows in by_channel.values())
-            )
-            total = DeliveryReport(
-                sent=total.sent + sum(r.sent for r in reports),
-                retried=total.retried + sum(r.retried for r in reports),
-                dead=total.dead + sum(r.dead for r in reports),
-            )
+                if self._stopping:
+                    break
+                total += await self._send(row)
         return total
 
-    async def _drain_channel(self, rows: list[AlertRecord]) -> DeliveryReport:
-        sent = retried = dead = 0
-        for row in rows:
-            if self._stopping:
-                break
-            outcome = await self._send(row)
-            if outcome == "sent":
-                sent += 1
-            elif outcome == "retry":
-                retried += 1
-            else:
-                dead += 1
-        return DeliveryReport(sent=sent, retried=retried, dead=dead)
-
-    async def _send(self, row: AlertRecord) -> str:
-        if row.channel not in self.channels:
-            error = f"channel {row.channel!r} is no longer configured or is off"
-            await asyncio.to_thread(self.store.mark_dead, row.id, owner=self.owner, error=error)
-            log.warning("alert %d dead: %s", row.id, error)
-            return "dead"
+    async def _send(self, row: AlertRecord) -> DeliveryReport:
         message = render(row.alert, self.channels.body_format(row.channel))
         outcome = await self.channels.send(row.channel, message)
         if outcome.ok:
@@ -135,18 +138,23 @@ class Deliverer:
                 self.store.mark_sent, row.id, owner=self.owner, now=self.clock()
             )
             log.info("sent alert %d (%s) to %s", row.id, row.alert.watch, row.channel)
-            return "sent"
+            return DeliveryReport(sent=1)
+        return await self._failed(row, outcome)
+
+    async def _failed(self, row: AlertRecord, outcome: SendOutcome) -> DeliveryReport:
         error = outcome.error or "send failed"
         attempts = row.attempts + 1
-        if attempts >= self.settings.max_attempts:
+        if outcome.verdict == wire.DEAD or attempts >= self.settings.max_attempts:
             await asyncio.to_thread(self.store.mark_dead, row.id, owner=self.owner, error=error)
-            log.error(
-                "alert %d to %s dead after %d attempts: %s", row.id, row.channel, attempts, error
-            )
-            return "dead"
+            why = "refused for good" if outcome.verdict == wire.DEAD else f"{attempts} attempts"
+            log.error("alert %d to %s dead (%s): %s", row.id, row.channel, why, error)
+            return DeliveryReport(dead=1)
         delay = retry_delay(
             attempts, base=self.settings.retry_base, cap=self.settings.retry_max, rng=self.rng
         )
+        if outcome.retry_after is not None:
+            # The channel said when it will take messages again; sooner would only fail.
+            delay = max(delay, timedelta(seconds=outcome.retry_after))
         await asyncio.to_thread(
             self.store.mark_retry,
             row.id,
@@ -162,4 +170,4 @@ class Deliverer:
             int(delay.total_seconds()),
             error,
         )
-        return "retry"
+        return DeliveryReport(retried=1)
