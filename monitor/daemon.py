@@ -95,6 +95,7 @@ class Monitor:
             self.settings.delivery,
             owner=self.owner,
             clock=self.clock,
+            operator=self.settings.operator,
         )
         await self.deliverer.bury_strays()
         return self

@@ -108,6 +108,14 @@ class StorySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorSettings:
+    """Where notices about the service itself go, and when a failing channel is reported."""
+
+    channels: tuple[str, ...] = ()
+    channel_failures: int = 5  # failed sends in a row before a notice; 0 never reports
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """A loaded, validated configuration; the rest of the program reads only this."""
 
@@ -120,6 +128,7 @@ class Settings:
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     channels: tuple[Channel, ...] = ()
     watches: tuple[Watch, ...] = ()
+    operator: OperatorSettings = OperatorSettings()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

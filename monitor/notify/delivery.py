@@ -11,14 +11,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor import failpoints
-from monitor.model import DeliverySettings
+from monitor.model import DeliverySettings, OperatorSettings
 from monitor.notify import wire
 from monitor.notify.channels import ChannelSet, SendOutcome
 from monitor.pipeline import retry_delay
-from monitor.render import render
+from monitor.render import render, render_notice
 
 if TYPE_CHECKING:
-    from monitor.store.records import AlertRecord
+    from monitor.store.records import AlertRecord, NoticeRecord
     from monitor.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class Deliverer:
         owner: str,
         clock: Callable[[], datetime],
         rng: random.Random | None = None,
+        operator: OperatorSettings | None = None,
     ) -> None:
         self.store = store
         self.channels = channels
@@ -65,6 +66,8 @@ class Deliverer:
         self.rng = rng or random.Random()
         self._stopping = False
         self.heartbeat = LEASE / 4
+        self.operator = operator or OperatorSettings()
+        self._healthy: set[str] = set()  # known to have no failure counted: skip the write
 
     def stop(self) -> None:
         """Start no new send; sends in flight finish, claimed rows are left for the next run."""
@@ -111,6 +114,17 @@ class Deliverer:
     async def _pass(self, channel: str) -> DeliveryReport:
         total = DeliveryReport()
         started = self.clock()
+        for notice in await asyncio.to_thread(
+            self.store.notices.claim,
+            self.owner,
+            started,
+            lease=LEASE,
+            limit=BATCH,
+            channel=channel,
+        ):
+            if self._stopping:
+                break
+            await self._send_notice(notice)
         while not self._stopping:
             claimed = await asyncio.to_thread(
                 self.store.claim_deliveries,
@@ -138,8 +152,85 @@ class Deliverer:
                 self.store.mark_sent, row.id, owner=self.owner, now=self.clock()
             )
             log.info("sent alert %d (%s) to %s", row.id, row.alert.watch, row.channel)
+            await self._health(row.channel, outcome)
             return DeliveryReport(sent=1)
+        await self._health(row.channel, outcome)
         return await self._failed(row, outcome)
+
+    def _backoff(self, attempts: int, outcome: SendOutcome) -> timedelta:
+        delay = retry_delay(
+            attempts, base=self.settings.retry_base, cap=self.settings.retry_max, rng=self.rng
+        )
+        if outcome.retry_after is not None:
+            # The channel said when it will take messages again; sooner would only fail.
+            delay = max(delay, timedelta(seconds=outcome.retry_after))
+        return delay
+
+    async def _health(self, channel: str, outcome: SendOutcome) -> None:
+        """Count the send towards the channel's health; the operator hears of a change."""
+        op = self.operator
+        if not (op.channels and op.channel_failures) or (outcome.ok and channel in self._healthy):
+            return
+        n = op.channel_failures
+        failing = (
+            f"newsmonitor: channel {channel} is failing",
+            f"The last {n} sends to channel {channel} failed; its alerts are kept and retried."
+            f"\nLast error: {outcome.error}",
+        )
+        recovered = (
+            f"newsmonitor: channel {channel} works again",
+            f"Channel {channel} accepted a message again after at least {n} failed sends;"
+            " the alerts held back are going out now.",
+        )
+        kind = await asyncio.to_thread(
+            self.store.notices.channel_result,
+            channel,
+            ok=outcome.ok,
+            error=outcome.error,
+            threshold=n,
+            notify=[c for c in op.channels if c != channel and c in self.channels],
+            failing=failing,
+            recovered=recovered,
+            now=self.clock(),
+        )
+        if outcome.ok:
+            self._healthy.add(channel)
+        else:
+            self._healthy.discard(channel)
+        if kind is not None:
+            log.warning("channel %s: %s (operator notified)", channel, kind)
+
+    async def _send_notice(self, notice: NoticeRecord) -> None:
+        message = render_notice(
+            notice.title, notice.body, self.channels.body_format(notice.channel)
+        )
+        outcome = await self.channels.send(notice.channel, message)
+        notices, now, attempts = self.store.notices, self.clock(), notice.attempts + 1
+        if outcome.ok:
+            await asyncio.to_thread(
+                notices.finish, notice.id, owner=self.owner, status="sent", now=now
+            )
+            log.info("sent operator notice %d (%s) to %s", notice.id, notice.kind, notice.channel)
+        elif outcome.verdict == wire.DEAD or attempts >= self.settings.max_attempts:
+            await asyncio.to_thread(
+                notices.finish,
+                notice.id,
+                owner=self.owner,
+                status="dead",
+                now=now,
+                error=outcome.error,
+            )
+            log.error("operator notice %d to %s dead: %s", notice.id, notice.channel, outcome.error)
+        else:
+            await asyncio.to_thread(
+                notices.finish,
+                notice.id,
+                owner=self.owner,
+                status="pending",
+                now=now,
+                error=outcome.error,
+                next_attempt_at=now + self._backoff(attempts, outcome),
+            )
 
     async def _failed(self, row: AlertRecord, outcome: SendOutcome) -> DeliveryReport:
         error = outcome.error or "send failed"
@@ -149,12 +240,7 @@ class Deliverer:
             why = "refused for good" if outcome.verdict == wire.DEAD else f"{attempts} attempts"
             log.error("alert %d to %s dead (%s): %s", row.id, row.channel, why, error)
             return DeliveryReport(dead=1)
-        delay = retry_delay(
-            attempts, base=self.settings.retry_base, cap=self.settings.retry_max, rng=self.rng
-        )
-        if outcome.retry_after is not None:
-            # The channel said when it will take messages again; sooner would only fail.
-            delay = max(delay, timedelta(seconds=outcome.retry_after))
+        delay = self._backoff(attempts, outcome)
         await asyncio.to_thread(
             self.store.mark_retry,
             row.id,

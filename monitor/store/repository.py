@@ -26,8 +26,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.model import Alert, Article, Match, Source
 from monitor.store.database import READ_ONLY, make_engine, migrate
+from monitor.store.notices import Notices
 from monitor.store.records import AlertRecord, ClaimedSource, PollRecord, SourceStatus
-from monitor.store.schema import articles, matches, outbox, sources
+from monitor.store.schema import articles, matches, notices, outbox, sources
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
 
@@ -38,6 +39,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self.notices = Notices(self)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -362,13 +364,14 @@ class Store:
             )
 
     def renew_leases(self, owner: str, until: datetime, *, channel: str | None = None) -> None:
-        """Extend the outbox leases `owner` holds (for one channel or all) to `until`: the
-        heartbeat of a live sender."""
-        cond = [outbox.c.lease_owner == owner]
-        if channel is not None:
-            cond.append(outbox.c.channel == channel)
+        """Extend the outbox and notice leases `owner` holds (for one channel or all) to
+        `until`: the heartbeat of a live sender."""
         with self._write() as conn:
-            conn.execute(update(outbox).where(*cond).values(lease_until=until))
+            for table in (outbox, notices):
+                cond = [table.c.lease_owner == owner]
+                if channel is not None:
+                    cond.append(table.c.channel == channel)
+                conn.execute(update(table).where(*cond).values(lease_until=until))
 
     def bury_strays(self, channels: Sequence[str], *, error: str, now: datetime) -> int:
         """Dead-letter pending rows, held by nobody, for channels not in `channels`; how many."""
@@ -387,7 +390,7 @@ class Store:
     def release_leases(self, owner: str | None = None) -> None:
         """Hand back leases held by `owner` (by anyone when None, for a sole SQLite daemon)."""
         with self._write() as conn:
-            for table in (sources, outbox):
+            for table in (sources, outbox, notices):
                 cond: ColumnElement[bool] = table.c.lease_owner.is_not(None)
                 if owner is not None:
                     cond = and_(cond, table.c.lease_owner == owner)
