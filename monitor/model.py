@@ -142,3 +142,14 @@ class Alert:
     summary: str
     url: str | None
     published: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """A message for the operator about the service itself: its kind (e.g. channel-failing),
+    what it is about (a channel, a source), a title and a body."""
+
+    kind: str
+    about: str
+    title: str
+    body: str

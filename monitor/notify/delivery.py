@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor import failpoints
-from monitor.model import DeliverySettings, OperatorSettings
+from monitor.model import DeliverySettings, Notice, OperatorSettings
 from monitor.notify import wire
 from monitor.notify.channels import ChannelSet, SendOutcome
 from monitor.pipeline import retry_delay
@@ -26,6 +26,7 @@ BATCH = 50
 # Short, and renewed while a pass runs, so that rows a killed sender held are free again
 # within LEASE (another PostgreSQL instance, or a restart, picks them up).
 LEASE = timedelta(seconds=20)
+FAILING, RECOVERED = "channel-failing", "channel-recovered"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -172,14 +173,18 @@ class Deliverer:
         if not (op.channels and op.channel_failures) or (outcome.ok and channel in self._healthy):
             return
         n = op.channel_failures
-        failing = (
-            f"newsmonitor: channel {channel} is failing",
-            f"The last {n} sends to channel {channel} failed; its alerts are kept and retried."
-            f"\nLast error: {outcome.error}",
+        failing = Notice(
+            kind=FAILING,
+            about=channel,
+            title=f"newsmonitor: channel {channel} is failing",
+            body=f"The last {n} sends to channel {channel} failed; its alerts are kept and"
+            f" retried.\nLast error: {outcome.error}",
         )
-        recovered = (
-            f"newsmonitor: channel {channel} works again",
-            f"Channel {channel} accepted a message again after at least {n} failed sends;"
+        recovered = Notice(
+            kind=RECOVERED,
+            about=channel,
+            title=f"newsmonitor: channel {channel} works again",
+            body=f"Channel {channel} accepted a message again after at least {n} failed sends;"
             " the alerts held back are going out now.",
         )
         kind = await asyncio.to_thread(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row, select, update
 
+from monitor.model import Notice
 from monitor.store.records import NoticeRecord
 from monitor.store.schema import channel_health, notices
 
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from monitor.store.repository import Store
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
-FAILING, RECOVERED = "channel-failing", "channel-recovered"
 
 
 class Notices:
@@ -24,51 +24,14 @@ class Notices:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def enqueue(
-        self,
-        *,
-        kind: str,
-        about: str,
-        title: str,
-        body: str,
-        channels: Sequence[str],
-        now: datetime,
-    ) -> int:
-        """Queue one notice for each operator channel; how many rows were added.
+    def enqueue(self, notice: Notice, *, channels: Sequence[str], now: datetime) -> int:
+        """Queue `notice` for each operator channel; how many rows were added.
 
         Any part of the service (delivery, polling) reports to the operator this way; the
         delivery passes send the rows like alerts, with the same retries.
         """
         with self.store._write() as conn:
-            return self._insert(conn, kind, about, title, body, channels, now)
-
-    @staticmethod
-    def _insert(
-        conn: Connection,
-        kind: str,
-        about: str,
-        title: str,
-        body: str,
-        channels: Sequence[str],
-        now: datetime,
-    ) -> int:
-        rows = [
-            {
-                "channel": ch,
-                "kind": kind,
-                "about": about,
-                "title": title,
-                "body": body,
-                "status": PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for ch in channels
-        ]
-        if rows:
-            conn.execute(notices.insert(), rows)
-        return len(rows)
+            return _insert(conn, notice, channels, now)
 
     def channel_result(
         self,
@@ -78,11 +41,11 @@ class Notices:
         error: str | None,
         threshold: int,
         notify: Sequence[str],
-        failing: tuple[str, str],
-        recovered: tuple[str, str],
+        failing: Notice,
+        recovered: Notice,
         now: datetime,
     ) -> str | None:
-        """Count a send of `channel`; queue the (title, body) notice of a state change.
+        """Count a send of `channel`; queue the notice of a state change.
 
         The notice `failing` goes out once, when the `threshold`-th send in a row fails, and
         `recovered` once, with the next success; both in the same transaction as the count, so
@@ -110,14 +73,15 @@ class Notices:
                     .where(channel_health.c.channel == channel)
                     .values(**values)
                 )
-            kind = None
+            notice = None
             if is_failing and not was_failing:
-                kind, (title, body) = FAILING, failing
+                notice = failing
             elif was_failing and ok:
-                kind, (title, body) = RECOVERED, recovered
-            if kind is not None:
-                self._insert(conn, kind, channel, title, body, notify, now)
-            return kind
+                notice = recovered
+            if notice is None:
+                return None
+            _insert(conn, notice, notify, now)
+            return notice.kind
 
     def claim(
         self, owner: str, now: datetime, *, lease: timedelta, limit: int, channel: str
@@ -166,6 +130,26 @@ class Notices:
         with self.store._read() as conn:
             rows = conn.execute(select(notices).order_by(notices.c.id.desc()).limit(limit))
             return [_record(r) for r in rows]
+
+
+def _insert(conn: Connection, notice: Notice, channels: Sequence[str], now: datetime) -> int:
+    rows = [
+        {
+            "channel": ch,
+            "kind": notice.kind,
+            "about": notice.about,
+            "title": notice.title,
+            "body": notice.body,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for ch in channels
+    ]
+    if rows:
+        conn.execute(notices.insert(), rows)
+    return len(rows)
 
 
 def _record(row: Row[Any]) -> NoticeRecord:

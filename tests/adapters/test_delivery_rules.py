@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from apprise.plugins.base import NotifyBase
 
 from monitor.model import Channel, DeliverySettings
 from monitor.notify.channels import ChannelSet
@@ -22,10 +21,7 @@ from tests.support.sinks import DISCONNECT, HANG, RESET, Reply, SmtpSink, Webhoo
 BASE, CAP = timedelta(seconds=30), timedelta(minutes=10)
 
 
-@pytest.fixture(autouse=True)
-def no_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """apprise waits 5.5 s between two sends of one service; these tests send in bursts."""
-    monkeypatch.setattr(NotifyBase, "request_rate_per_sec", 0)
+pytestmark = pytest.mark.usefixtures("no_pacing")
 
 
 @pytest.fixture

@@ -7,22 +7,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from apprise.plugins.base import NotifyBase
 
 from monitor.config import load_settings
 from monitor.errors import ConfigError
-from monitor.model import Channel, DeliverySettings, OperatorSettings
+from monitor.model import Channel, DeliverySettings, Notice, OperatorSettings
 from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer
 from monitor.store.repository import Store
 from tests.support.outbox import T0, Clock, ZeroJitter, seed
 from tests.support.sinks import WebhookSink
 
-
-@pytest.fixture(autouse=True)
-def no_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """apprise waits 5.5 s between two sends of one service; these tests send in bursts."""
-    monkeypatch.setattr(NotifyBase, "request_rate_per_sec", 0)
+pytestmark = pytest.mark.usefixtures("no_pacing")
 
 
 @pytest.fixture
@@ -89,8 +84,8 @@ def test_failures_that_do_not_follow_each_other_tell_nobody(store: Store) -> Non
             error=None if ok else "HTTP 500",
             threshold=3,
             notify=["ops"],
-            failing=("failing", "..."),
-            recovered=("recovered", "..."),
+            failing=Notice(kind="failing", about="hook", title="f", body="f"),
+            recovered=Notice(kind="recovered", about="hook", title="r", body="r"),
             now=T0,
         )
         for ok in (False, False, True, False, False)
@@ -117,14 +112,13 @@ async def test_a_failing_operator_channel_is_reported_to_the_other_ones(
 
 async def test_any_part_of_the_service_can_enqueue_a_notice(store: Store, ops: WebhookSink) -> None:
     """A notice queued through the store goes out on the next pass, to every operator channel."""
-    added = store.notices.enqueue(
+    notice = Notice(
         kind="source-failing",
         about="wire",
         title="newsmonitor: source wire is failing",
         body="HTTP 503 for 6 hours",
-        channels=["ops"],
-        now=T0,
     )
+    added = store.notices.enqueue(notice, channels=["ops"], now=T0)
     assert added == 1
     await _deliverer(store, {"ops": ops.json_url()}, Clock(), ["ops"]).deliver_due()
     assert _titles(ops) == ["newsmonitor: source wire is failing"]
