@@ -206,6 +206,7 @@ class Monitor:
             self._delivering = self._spawn(self.deliverer.deliver_due())
 
     async def _drain(self) -> None:
+        self.deliverer.stop()
         if not self._tasks:
             return
         _, late = await asyncio.wait(list(self._tasks), timeout=SHUTDOWN_GRACE)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from monitor import failpoints
 from monitor.errors import FetchError
 from monitor.model import FetchSettings
 from monitor.pipeline import ArticleMatcher, failure_backoff, identify, plan
@@ -112,6 +113,8 @@ class Poller:
             last_modified=result.last_modified,
             title=title,
         )
+        if record.alerts:
+            failpoints.hit("after-enqueue")
         baseline = not source.baseline_done and result.status != 304
         if record.new_articles or record.alerts:
             log.info(
