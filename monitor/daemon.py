@@ -162,6 +162,8 @@ class Monitor:
             len(self.settings.watches),
             ", ".join(self.channels.names()) or "none",
         )
+        for warning in self.channels.warnings:
+            log.warning("%s", warning)
         for watch, channels in self.poller.routes.items():
             if not channels:
                 log.warning(

@@ -31,9 +31,20 @@ def _console(body: str, title: str, *args: Any, **kwargs: Any) -> bool:
 
 
 def check_channel_url(url: str) -> str | None:
-    """Why apprise cannot use this URL, or None when it can; makes no network call."""
-    if apprise.Apprise.instantiate(url) is None:
+    """Why this URL cannot be a channel, or None when it can; makes no network call."""
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
         return "apprise does not accept this channel URL (unknown service or malformed)"
+    if getattr(plugin, "optional", False):
+        return "optional=yes makes apprise report failed sends as sent, so alerts would be lost"
+    return None
+
+
+def channel_warning(url: str) -> str | None:
+    """What is risky about a usable channel URL, or None."""
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is not None and not getattr(plugin, "verify_certificate", True):
+        return "verify=no turns off TLS certificate checks: anyone on the path can read alerts"
     return None
 
 
@@ -65,9 +76,13 @@ class ChannelSet:
         self._apprise: dict[str, apprise.Apprise] = {}
         self._formats: dict[str, str] = {}
         self._secrets: dict[str, set[str]] = {}
+        self.warnings: list[str] = []
         for ch in channels:
             if not (ch.enabled and ch.url):
                 continue
+            warning = channel_warning(ch.url)
+            if warning:
+                self.warnings.append(f"channel {ch.name}: {warning}")
             plugin = apprise.Apprise.instantiate(ch.url)
             if plugin is None:
                 raise ValueError(f"channel {ch.name}: apprise does not accept its URL")
@@ -140,3 +155,14 @@ class ChannelSet:
 
     def _safe(self, name: str, text: str) -> str:
         return mask(text, self._secrets[name])[:500]
+
+
+async def send_test_message(channel: Channel, *, send_timeout: float) -> SendOutcome:
+    """Send one test message through `channel` on its own, as an alert would go."""
+    channels = ChannelSet([channel], send_timeout=send_timeout)
+    message = Message(
+        title="newsmonitor test message",
+        body=f"This is a test of channel {channel.name}: alerts sent here will look like this.",
+        body_format=TEXT,
+    )
+    return await channels.send(channel.name, message)
