@@ -123,6 +123,8 @@ def run(
 @app.command()
 def check() -> None:
     """Validate the config and print a summary; writes nothing."""
+    from monitor.daemon import build_matcher
+
     settings = _load()
     out.print(f"config OK: {', '.join(settings.files)}", markup=False)
     out.print(f"database: {_redacted(settings.database)}", markup=False)
@@ -148,6 +150,13 @@ def check() -> None:
                 "    warning: every channel of this watch is off; matches are kept, not sent",
                 markup=False,
             )
+    unfiltered = build_matcher(settings).unfiltered
+    if unfiltered:
+        out.print(
+            "watches checked against every article (no term to prefilter on: only NOT or only "
+            f"regular expressions): {', '.join(unfiltered)}",
+            markup=False,
+        )
 
 
 def _duration(seconds: float) -> str:
@@ -253,7 +262,7 @@ def alerts(
     if not records:
         out.print("no alerts yet", markup=False)
         return
-    table = Table("when (UTC)", "watch", "channel", "status", "source", "title", "matched")
+    table = Table("when (UTC)", "watch", "channel", "status", "source", "title", "matched", "why")
     for r in records:
         status = r.status if r.status != "pending" or not r.attempts else f"retry ({r.attempts})"
         table.add_row(
@@ -264,6 +273,7 @@ def alerts(
             r.alert.source,
             r.alert.title,
             ", ".join(r.alert.terms),
+            "\n".join(f"{h.field}: {h.snippet}" for h in r.alert.hits),
         )
     out.print(table)
 

@@ -38,7 +38,10 @@ def utcnow() -> datetime:
 
 def build_matcher(settings: Settings) -> Matcher:
     """All watches compiled into one matcher (the config loader already checked them)."""
-    return Matcher((w.name, compile_query(w.query, settings.terms)) for w in settings.watches)
+    return Matcher(
+        ((w.name, compile_query(w.query, settings.terms)) for w in settings.watches),
+        tags={s.name: s.tags for s in settings.sources},
+    )
 
 
 class Monitor:

@@ -39,11 +39,23 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Hit:
+    """Why a watch fired: one clause that held, the field it held in, and the text around it
+    with the matching words marked «like this»."""
+
+    clause: str
+    field: str
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Match:
-    """A watch that matched an article, with the query terms that were found (as written)."""
+    """A watch that matched an article, with the query terms that were found (as written)
+    and, in `hits`, the clauses that held."""
 
     watch: str
     terms: tuple[str, ...]
+    hits: tuple[Hit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,3 +145,4 @@ class Alert:
     summary: str
     url: str | None
     published: datetime | None
+    hits: tuple[Hit, ...] = ()
