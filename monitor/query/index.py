@@ -114,9 +114,9 @@ class Matcher:
         """Watches with no anchor, verified against every article."""
         return [self._watches[i][0] for i in self._always]
 
-    def document(self, article: Article) -> Document:
-        """The article analysed, with its source's tags."""
-        return document(article, self._tags.get(article.source, ()))
+    def document(self, article: Article, tags: Sequence[str] | None = None) -> Document:
+        """The article analysed, with `tags`, else its source's tags."""
+        return document(article, self._tags.get(article.source, ()) if tags is None else tags)
 
     def scan(self, doc: Document) -> tuple[ScanLookup, list[int]]:
         """One scan of the document: its occurrences and the watches worth verifying."""
@@ -130,9 +130,11 @@ class Matcher:
                     candidates.update(watches)
         return ScanLookup(doc, found), sorted(candidates)
 
-    def match(self, article: Article) -> list[Match]:
-        """One Match per watch that matches the article, in the order the watches were given."""
-        lookup, candidates = self.scan(self.document(article))
+    def match(self, article: Article, tags: Sequence[str] | None = None) -> list[Match]:
+        """One Match per watch that matches the article, in the order the watches were given.
+
+        `tags` stand in for the source's tags when given."""
+        lookup, candidates = self.scan(self.document(article, tags))
         matches: list[Match] = []
         for i in candidates:
             name, query = self._watches[i]
@@ -148,9 +150,9 @@ class NaiveMatcher(Matcher):
 
     __slots__ = ()
 
-    def match(self, article: Article) -> list[Match]:
+    def match(self, article: Article, tags: Sequence[str] | None = None) -> list[Match]:
         """One Match per watch that matches the article, in the order the watches were given."""
-        lookup = NaiveLookup(self.document(article))
+        lookup = NaiveLookup(self.document(article, tags))
         return [
             found
             for name, query in self._watches

@@ -33,7 +33,7 @@ def _explain(pattern: str, detail: str) -> RegexError:
     offset = max(pattern.find(fragment), 0) if fragment else 0
     if (backref := _BACKREFERENCE.search(pattern)) and "escape" in detail:
         return RegexError(
-            f"backreference {backref.group(0)!r} is not supported (regular expressions run "
+            f"backreference {backref.group(0)} is not supported (regular expressions run "
             "in linear time)",
             backref.start(),
         )
