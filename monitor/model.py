@@ -122,6 +122,14 @@ class StorySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorSettings:
+    """Where notices about the service itself go, and when a failing channel is reported."""
+
+    channels: tuple[str, ...] = ()
+    channel_failures: int = 5  # failed sends in a row before a notice; 0 never reports
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """A loaded, validated configuration; the rest of the program reads only this."""
 
@@ -134,6 +142,7 @@ class Settings:
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     channels: tuple[Channel, ...] = ()
     watches: tuple[Watch, ...] = ()
+    operator: OperatorSettings = OperatorSettings()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,3 +157,14 @@ class Alert:
     url: str | None
     published: datetime | None
     hits: tuple[Hit, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """A message for the operator about the service itself: its kind (e.g. channel-failing),
+    what it is about (a channel, a source), a title and a body."""
+
+    kind: str
+    about: str
+    title: str
+    body: str

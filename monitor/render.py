@@ -81,3 +81,14 @@ def render(alert: Alert, body_format: str) -> Message:
         body="\n".join(lines),
         body_format=MARKDOWN if body_format == MARKDOWN else TEXT,
     )
+
+
+def render_notice(title: str, body: str, body_format: str) -> Message:
+    """An operator notice; its text may quote a channel's error, so it is made inert too."""
+    if body_format == MARKDOWN:
+        title, body = _neutral_markup(title), _neutral_markup(body)
+    return Message(
+        title=one_line(title),
+        body=body,
+        body_format=MARKDOWN if body_format == MARKDOWN else TEXT,
+    )

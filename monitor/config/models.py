@@ -25,6 +25,7 @@ from monitor.model import (
     Channel,
     DeliverySettings,
     FetchSettings,
+    OperatorSettings,
     Source,
     StorySettings,
     Watch,
@@ -144,6 +145,7 @@ Network = Annotated[str, AfterValidator(_network)]
 _FETCH = FetchSettings()
 _DELIVERY = DeliverySettings()
 _STORIES = StorySettings()
+_OPERATOR = OperatorSettings()
 
 
 class _Model(BaseModel):
@@ -204,6 +206,21 @@ class StoriesModel(_Model):
     def to_domain(self) -> StorySettings:
         """The domain value."""
         return StorySettings(mode=self.mode, window=self.window)
+
+
+class OperatorModel(_Model):
+    """The `operator:` block: notices about the service itself."""
+
+    channels: list[Text] = list(_OPERATOR.channels)
+    channel_failures: Annotated[Count, _check(lambda n: n >= 0, "must not be negative")] = (
+        _OPERATOR.channel_failures
+    )
+
+    def to_domain(self) -> OperatorSettings:
+        """The domain value."""
+        return OperatorSettings(
+            channels=tuple(self.channels), channel_failures=self.channel_failures
+        )
 
 
 class SourceModel(_Model):
@@ -280,6 +297,7 @@ class MainFile(IncludedFile):
     fetch: FetchModel = FetchModel()
     delivery: DeliveryModel = DeliveryModel()
     stories: StoriesModel = StoriesModel()
+    operator: OperatorModel = OperatorModel()
 
     @field_validator("database")
     @classmethod
@@ -289,7 +307,7 @@ class MainFile(IncludedFile):
             raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
         return value
 
-    @field_validator("include", "fetch", "delivery", "stories", mode="before")
+    @field_validator("include", "fetch", "delivery", "stories", "operator", mode="before")
     @classmethod
     def _null_block(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
