@@ -101,6 +101,9 @@ class FetchSettings:
     user_agent: str = "newsmonitor/0.1 (+https://github.com/newsmonitor/newsmonitor)"
     allow_private_networks: bool = False
     allow_addresses: tuple[str, ...] = ()
+    max_entries: int = 1000
+    parse_timeout: timedelta = timedelta(seconds=5)
+    parse_workers: int = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
