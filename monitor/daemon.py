@@ -20,6 +20,7 @@ from monitor.notify.delivery import Deliverer, DeliveryReport
 from monitor.pipeline import routes
 from monitor.query import Matcher, compile_query
 from monitor.sources.http import Clients
+from monitor.sources.parsing import ParserPool
 from monitor.sources.poller import Poller, PollOutcome
 from monitor.store.database import DaemonLock, sqlite_path
 from monitor.store.records import ClaimedSource
@@ -38,7 +39,10 @@ def utcnow() -> datetime:
 
 def build_matcher(settings: Settings) -> Matcher:
     """All watches compiled into one matcher (the config loader already checked them)."""
-    return Matcher((w.name, compile_query(w.query, settings.terms)) for w in settings.watches)
+    return Matcher(
+        ((w.name, compile_query(w.query, settings.terms)) for w in settings.watches),
+        tags={s.name: s.tags for s in settings.sources},
+    )
 
 
 class Monitor:
@@ -75,7 +79,13 @@ class Monitor:
             # We are the only process on this file: leases left by a killed one are stale.
             await asyncio.to_thread(self.store.release_leases)
         await asyncio.to_thread(self.store.sync_sources, self.settings.sources, self.clock())
-        self.clients = Clients(self.settings.fetch, self.settings.sources)
+        fetch = self.settings.fetch
+        self.clients = Clients(fetch, self.settings.sources)
+        self.parser = ParserPool(
+            workers=fetch.parse_workers,
+            timeout=fetch.parse_timeout.total_seconds(),
+            max_entries=fetch.max_entries,
+        )
         self.channels = ChannelSet(
             self.settings.channels,
             send_timeout=self.settings.delivery.timeout.total_seconds(),
@@ -83,6 +93,7 @@ class Monitor:
         self.poller = Poller(
             store=self.store,
             clients=self.clients,
+            parser=self.parser,
             settings=self.settings.fetch,
             matcher=build_matcher(self.settings),
             routes=routes(self.settings.watches, self.settings.channels),
@@ -109,6 +120,7 @@ class Monitor:
     ) -> None:
         await self._drain()
         await self.clients.aclose()
+        await self.parser.aclose()
         await asyncio.to_thread(self.store.release_leases, self.owner)
         self.store.close()
         if self._lock is not None:
@@ -116,7 +128,8 @@ class Monitor:
 
     def _lease(self) -> timedelta:
         # A poll is bounded by the fetch deadline; parsing and the commit get as long again.
-        return self.settings.fetch.timeout * 2 + timedelta(seconds=60)
+        fetch = self.settings.fetch
+        return fetch.timeout * 2 + fetch.parse_timeout + timedelta(seconds=60)
 
     async def poll_all(self) -> list[PollOutcome]:
         """Poll every active source once, due or not, `fetch.concurrency` at a time."""

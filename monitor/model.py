@@ -43,11 +43,23 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Hit:
+    """Why a watch fired: one clause that held, the field it held in, and the text around it
+    with the matching words marked «like this»."""
+
+    clause: str
+    field: str
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Match:
-    """A watch that matched an article, with the query terms that were found (as written)."""
+    """A watch that matched an article, with the query terms that were found (as written)
+    and, in `hits`, the clauses that held."""
 
     watch: str
     terms: tuple[str, ...]
+    hits: tuple[Hit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,6 +108,9 @@ class FetchSettings:
     user_agent: str = "newsmonitor/0.1 (+https://github.com/newsmonitor/newsmonitor)"
     allow_private_networks: bool = False
     allow_addresses: tuple[str, ...] = ()
+    max_entries: int = 1000
+    parse_timeout: timedelta = timedelta(seconds=5)
+    parse_workers: int = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,6 +166,7 @@ class Alert:
     summary: str
     url: str | None
     published: datetime | None
+    hits: tuple[Hit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,10 +19,11 @@ from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
-from monitor.model import Alert
+from monitor.model import Alert, Hit
 
 TEXT, MARKDOWN, HTML = "text", "markdown", "html"
 FORMATS = (TEXT, MARKDOWN, HTML)
+WHY_CHARS = 300
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _env = SandboxedEnvironment(
@@ -72,12 +73,21 @@ def _value(value: Any, clean: Callable[[str], str]) -> Any:
         return clean(_CONTROL.sub(" ", value))
     if isinstance(value, tuple | list):
         return tuple(_value(v, clean) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # e.g. a Hit: its feed-derived text is cleaned like any other field.
+        return {f.name: _value(getattr(value, f.name), clean) for f in dataclasses.fields(value)}
     return value
+
+
+def _one_line(text: str, limit: int) -> str:
+    flat = " ".join(_CONTROL.sub(" ", text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
 def alert_context(alert: Alert, fmt: str) -> dict[str, Any]:
     """What a template can use: every Alert field, made safe for `fmt`, plus `matched`
-    (the terms joined), `published` as text and `url` only when it is http(s)."""
+    (the terms joined), `why` (the first hits as `field: snippet`, one line), `published` as
+    text and `url` only when it is http(s)."""
     clean = _ESCAPE[fmt]
     context = {f.name: _value(getattr(alert, f.name), clean) for f in dataclasses.fields(alert)}
     context["matched"] = ", ".join(context["terms"]) if alert.terms else "(query matched)"
@@ -87,12 +97,15 @@ def alert_context(alert: Alert, fmt: str) -> dict[str, Any]:
         else "unknown"
     )
     context["url"] = _url(alert.url, fmt)
+    why = " | ".join(f"{h.field}: {h.snippet}" for h in alert.hits[:3])
+    context["why"] = clean(_one_line(why.replace("\n", " "), WHY_CHARS))
     return context
 
 
 SAMPLE = Alert(
     watch="sample-watch",
     terms=("North Korea", "missile*"),
+    hits=(Hit(clause="missile*", field="title", snippet="North Korea launches «missile»"),),
     source="sample-source",
     title="North Korea launches missile",
     summary="Seoul said the missile flew 600 km.",
@@ -119,7 +132,9 @@ def compile_template(source: str) -> Template:
     return template
 
 
-_LINK_THEN_SUMMARY = """{% if url %}{{ url }}
+_WHY_LINK_SUMMARY = """{% if why %}Why: {{ why }}
+{% endif %}
+{% if url %}{{ url }}
 {% endif %}
 {% if summary %}
 
@@ -130,7 +145,7 @@ _TEXT_BODY = (
 Source: {{ source }} | Published: {{ published }}
 Matched: {{ matched }}
 """
-    + _LINK_THEN_SUMMARY
+    + _WHY_LINK_SUMMARY
 )
 
 # Slack shows the title apart (bold, above the body), so the body does not repeat it.
@@ -138,14 +153,15 @@ _MARKDOWN_BODY = (
     """**{{ source }}** | {{ published }}
 Matched: {{ matched }}
 """
-    + _LINK_THEN_SUMMARY
+    + _WHY_LINK_SUMMARY
 )
 
 # Every link is also its own text, so the plain-text part apprise derives keeps the URLs.
 _HTML_BODY = """<div style="font-family:sans-serif;line-height:1.4">
 <p style="font-size:110%"><b>{{ title }}</b></p>
 <p>Source: {{ source }} | Published: {{ published }}<br>
-Matched: {{ matched }}</p>
+Matched: {{ matched }}{% if why %}<br>
+Why: {{ why }}{% endif %}</p>
 {% if url %}<p><a href="{{ url }}">{{ url }}</a></p>
 {% endif %}
 {% if summary %}<p>{{ summary }}</p>

@@ -169,6 +169,13 @@ class FetchModel(_Model):
     user_agent: Text = _FETCH.user_agent
     allow_private_networks: bool = _FETCH.allow_private_networks
     allow_addresses: list[Network] = list(_FETCH.allow_addresses)
+    max_entries: Annotated[Count, _check(lambda n: n >= 1, "must be at least 1")] = (
+        _FETCH.max_entries
+    )
+    parse_timeout: Timeout = _FETCH.parse_timeout
+    parse_workers: Annotated[Count, _check(lambda n: 1 <= n <= 64, "must be from 1 to 64")] = (
+        _FETCH.parse_workers
+    )
 
     def to_domain(self) -> FetchSettings:
         """The domain value."""

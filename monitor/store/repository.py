@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from monitor.model import Alert, Article, Match, Source
+from monitor.model import Alert, Article, Hit, Match, Source
 from monitor.store.database import READ_ONLY, make_engine, migrate
 from monitor.store.notices import Notices
 from monitor.store.records import AlertRecord, ClaimedSource, PollRecord, SourceStatus
@@ -215,6 +216,7 @@ class Store:
                             article_id=article_id,
                             watch=m.watch,
                             terms=json.dumps(list(m.terms), ensure_ascii=False),
+                            hits=json.dumps([asdict(h) for h in m.hits], ensure_ascii=False),
                             created_at=now,
                         )
                         .returning(matches.c.id)
@@ -417,6 +419,7 @@ def _alert_query() -> Select[Any]:
             outbox,
             matches.c.watch,
             matches.c.terms,
+            matches.c.hits,
             articles.c.title,
             articles.c.summary,
             articles.c.url,
@@ -442,6 +445,7 @@ def _alert_record(row: Row[Any]) -> AlertRecord:
         alert=Alert(
             watch=row.watch,
             terms=tuple(json.loads(row.terms)),
+            hits=tuple(Hit(**h) for h in json.loads(row.hits or "[]")),
             source=row.source,
             title=row.title,
             summary=row.summary,

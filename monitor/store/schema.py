@@ -108,6 +108,8 @@ matches = Table(
     Column("watch", String(200), nullable=False),
     Column("terms", Text, nullable=False),  # JSON list of the query terms found
     Column("created_at", UTCDateTime, nullable=False),
+    # JSON list of {clause, field, snippet}: why the watch fired; NULL for older matches.
+    Column("hits", Text),
     UniqueConstraint("article_id", "watch"),
 )
 
