@@ -17,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor.model import Settings
 from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer, DeliveryReport
+from monitor.notify.pacing import Pacer
 from monitor.pipeline import routes
 from monitor.query import Matcher, compile_query
 from monitor.sources.http import Clients
@@ -108,6 +109,11 @@ class Monitor:
             clock=self.clock,
             operator=self.settings.operator,
             templates={w.name: w.template for w in self.settings.watches if w.template},
+            pacer=Pacer(
+                self.settings.watches,
+                self.settings.channels,
+                timezone=self.settings.delivery.timezone,
+            ),
         )
         await self.deliverer.bury_strays()
         return self
