@@ -19,6 +19,7 @@ from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer, DeliveryReport
 from monitor.pipeline import routes
 from monitor.query import Matcher, compile_query
+from monitor.reload import Reloader
 from monitor.sources.http import make_client
 from monitor.sources.poller import Poller, PollOutcome
 from monitor.store.database import DaemonLock, sqlite_path
@@ -61,6 +62,7 @@ class Monitor:
         self._lock = DaemonLock(db_file) if lock and db_file is not None else None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._delivering: asyncio.Task[DeliveryReport] | None = None
+        self.reloader = Reloader(self, build_matcher)
 
     async def __aenter__(self) -> Monitor:
         if self._lock is not None:
@@ -106,6 +108,7 @@ class Monitor:
     ) -> None:
         await self._drain()
         await self.client.aclose()
+        await self.reloader.aclose()
         await asyncio.to_thread(self.store.release_leases, self.owner)
         self.store.close()
         if self._lock is not None:
@@ -142,7 +145,12 @@ class Monitor:
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Poll due sources and deliver due alerts every tick until `stop` is set."""
         scheduler = AsyncIOScheduler(timezone=UTC)
-        for job_id, job in (("poll", self._poll_tick), ("deliver", self._deliver_tick)):
+        jobs = (
+            ("poll", self._poll_tick),
+            ("deliver", self._deliver_tick),
+            ("reload", self.reloader.tick),
+        )
+        for job_id, job in jobs:
             scheduler.add_job(
                 job,
                 "interval",
@@ -234,13 +242,15 @@ async def serve(
         log.info("stopping: finishing work in flight (a second signal exits at once)")
         stop.set()
 
+    monitor = Monitor(settings)
     # Installed before start and kept through the drain, so a signal at any point is ours.
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
+    loop.add_signal_handler(signal.SIGHUP, monitor.reloader.request)
     try:
-        async with Monitor(settings) as monitor:
+        async with monitor:
             await monitor.run_forever(stop)
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
     return None
