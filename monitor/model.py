@@ -66,12 +66,25 @@ class Channel:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Example:
+    """An article a watch must match (`match`) or must not, as its config gives it.
+
+    `where` is the example's place in the config, `file:line: key.path`, for reports.
+    """
+
+    article: Article
+    match: bool
+    where: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Watch:
-    """A named query and the channels its alerts go to."""
+    """A named query and the channels its alerts go to; `examples` are checked by `check`."""
 
     name: str
     query: str
     notify: tuple[str, ...]
+    examples: tuple[Example, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,11 +18,13 @@ from pydantic import (
     SecretStr,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from monitor.model import (
     Channel,
     DeliverySettings,
+    Example,
     FetchSettings,
     Source,
     StorySettings,
@@ -229,16 +231,51 @@ class ChannelModel(_Model):
         return Channel(name=name, url=self.url.get_secret_value(), enabled=self.active)
 
 
+class ExampleArticleModel(_Model):
+    """An example: a headline, a `file` (first line the title, the rest the summary), or an
+    article's fields written out."""
+
+    file: Text | None = None
+    title: str = ""
+    summary: str = ""
+    content: str = ""
+    lang: str | None = None
+
+    @model_validator(mode="after")
+    def _file_or_fields(self) -> ExampleArticleModel:
+        fields = (self.title, self.summary, self.content, self.lang)
+        if self.file is not None and any(fields):
+            raise ValueError("give either file or the article's fields, not both")
+        if self.file is None and not any(text.strip() for text in fields[:3] if text):
+            raise ValueError("an example needs a text, a file or a title")
+        return self
+
+
+def _headline(value: Any) -> Any:
+    return {"title": value} if isinstance(value, str) else value
+
+
+ExampleItem = Annotated[ExampleArticleModel, BeforeValidator(_headline)]
+
+
+class ExamplesModel(_Model):
+    """A watch's `examples:` block: articles it must match, and must not."""
+
+    match: list[ExampleItem] = []
+    no_match: list[ExampleItem] = []
+
+
 class WatchModel(_Model):
     """One item of `watches:`."""
 
     name: Text
     query: Text
     notify: Annotated[list[Text], _check(bool, "must name at least one channel")]
+    examples: ExamplesModel = ExamplesModel()
 
-    def to_domain(self) -> Watch:
-        """The domain value."""
-        return Watch(name=self.name, query=self.query, notify=tuple(self.notify))
+    def to_domain(self, examples: tuple[Example, ...] = ()) -> Watch:
+        """The domain value, with its examples read (the loader reads their files)."""
+        return Watch(name=self.name, query=self.query, notify=tuple(self.notify), examples=examples)
 
 
 class IncludedFile(_Model):
