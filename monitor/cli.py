@@ -306,3 +306,7 @@ def version() -> None:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+# Registers the history commands on `app`; imported last, as they use the helpers above.
+from monitor import cli_history  # noqa: E402, F401
