@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +22,9 @@ from monitor.model import Settings
 from monitor.notify.channels import ChannelSet, check_channel_url
 from monitor.pipeline import ArticleMatcher, routes
 from monitor.secrets import url_secrets
-from monitor.sources.http import make_client
+from monitor.sources.http import Clients
 
 if TYPE_CHECKING:
-    import httpx
-
     from monitor.daemon import Monitor
 
 log = logging.getLogger(__name__)
@@ -100,7 +99,7 @@ class Reloader:
         self._seen: Fingerprint = fingerprint(monitor.settings.files)
         self._settling: Fingerprint | None = None
         self._lock = asyncio.Lock()
-        self._retired: list[httpx.AsyncClient] = []
+        self._retired: list[tuple[float, Clients]] = []
 
     def request(self) -> None:
         """Reload at the next tick whether or not a file changed (what SIGHUP means)."""
@@ -112,6 +111,7 @@ class Reloader:
         if self._lock.locked():
             return
         async with self._lock:
+            await self._close_retired()
             stamps = await asyncio.to_thread(fingerprint, self.monitor.settings.files)
             if not self._requested:
                 if stamps == self._seen:
@@ -163,11 +163,12 @@ class Reloader:
                 new.channels, send_timeout=new.delivery.timeout.total_seconds()
             )
             monitor.deliverer.channels = monitor.channels
-        if new.fetch != old.fetch:
-            # Polls in flight keep the old client; it is closed when the daemon stops.
-            self._retired.append(monitor.client)
-            monitor.client = make_client(new.fetch)
-            monitor.poller.client = monitor.client
+        if new.fetch != old.fetch or new.sources != old.sources:
+            # Polls in flight keep the old clients until their fetch deadline has passed.
+            grace = new.fetch.timeout.total_seconds() * 2 + 60
+            self._retired.append((time.monotonic() + grace, monitor.clients))
+            monitor.clients = Clients(new.fetch, new.sources)
+            monitor.poller.clients = monitor.clients
             monitor.poller.settings = new.fetch
         monitor.deliverer.settings = new.delivery
         monitor.poller.matcher = self.build_matcher(new)
@@ -179,8 +180,16 @@ class Reloader:
                     "watch %s notifies no channel that is on: matches are kept, not sent", watch
                 )
 
+    async def _close_retired(self, *, everything: bool = False) -> None:
+        now = time.monotonic()
+        keep = []
+        for expires, clients in self._retired:
+            if everything or expires <= now:
+                await clients.aclose()
+            else:
+                keep.append((expires, clients))
+        self._retired = keep
+
     async def aclose(self) -> None:
         """Close the HTTP clients that reloads replaced."""
-        for client in self._retired:
-            await client.aclose()
-        self._retired.clear()
+        await self._close_retired(everything=True)

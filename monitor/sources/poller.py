@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import httpx
-
+from monitor import failpoints
 from monitor.errors import FetchError
 from monitor.model import FetchSettings
 from monitor.pipeline import ArticleMatcher, failure_backoff, identify, plan
 from monitor.sources.feeds import parse_feed
-from monitor.sources.http import fetch
+from monitor.sources.http import Clients, fetch
 
 if TYPE_CHECKING:
     from monitor.store.records import ClaimedSource
@@ -44,7 +43,7 @@ class Poller:
         self,
         *,
         store: Store,
-        client: httpx.AsyncClient,
+        clients: Clients,
         settings: FetchSettings,
         matcher: ArticleMatcher,
         routes: Mapping[str, Sequence[str]],
@@ -52,7 +51,7 @@ class Poller:
         clock: Callable[[], datetime],
     ) -> None:
         self.store = store
-        self.client = client
+        self.clients = clients
         self.settings = settings
         self.matcher = matcher
         self.routes = routes
@@ -71,7 +70,7 @@ class Poller:
 
     async def _poll(self, source: ClaimedSource) -> PollOutcome:
         result = await fetch(
-            self.client,
+            self.clients.for_source(source.name),
             source.url,
             etag=source.etag,
             last_modified=source.last_modified,
@@ -114,6 +113,8 @@ class Poller:
             last_modified=result.last_modified,
             title=title,
         )
+        if record.alerts:
+            failpoints.hit("after-enqueue")
         baseline = not source.baseline_done and result.status != 304
         if record.new_articles or record.alerts:
             log.info(

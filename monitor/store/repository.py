@@ -305,15 +305,23 @@ class Store:
     # outbox
 
     def claim_deliveries(
-        self, owner: str, now: datetime, *, lease: timedelta, limit: int
+        self,
+        owner: str,
+        now: datetime,
+        *,
+        lease: timedelta,
+        limit: int,
+        due_by: datetime | None = None,
     ) -> list[AlertRecord]:
-        """Lease due pending outbox rows, oldest first, with the alert's content."""
+        """Lease pending outbox rows due by `due_by` (default `now`), oldest first, with the
+        alert's content."""
         order = [outbox.c.next_attempt_at, outbox.c.id]
+        due = now if due_by is None else due_by
         with self._write() as conn:
             ids = self._lease(
                 conn,
                 outbox,
-                [outbox.c.status == PENDING, outbox.c.next_attempt_at <= now],
+                [outbox.c.status == PENDING, outbox.c.next_attempt_at <= due],
                 order,
                 owner=owner,
                 now=now,
@@ -347,6 +355,13 @@ class Store:
                 .values(
                     attempts=outbox.c.attempts + 1, lease_until=None, lease_owner=None, **values
                 )
+            )
+
+    def renew_leases(self, owner: str, until: datetime) -> None:
+        """Extend every outbox lease `owner` holds to `until`: the heartbeat of a live sender."""
+        with self._write() as conn:
+            conn.execute(
+                update(outbox).where(outbox.c.lease_owner == owner).values(lease_until=until)
             )
 
     def release_leases(self, owner: str | None = None) -> None:
