@@ -20,6 +20,7 @@ from monitor.notify.delivery import Deliverer, DeliveryReport
 from monitor.pipeline import routes
 from monitor.query import Matcher, compile_query
 from monitor.reload import Reloader
+from monitor.retention import RetentionJob
 from monitor.sources.http import Clients
 from monitor.sources.poller import Poller, PollOutcome
 from monitor.store.database import DaemonLock, sqlite_path
@@ -63,6 +64,7 @@ class Monitor:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._delivering: asyncio.Task[DeliveryReport] | None = None
         self.reloader = Reloader(self, build_matcher)
+        self.retention = RetentionJob(self)
 
     async def __aenter__(self) -> Monitor:
         if self._lock is not None:
@@ -149,6 +151,7 @@ class Monitor:
             ("poll", self._poll_tick),
             ("deliver", self._deliver_tick),
             ("reload", self.reloader.tick),
+            ("retention", self.retention.tick),
         )
         for job_id, job in jobs:
             scheduler.add_job(

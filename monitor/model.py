@@ -123,6 +123,20 @@ class StorySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RetentionSettings:
+    """How long stored text is kept; a zero duration keeps it forever.
+
+    After `bodies`, an article's text is emptied; after `articles`, an article that raised no
+    alert keeps only its identity (so it never alerts again) and its alert-less matches go.
+    Alerts, their delivery history and what they show are always kept.
+    """
+
+    bodies: timedelta = timedelta(0)
+    articles: timedelta = timedelta(0)
+    interval: timedelta = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """A loaded, validated configuration; the rest of the program reads only this."""
 
@@ -135,6 +149,7 @@ class Settings:
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     channels: tuple[Channel, ...] = ()
     watches: tuple[Watch, ...] = ()
+    retention: RetentionSettings = RetentionSettings()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -32,7 +32,7 @@ from monitor.query import compile_query
 Loc = tuple[str | int, ...]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_MAIN_ONLY = ("database", "include", "fetch", "delivery", "stories")
+_MAIN_ONLY = ("database", "include", "fetch", "delivery", "stories", "retention")
 # Aliases can nest so that a small file expands to billions of values; stop long before that.
 _MAX_VALUES = 100_000
 # Stands in for a term list already reported as broken, so watches using it are not reported too.
@@ -423,6 +423,7 @@ def _settings(files: list[_File], examples: dict[tuple[int, int], tuple[Example,
         fetch=fetch,
         delivery=main.delivery.to_domain(),
         stories=main.stories.to_domain(),
+        retention=main.retention.to_domain(),
         sources=tuple(s.to_domain(fetch.interval) for m in models for s in m.sources),
         terms={name: tuple(aliases) for m in models for name, aliases in m.terms.items()},
         channels=tuple(c.to_domain(name) for m in models for name, c in m.channels.items()),

@@ -27,6 +27,7 @@ from monitor.model import (
     DeliverySettings,
     Example,
     FetchSettings,
+    RetentionSettings,
     Source,
     StorySettings,
     Watch,
@@ -208,6 +209,21 @@ class StoriesModel(_Model):
         return StorySettings(mode=self.mode, window=self.window)
 
 
+_RETENTION = RetentionSettings()
+
+
+class RetentionModel(_Model):
+    """The `retention:` block; `0` keeps forever."""
+
+    bodies: Duration = _RETENTION.bodies
+    articles: Duration = _RETENTION.articles
+    interval: Interval = _RETENTION.interval
+
+    def to_domain(self) -> RetentionSettings:
+        """The domain value."""
+        return RetentionSettings(**dict(self))
+
+
 class SourceModel(_Model):
     """One item of `sources:`; `interval` falls back to `fetch.interval`."""
 
@@ -317,6 +333,7 @@ class MainFile(IncludedFile):
     fetch: FetchModel = FetchModel()
     delivery: DeliveryModel = DeliveryModel()
     stories: StoriesModel = StoriesModel()
+    retention: RetentionModel = RetentionModel()
 
     @field_validator("database")
     @classmethod
@@ -326,7 +343,7 @@ class MainFile(IncludedFile):
             raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
         return value
 
-    @field_validator("include", "fetch", "delivery", "stories", mode="before")
+    @field_validator("include", "fetch", "delivery", "stories", "retention", mode="before")
     @classmethod
     def _null_block(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
