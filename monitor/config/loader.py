@@ -32,7 +32,7 @@ from monitor.query import compile_query
 Loc = tuple[str | int, ...]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_MAIN_ONLY = ("database", "include", "fetch", "delivery", "stories", "retention")
+_MAIN_ONLY = ("database", "include", "fetch", "delivery", "stories", "retention", "operator")
 # Aliases can nest so that a small file expands to billions of values; stop long before that.
 _MAX_VALUES = 100_000
 # Stands in for a term list already reported as broken, so watches using it are not reported too.
@@ -83,6 +83,7 @@ def load_settings(
             _read(included_path, included, report, is_main=False)
     _check_names(files, report)
     _check_watches(files, report)
+    _check_operator(files[0], files, report)
     if check_channel_url is not None:
         _check_channel_urls(files, check_channel_url, report)
     examples = _examples(files, report)
@@ -354,6 +355,17 @@ def _check_watches(files: list[_File], report: _Report) -> None:
                 report.add(file, (*loc, "query"), message)
 
 
+def _check_operator(main: _File, files: list[_File], report: _Report) -> None:
+    channels = sorted({str(loc[1]) for _, loc, _ in _items(files, "channels")})
+    operator = (main.data or {}).get("operator")
+    named = operator.get("channels") if isinstance(operator, dict) else None
+    for index, name in enumerate(named if isinstance(named, list) else []):
+        if isinstance(name, str) and name not in channels:
+            defined = ", ".join(channels) or "none"
+            loc = ("operator", "channels", index)
+            report.add(main, loc, f"unknown channel {name!r} (defined: {defined})")
+
+
 def _terms(files: list[_File], report: _Report) -> dict[str, tuple[str, ...]]:
     """Every term list by name; each one is checked on its own, so a bad alias is found there."""
     terms: dict[str, tuple[str, ...]] = {}
@@ -432,4 +444,5 @@ def _settings(files: list[_File], examples: dict[tuple[int, int], tuple[Example,
             for number, file in enumerate(files)
             for index, w in enumerate(file.model.watches if file.model else [])
         ),
+        operator=main.operator.to_domain(),
     )

@@ -27,6 +27,7 @@ from monitor.model import (
     DeliverySettings,
     Example,
     FetchSettings,
+    OperatorSettings,
     RetentionSettings,
     Source,
     StorySettings,
@@ -147,6 +148,7 @@ Network = Annotated[str, AfterValidator(_network)]
 _FETCH = FetchSettings()
 _DELIVERY = DeliverySettings()
 _STORIES = StorySettings()
+_OPERATOR = OperatorSettings()
 
 
 class _Model(BaseModel):
@@ -169,6 +171,13 @@ class FetchModel(_Model):
     user_agent: Text = _FETCH.user_agent
     allow_private_networks: bool = _FETCH.allow_private_networks
     allow_addresses: list[Network] = list(_FETCH.allow_addresses)
+    max_entries: Annotated[Count, _check(lambda n: n >= 1, "must be at least 1")] = (
+        _FETCH.max_entries
+    )
+    parse_timeout: Timeout = _FETCH.parse_timeout
+    parse_workers: Annotated[Count, _check(lambda n: 1 <= n <= 64, "must be from 1 to 64")] = (
+        _FETCH.parse_workers
+    )
 
     def to_domain(self) -> FetchSettings:
         """The domain value."""
@@ -222,6 +231,21 @@ class RetentionModel(_Model):
     def to_domain(self) -> RetentionSettings:
         """The domain value."""
         return RetentionSettings(**dict(self))
+
+
+class OperatorModel(_Model):
+    """The `operator:` block: notices about the service itself."""
+
+    channels: list[Text] = list(_OPERATOR.channels)
+    channel_failures: Annotated[Count, _check(lambda n: n >= 0, "must not be negative")] = (
+        _OPERATOR.channel_failures
+    )
+
+    def to_domain(self) -> OperatorSettings:
+        """The domain value."""
+        return OperatorSettings(
+            channels=tuple(self.channels), channel_failures=self.channel_failures
+        )
 
 
 class SourceModel(_Model):
@@ -334,6 +358,7 @@ class MainFile(IncludedFile):
     delivery: DeliveryModel = DeliveryModel()
     stories: StoriesModel = StoriesModel()
     retention: RetentionModel = RetentionModel()
+    operator: OperatorModel = OperatorModel()
 
     @field_validator("database")
     @classmethod
@@ -343,7 +368,9 @@ class MainFile(IncludedFile):
             raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
         return value
 
-    @field_validator("include", "fetch", "delivery", "stories", "retention", mode="before")
+    @field_validator(
+        "include", "fetch", "delivery", "stories", "retention", "operator", mode="before"
+    )
     @classmethod
     def _null_block(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:

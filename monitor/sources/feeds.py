@@ -42,8 +42,11 @@ class NotAFeedError(FetchError):
         self.feed_urls = feed_urls
 
 
-def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str]) -> ParsedFeed:
-    """Entries of an RSS or Atom body; raises FetchError "not_a_feed" or "parse" otherwise."""
+def parse_feed(
+    body: bytes, *, url: str, headers: Mapping[str, str], max_entries: int | None = None
+) -> ParsedFeed:
+    """Entries of an RSS or Atom body, the first `max_entries` of them at most; raises
+    FetchError "not_a_feed" or "parse" otherwise."""
     if not body.strip():
         return ParsedFeed(title="", entries=(), warning=None)
     response_headers = {key.lower(): value for key, value in headers.items()}
@@ -54,8 +57,13 @@ def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str]) -> ParsedFe
     except Exception as exc:  # feedparser has crashed on hostile input before; report, don't die
         raise FetchError("parse", f"feedparser failed: {type(exc).__name__}") from None
     feed_lang = _lang(parsed.feed.get("language"))
-    entries = tuple(_entry(raw, url, feed_lang) for raw in parsed.entries)
+    raw_entries = parsed.entries
     warning = _warning(parsed)
+    if max_entries is not None and len(raw_entries) > max_entries:
+        capped = f"{len(raw_entries)} entries, only the first {max_entries} were read"
+        warning = f"{warning}; {capped}" if warning else capped
+        raw_entries = raw_entries[:max_entries]
+    entries = tuple(_entry(raw, url, feed_lang) for raw in raw_entries)
     if entries or parsed.get("version"):
         return ParsedFeed(title=_text(parsed.feed, "title"), entries=entries, warning=warning)
     raise _not_a_feed(body, url=url, content_type=response_headers.get("content-type", ""))

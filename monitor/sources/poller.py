@@ -13,8 +13,8 @@ from monitor import failpoints
 from monitor.errors import FetchError
 from monitor.model import FetchSettings
 from monitor.pipeline import ArticleMatcher, failure_backoff, identify, plan
-from monitor.sources.feeds import parse_feed
 from monitor.sources.http import Clients, fetch
+from monitor.sources.parsing import ParserPool
 
 if TYPE_CHECKING:
     from monitor.store.records import ClaimedSource
@@ -44,6 +44,7 @@ class Poller:
         *,
         store: Store,
         clients: Clients,
+        parser: ParserPool,
         settings: FetchSettings,
         matcher: ArticleMatcher,
         routes: Mapping[str, Sequence[str]],
@@ -52,6 +53,7 @@ class Poller:
     ) -> None:
         self.store = store
         self.clients = clients
+        self.parser = parser
         self.settings = settings
         self.matcher = matcher
         self.routes = routes
@@ -81,9 +83,7 @@ class Poller:
         title: str | None = None
         found = []
         if result.status != 304:
-            parsed = await asyncio.to_thread(
-                parse_feed, result.body, url=result.url, headers=result.headers
-            )
+            parsed = await self.parser.parse(result.body, url=result.url, headers=result.headers)
             if parsed.warning:
                 log.info("%s: feed has problems but was read: %s", source.name, parsed.warning)
             title = parsed.title or None
