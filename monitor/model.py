@@ -80,12 +80,25 @@ class Channel:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Example:
+    """An article a watch must match (`match`) or must not, as its config gives it.
+
+    `where` is the example's place in the config, `file:line: key.path`, for reports.
+    """
+
+    article: Article
+    match: bool
+    where: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Watch:
-    """A named query and the channels its alerts go to."""
+    """A named query and the channels its alerts go to; `examples` are checked by `check`."""
 
     name: str
     query: str
     notify: tuple[str, ...]
+    examples: tuple[Example, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -125,6 +138,20 @@ class StorySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RetentionSettings:
+    """How long stored text is kept; a zero duration keeps it forever.
+
+    After `bodies`, an article's text is emptied; after `articles`, an article that raised no
+    alert keeps only its identity (so it never alerts again) and its alert-less matches go.
+    Alerts, their delivery history and what they show are always kept.
+    """
+
+    bodies: timedelta = timedelta(0)
+    articles: timedelta = timedelta(0)
+    interval: timedelta = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OperatorSettings:
     """Where notices about the service itself go, and when a failing channel is reported."""
 
@@ -145,6 +172,7 @@ class Settings:
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     channels: tuple[Channel, ...] = ()
     watches: tuple[Watch, ...] = ()
+    retention: RetentionSettings = RetentionSettings()
     operator: OperatorSettings = OperatorSettings()
 
 

@@ -18,14 +18,17 @@ from pydantic import (
     SecretStr,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from monitor.egress import never_allowed
 from monitor.model import (
     Channel,
     DeliverySettings,
+    Example,
     FetchSettings,
     OperatorSettings,
+    RetentionSettings,
     Source,
     StorySettings,
     Watch,
@@ -215,6 +218,21 @@ class StoriesModel(_Model):
         return StorySettings(mode=self.mode, window=self.window)
 
 
+_RETENTION = RetentionSettings()
+
+
+class RetentionModel(_Model):
+    """The `retention:` block; `0` keeps forever."""
+
+    bodies: Duration = _RETENTION.bodies
+    articles: Duration = _RETENTION.articles
+    interval: Interval = _RETENTION.interval
+
+    def to_domain(self) -> RetentionSettings:
+        """The domain value."""
+        return RetentionSettings(**dict(self))
+
+
 class OperatorModel(_Model):
     """The `operator:` block: notices about the service itself."""
 
@@ -267,16 +285,51 @@ class ChannelModel(_Model):
         return Channel(name=name, url=self.url.get_secret_value(), enabled=self.active)
 
 
+class ExampleArticleModel(_Model):
+    """An example: a headline, a `file` (first line the title, the rest the summary), or an
+    article's fields written out."""
+
+    file: Text | None = None
+    title: str = ""
+    summary: str = ""
+    content: str = ""
+    lang: str | None = None
+
+    @model_validator(mode="after")
+    def _file_or_fields(self) -> ExampleArticleModel:
+        fields = (self.title, self.summary, self.content, self.lang)
+        if self.file is not None and any(fields):
+            raise ValueError("give either file or the article's fields, not both")
+        if self.file is None and not any(text.strip() for text in fields[:3] if text):
+            raise ValueError("an example needs a text, a file or a title")
+        return self
+
+
+def _headline(value: Any) -> Any:
+    return {"title": value} if isinstance(value, str) else value
+
+
+ExampleItem = Annotated[ExampleArticleModel, BeforeValidator(_headline)]
+
+
+class ExamplesModel(_Model):
+    """A watch's `examples:` block: articles it must match, and must not."""
+
+    match: list[ExampleItem] = []
+    no_match: list[ExampleItem] = []
+
+
 class WatchModel(_Model):
     """One item of `watches:`."""
 
     name: Text
     query: Text
     notify: Annotated[list[Text], _check(bool, "must name at least one channel")]
+    examples: ExamplesModel = ExamplesModel()
 
-    def to_domain(self) -> Watch:
-        """The domain value."""
-        return Watch(name=self.name, query=self.query, notify=tuple(self.notify))
+    def to_domain(self, examples: tuple[Example, ...] = ()) -> Watch:
+        """The domain value, with its examples read (the loader reads their files)."""
+        return Watch(name=self.name, query=self.query, notify=tuple(self.notify), examples=examples)
 
 
 class IncludedFile(_Model):
@@ -304,6 +357,7 @@ class MainFile(IncludedFile):
     fetch: FetchModel = FetchModel()
     delivery: DeliveryModel = DeliveryModel()
     stories: StoriesModel = StoriesModel()
+    retention: RetentionModel = RetentionModel()
     operator: OperatorModel = OperatorModel()
 
     @field_validator("database")
@@ -314,7 +368,9 @@ class MainFile(IncludedFile):
             raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
         return value
 
-    @field_validator("include", "fetch", "delivery", "stories", "operator", mode="before")
+    @field_validator(
+        "include", "fetch", "delivery", "stories", "retention", "operator", mode="before"
+    )
     @classmethod
     def _null_block(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:
