@@ -111,6 +111,7 @@ class Monitor:
             owner=self.owner,
             clock=self.clock,
             operator=self.settings.operator,
+            templates={w.name: w.template for w in self.settings.watches if w.template},
         )
         await self.deliverer.bury_strays()
         return self

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.templating import MessageTemplate
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,6 +81,8 @@ class Channel:
     name: str
     url: str = field(repr=False)
     enabled: bool = True
+    template: MessageTemplate | None = None
+    max_length: int | None = None  # body characters; None: the service's own limit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +105,7 @@ class Watch:
     query: str
     notify: tuple[str, ...]
     examples: tuple[Example, ...] = ()
+    template: MessageTemplate | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -33,6 +33,7 @@ from monitor.model import (
     StorySettings,
     Watch,
 )
+from monitor.templating import MessageTemplate, compile_template
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?\s*[dhms]\s*)+")
@@ -269,11 +270,35 @@ class SourceModel(_Model):
         )
 
 
+def _template(source: str) -> str:
+    compile_template(source)  # raises TemplateProblem, a ValueError, with the template's line
+    return source
+
+
+TemplateSource = Annotated[str, AfterValidator(_template)]
+
+
+class TemplateModel(_Model):
+    """A `template:` block: Jinja2 title and body templates, checked when the config loads."""
+
+    title: TemplateSource | None = None
+    body: TemplateSource | None = None
+
+    def to_domain(self) -> MessageTemplate:
+        """The compiled templates."""
+        return MessageTemplate(
+            title=compile_template(self.title) if self.title else None,
+            body=compile_template(self.body) if self.body else None,
+        )
+
+
 class ChannelModel(_Model):
     """One value of `channels:`; an empty url turns the channel off."""
 
     url: SecretStr
     enabled: bool = True
+    template: TemplateModel | None = None
+    max_length: Annotated[Count, _check(lambda n: n >= 20, "must be at least 20")] | None = None
 
     @property
     def active(self) -> bool:
@@ -282,7 +307,13 @@ class ChannelModel(_Model):
 
     def to_domain(self, name: str) -> Channel:
         """The domain value, holding the url in plain text and off when the url is empty."""
-        return Channel(name=name, url=self.url.get_secret_value(), enabled=self.active)
+        return Channel(
+            name=name,
+            url=self.url.get_secret_value(),
+            enabled=self.active,
+            template=self.template.to_domain() if self.template else None,
+            max_length=self.max_length,
+        )
 
 
 class ExampleArticleModel(_Model):
@@ -326,10 +357,17 @@ class WatchModel(_Model):
     query: Text
     notify: Annotated[list[Text], _check(bool, "must name at least one channel")]
     examples: ExamplesModel = ExamplesModel()
+    template: TemplateModel | None = None
 
     def to_domain(self, examples: tuple[Example, ...] = ()) -> Watch:
         """The domain value, with its examples read (the loader reads their files)."""
-        return Watch(name=self.name, query=self.query, notify=tuple(self.notify), examples=examples)
+        return Watch(
+            name=self.name,
+            query=self.query,
+            notify=tuple(self.notify),
+            examples=examples,
+            template=self.template.to_domain() if self.template else None,
+        )
 
 
 class IncludedFile(_Model):
