@@ -96,6 +96,7 @@ class Monitor:
             routes=routes(self.settings.watches, self.settings.channels),
             owner=self.owner,
             clock=self.clock,
+            sources=self.settings.sources,
         )
         self.deliverer = Deliverer(
             self.store,

@@ -401,7 +401,7 @@ def _settings(files: list[_File]) -> Settings:
         fetch=fetch,
         delivery=main.delivery.to_domain(),
         stories=main.stories.to_domain(),
-        sources=tuple(s.to_domain(fetch.interval) for m in models for s in m.sources),
+        sources=tuple(s.to_domain(fetch) for m in models for s in m.sources),
         terms={name: tuple(aliases) for m in models for name, aliases in m.terms.items()},
         channels=tuple(c.to_domain(name) for m in models for name, c in m.channels.items()),
         watches=tuple(w.to_domain() for m in models for w in m.watches),

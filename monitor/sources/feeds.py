@@ -8,7 +8,7 @@ import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -17,6 +17,7 @@ import feedparser
 
 from monitor.errors import FetchError
 from monitor.model import Entry
+from monitor.schedule import feed_ttl
 from monitor.text import strip_html
 
 _FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml"})
@@ -32,6 +33,8 @@ class ParsedFeed:
     title: str
     entries: tuple[Entry, ...]
     warning: str | None
+    # How often the feed says it changes (RSS <ttl>, sy:updatePeriod), if it says.
+    ttl: timedelta | None = None
 
 
 class NotAFeedError(FetchError):
@@ -65,7 +68,15 @@ def parse_feed(
         raw_entries = raw_entries[:max_entries]
     entries = tuple(_entry(raw, url, feed_lang) for raw in raw_entries)
     if entries or parsed.get("version"):
-        return ParsedFeed(title=_text(parsed.feed, "title"), entries=entries, warning=warning)
+        feed = parsed.feed
+        return ParsedFeed(
+            title=_text(feed, "title"),
+            entries=entries,
+            warning=warning,
+            ttl=feed_ttl(
+                feed.get("ttl"), feed.get("sy_updateperiod"), feed.get("sy_updatefrequency")
+            ),
+        )
     raise _not_a_feed(body, url=url, content_type=response_headers.get("content-type", ""))
 
 
