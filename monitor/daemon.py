@@ -39,7 +39,10 @@ def utcnow() -> datetime:
 
 def build_matcher(settings: Settings) -> Matcher:
     """All watches compiled into one matcher (the config loader already checked them)."""
-    return Matcher((w.name, compile_query(w.query, settings.terms)) for w in settings.watches)
+    return Matcher(
+        ((w.name, compile_query(w.query, settings.terms)) for w in settings.watches),
+        tags={s.name: s.tags for s in settings.sources},
+    )
 
 
 class Monitor:
@@ -61,7 +64,7 @@ class Monitor:
         db_file = sqlite_path(settings.database)
         self._lock = DaemonLock(db_file) if lock and db_file is not None else None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._delivering: asyncio.Task[DeliveryReport] | None = None
+        self._delivering: dict[str, asyncio.Task[DeliveryReport]] = {}
 
     async def __aenter__(self) -> Monitor:
         if self._lock is not None:
@@ -104,7 +107,9 @@ class Monitor:
             self.settings.delivery,
             owner=self.owner,
             clock=self.clock,
+            operator=self.settings.operator,
         )
+        await self.deliverer.bury_strays()
         return self
 
     async def __aexit__(
@@ -171,6 +176,8 @@ class Monitor:
             len(self.settings.watches),
             ", ".join(self.channels.names()) or "none",
         )
+        for warning in self.channels.warnings:
+            log.warning("%s", warning)
         for watch, channels in self.poller.routes.items():
             if not channels:
                 log.warning(
@@ -196,9 +203,8 @@ class Monitor:
             log.error("background work failed", exc_info=task.exception())
 
     async def _poll_tick(self) -> None:
-        free = self.settings.fetch.concurrency - sum(
-            1 for t in self._tasks if t is not self._delivering
-        )
+        delivering = set(self._delivering.values())
+        free = self.settings.fetch.concurrency - sum(1 for t in self._tasks if t not in delivering)
         if free <= 0:
             return
         claimed = await asyncio.to_thread(
@@ -213,10 +219,14 @@ class Monitor:
             await self._deliver_tick()  # don't wait for the next tick to send fresh alerts
 
     async def _deliver_tick(self) -> None:
-        if self._delivering is None or self._delivering.done():
-            self._delivering = self._spawn(self.deliverer.deliver_due())
+        # One pass per channel at a time; a hung channel's pass never holds up the others.
+        for name in self.channels.names():
+            running = self._delivering.get(name)
+            if running is None or running.done():
+                self._delivering[name] = self._spawn(self.deliverer.deliver_channel(name))
 
     async def _drain(self) -> None:
+        self.deliverer.stop()
         if not self._tasks:
             return
         _, late = await asyncio.wait(list(self._tasks), timeout=SHUTDOWN_GRACE)

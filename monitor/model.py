@@ -39,11 +39,23 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Hit:
+    """Why a watch fired: one clause that held, the field it held in, and the text around it
+    with the matching words marked «like this»."""
+
+    clause: str
+    field: str
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Match:
-    """A watch that matched an article, with the query terms that were found (as written)."""
+    """A watch that matched an article, with the query terms that were found (as written)
+    and, in `hits`, the clauses that held."""
 
     watch: str
     terms: tuple[str, ...]
+    hits: tuple[Hit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,6 +131,14 @@ class StorySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorSettings:
+    """Where notices about the service itself go, and when a failing channel is reported."""
+
+    channels: tuple[str, ...] = ()
+    channel_failures: int = 5  # failed sends in a row before a notice; 0 never reports
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """A loaded, validated configuration; the rest of the program reads only this."""
 
@@ -131,6 +151,7 @@ class Settings:
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     channels: tuple[Channel, ...] = ()
     watches: tuple[Watch, ...] = ()
+    operator: OperatorSettings = OperatorSettings()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,3 +165,15 @@ class Alert:
     summary: str
     url: str | None
     published: datetime | None
+    hits: tuple[Hit, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """A message for the operator about the service itself: its kind (e.g. channel-failing),
+    what it is about (a channel, a source), a title and a body."""
+
+    kind: str
+    about: str
+    title: str
+    body: str

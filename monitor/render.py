@@ -11,6 +11,7 @@ from monitor.model import Alert
 TEXT, MARKDOWN = "text", "markdown"
 SUMMARY_CHARS = 600
 TITLE_CHARS = 250
+WHY_CHARS = 300
 
 # Line and paragraph separators and C0/C1 controls would start a new header line in an email
 # subject, or a new line in a chat title.
@@ -58,13 +59,16 @@ def render(alert: Alert, body_format: str) -> Message:
         else "unknown"
     )
     matched = ", ".join(alert.terms) if alert.terms else "(query matched)"
+    why = one_line(" | ".join(f"{h.field}: {h.snippet}" for h in alert.hits[:3]), WHY_CHARS)
     if body_format == MARKDOWN:
         title, summary, source = (_neutral_markup(t) for t in (title, summary, source))
-        matched = _neutral_markup(matched)
+        matched, why = _neutral_markup(matched), _neutral_markup(why)
     lines = [
         f"Source: {source} | Published: {published}",
         f"Matched: {matched}",
     ]
+    if why:
+        lines.append(f"Why: {why}")
     if body_format != MARKDOWN:
         lines.insert(0, title)
     if alert.url:
@@ -75,5 +79,16 @@ def render(alert: Alert, body_format: str) -> Message:
     return Message(
         title=one_line(f"[{alert.watch}] {title}"),
         body="\n".join(lines),
+        body_format=MARKDOWN if body_format == MARKDOWN else TEXT,
+    )
+
+
+def render_notice(title: str, body: str, body_format: str) -> Message:
+    """An operator notice; its text may quote a channel's error, so it is made inert too."""
+    if body_format == MARKDOWN:
+        title, body = _neutral_markup(title), _neutral_markup(body)
+    return Message(
+        title=one_line(title),
+        body=body,
         body_format=MARKDOWN if body_format == MARKDOWN else TEXT,
     )

@@ -101,3 +101,11 @@ def slack_to(webhook_sink: WebhookSink, monkeypatch: pytest.MonkeyPatch) -> Webh
 
     monkeypatch.setattr(NotifySlack, "webhook_url", webhook_sink.slack_base)
     return webhook_sink
+
+
+@pytest.fixture
+def no_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """apprise waits 5.5 s between two sends of one service; tests that send bursts skip it."""
+    from apprise.plugins.base import NotifyBase
+
+    monkeypatch.setattr(NotifyBase, "request_rate_per_sec", 0)

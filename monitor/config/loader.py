@@ -31,7 +31,7 @@ from monitor.query import compile_query
 Loc = tuple[str | int, ...]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_MAIN_ONLY = ("database", "include", "fetch", "delivery", "stories")
+_MAIN_ONLY = ("database", "include", "fetch", "delivery", "stories", "operator")
 # Aliases can nest so that a small file expands to billions of values; stop long before that.
 _MAX_VALUES = 100_000
 # Stands in for a term list already reported as broken, so watches using it are not reported too.
@@ -82,6 +82,7 @@ def load_settings(
             _read(included_path, included, report, is_main=False)
     _check_names(files, report)
     _check_watches(files, report)
+    _check_operator(files[0], files, report)
     if check_channel_url is not None:
         _check_channel_urls(files, check_channel_url, report)
     report.raise_if_any()
@@ -352,6 +353,17 @@ def _check_watches(files: list[_File], report: _Report) -> None:
                 report.add(file, (*loc, "query"), message)
 
 
+def _check_operator(main: _File, files: list[_File], report: _Report) -> None:
+    channels = sorted({str(loc[1]) for _, loc, _ in _items(files, "channels")})
+    operator = (main.data or {}).get("operator")
+    named = operator.get("channels") if isinstance(operator, dict) else None
+    for index, name in enumerate(named if isinstance(named, list) else []):
+        if isinstance(name, str) and name not in channels:
+            defined = ", ".join(channels) or "none"
+            loc = ("operator", "channels", index)
+            report.add(main, loc, f"unknown channel {name!r} (defined: {defined})")
+
+
 def _terms(files: list[_File], report: _Report) -> dict[str, tuple[str, ...]]:
     """Every term list by name; each one is checked on its own, so a bad alias is found there."""
     terms: dict[str, tuple[str, ...]] = {}
@@ -405,4 +417,5 @@ def _settings(files: list[_File]) -> Settings:
         terms={name: tuple(aliases) for m in models for name, aliases in m.terms.items()},
         channels=tuple(c.to_domain(name) for m in models for name, c in m.channels.items()),
         watches=tuple(w.to_domain() for m in models for w in m.watches),
+        operator=main.operator.to_domain(),
     )

@@ -26,6 +26,7 @@ from monitor.model import (
     Channel,
     DeliverySettings,
     FetchSettings,
+    OperatorSettings,
     Source,
     StorySettings,
     Watch,
@@ -173,6 +174,7 @@ Network = Annotated[str, AfterValidator(_network)]
 _FETCH = FetchSettings()
 _DELIVERY = DeliverySettings()
 _STORIES = StorySettings()
+_OPERATOR = OperatorSettings()
 
 
 def _not_below(other: str) -> Callable[[Any, timedelta, ValidationInfo], timedelta]:
@@ -256,6 +258,21 @@ class StoriesModel(_Model):
         return StorySettings(mode=self.mode, window=self.window)
 
 
+class OperatorModel(_Model):
+    """The `operator:` block: notices about the service itself."""
+
+    channels: list[Text] = list(_OPERATOR.channels)
+    channel_failures: Annotated[Count, _check(lambda n: n >= 0, "must not be negative")] = (
+        _OPERATOR.channel_failures
+    )
+
+    def to_domain(self) -> OperatorSettings:
+        """The domain value."""
+        return OperatorSettings(
+            channels=tuple(self.channels), channel_failures=self.channel_failures
+        )
+
+
 class SourceModel(_Model):
     """One item of `sources:`; `interval` falls back to `fetch.interval`."""
 
@@ -336,6 +353,7 @@ class MainFile(IncludedFile):
     fetch: FetchModel = FetchModel()
     delivery: DeliveryModel = DeliveryModel()
     stories: StoriesModel = StoriesModel()
+    operator: OperatorModel = OperatorModel()
 
     @field_validator("database")
     @classmethod
@@ -345,7 +363,7 @@ class MainFile(IncludedFile):
             raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
         return value
 
-    @field_validator("include", "fetch", "delivery", "stories", mode="before")
+    @field_validator("include", "fetch", "delivery", "stories", "operator", mode="before")
     @classmethod
     def _null_block(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:

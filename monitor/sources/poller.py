@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from monitor import failpoints
 from monitor.errors import FetchError
 from monitor.model import FetchSettings, Source
 from monitor.pipeline import ArticleMatcher, identify, plan
@@ -150,6 +151,8 @@ class Poller:
             last_modified=result.last_modified,
             title=title,
         )
+        if record.alerts:
+            failpoints.hit("after-enqueue")
         baseline = not source.baseline_done and result.status != 304
         if record.new_articles or record.alerts:
             log.info(
