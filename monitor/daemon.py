@@ -100,6 +100,7 @@ class Monitor:
             owner=self.owner,
             clock=self.clock,
             sources=self.settings.sources,
+            operator_channels=self.settings.operator.channels,
         )
         self.deliverer = Deliverer(
             self.store,

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from monitor import failpoints
 from monitor.errors import FetchError
-from monitor.model import FetchSettings, Source
+from monitor.model import FetchSettings, Notice, Source
 from monitor.pipeline import ArticleMatcher, identify, plan
 from monitor.schedule import cache_lifetime, failure_wait, next_interval, publishing_gap
 from monitor.sources.feeds import ParsedFeed
@@ -37,6 +37,8 @@ class PollOutcome:
     not_modified: bool = False
     baseline: bool = False
     error: str | None = None
+    # No entry of the response had been seen before: items may have been missed.
+    rolled_over: bool = False
 
 
 class Poller:
@@ -54,6 +56,7 @@ class Poller:
         owner: str,
         clock: Callable[[], datetime],
         sources: Sequence[Source] = (),
+        operator_channels: Sequence[str] = (),
     ) -> None:
         self.store = store
         self.clients = clients
@@ -66,6 +69,8 @@ class Poller:
         self.adaptive = frozenset(s.name for s in sources if s.adaptive)
         self._gaps: dict[str, timedelta | None] = {}
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self.operator_channels = tuple(operator_channels)
+        self._rolled: set[str] = set()
 
     async def poll(self, source: ClaimedSource) -> PollOutcome:
         """Poll one source and record the outcome; never raises for a bad source."""
@@ -120,6 +125,7 @@ class Poller:
         title: str | None = None
         found = []
         parsed: ParsedFeed | None = None
+        rolled = False
         if result.status != 304:
             parsed = await self.parser.parse(result.body, url=result.url, headers=result.headers)
             if parsed.warning:
@@ -129,6 +135,7 @@ class Poller:
             known = await asyncio.to_thread(
                 self.store.known_keys, source.id, [a.key for a in articles]
             )
+            rolled = source.baseline_done and len(articles) >= 2 and not known
             now = self.clock()
             found = plan(
                 articles,
@@ -146,13 +153,14 @@ class Poller:
             found=found,
             routes=self.routes,
             now=now,
-            next_poll_at=now + self._next_wait(source, result, parsed),
+            next_poll_at=now + self._faster(self._next_wait(source, result, parsed), rolled),
             etag=result.etag,
             last_modified=result.last_modified,
             title=title,
         )
         if record.alerts:
             failpoints.hit("after-enqueue")
+        await self._note_rollover(source, rolled, len(found), now)
         baseline = not source.baseline_done and result.status != 304
         if record.new_articles or record.alerts:
             log.info(
@@ -169,6 +177,44 @@ class Poller:
             alerts=record.alerts,
             not_modified=result.status == 304,
             baseline=baseline,
+            rolled_over=rolled,
+        )
+
+    def _faster(self, wait: timedelta, rolled: bool) -> timedelta:
+        # Entries may have scrolled out of the window unseen: come back sooner until the next
+        # response overlaps what we know again.
+        if not rolled:
+            return wait
+        return max(wait / 2, min(self.settings.min_interval, wait))
+
+    async def _note_rollover(
+        self, source: ClaimedSource, rolled: bool, count: int, now: datetime
+    ) -> None:
+        was = source.name in self._rolled
+        if not rolled:
+            self._rolled.discard(source.name)
+            return
+        self._rolled.add(source.name)
+        log.warning(
+            "%s: none of the %d entries was seen before: items published between polls may "
+            "have been missed; polling it more often",
+            source.name,
+            count,
+        )
+        if was or not self.operator_channels:
+            return
+        notice = Notice(
+            kind="source-rolled-over",
+            about=source.name,
+            title=f"Source {source.name} may have missed items",
+            body=(
+                f"None of the {count} entries in its latest response had been seen before, so "
+                "entries published between two polls may have scrolled out of the feed unseen. "
+                "It is now polled more often; a shorter interval (or interval: auto) keeps up."
+            ),
+        )
+        await asyncio.to_thread(
+            self.store.notices.enqueue, notice, channels=self.operator_channels, now=now
         )
 
     async def _failed(
