@@ -105,6 +105,8 @@ class Monitor:
             routes=routes(self.settings.watches, self.settings.channels),
             owner=self.owner,
             clock=self.clock,
+            sources=self.settings.sources,
+            operator_channels=self.settings.operator.channels,
         )
         self.deliverer = Deliverer(
             self.store,

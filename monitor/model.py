@@ -72,6 +72,8 @@ class Source:
     tags: tuple[str, ...] = ()
     # None: as fetch.allow_private_networks says.
     allow_private_networks: bool | None = None
+    # `interval: auto`: polled about as often as it publishes, within fetch.min/max_interval.
+    adaptive: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,6 +126,10 @@ class FetchSettings:
     max_entries: int = 1000
     parse_timeout: timedelta = timedelta(seconds=5)
     parse_workers: int = 2
+    adaptive: bool = False
+    min_interval: timedelta = timedelta(minutes=1)
+    max_interval: timedelta = timedelta(hours=1)
+    per_host: int = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
