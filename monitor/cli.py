@@ -22,8 +22,8 @@ from monitor.config import load_settings
 from monitor.errors import ConfigError, MonitorError
 from monitor.logs import hide, setup_logging
 from monitor.model import Article, Settings, Source
-from monitor.notify.channels import check_channel_url
-from monitor.secrets import mask, url_secrets
+from monitor.notify.channels import channel_warning, check_channel_url, send_test_message
+from monitor.secrets import mask, masked_url, url_secrets
 from monitor.store.records import SourceStatus
 
 if TYPE_CHECKING:
@@ -123,10 +123,19 @@ def run(
 
 @app.command()
 def check() -> None:
-    """Validate the config and print a summary; writes nothing."""
+    """Validate the config, run the watches' examples and print a summary; writes nothing."""
     from monitor.daemon import build_matcher
+    from monitor.rulecheck import check_examples
 
     settings = _load()
+    examples = check_examples(settings)
+    if examples.failures:
+        for failure in examples.failures:
+            err.print(failure, markup=False)
+        err.print(
+            f"{len(examples.failures)} of {examples.total} watch example(s) fail", markup=False
+        )
+        raise typer.Exit(2)
     out.print(f"config OK: {', '.join(settings.files)}", markup=False)
     out.print(f"database: {_redacted(settings.database)}", markup=False)
     out.print(f"sources: {len(settings.sources)}", markup=False)
@@ -140,6 +149,9 @@ def check() -> None:
     for c in settings.channels:
         on = "on" if c.enabled and c.url else ("off (url is empty)" if not c.url else "off")
         out.print(f"  {c.name}: {on}", markup=False)
+        warning = channel_warning(c.url) if c.enabled and c.url else None
+        if warning:
+            out.print(f"    warning: {warning}", markup=False)
     out.print(f"term lists: {', '.join(sorted(settings.terms)) or 'none'}", markup=False)
     out.print(f"watches: {len(settings.watches)}", markup=False)
     active = {c.name for c in settings.channels if c.enabled}
@@ -158,6 +170,8 @@ def check() -> None:
             f"regular expressions): {', '.join(unfiltered)}",
             markup=False,
         )
+    if examples.total:
+        out.print(f"examples: all {examples.total} hold", markup=False)
 
 
 def _duration(seconds: float) -> str:
@@ -367,6 +381,31 @@ def demo(
         raise _fail(exc) from None
 
 
+@app.command("notify-test")
+def notify_test(
+    channel: Annotated[str, typer.Argument(help="The name of a channel in the config.")],
+) -> None:
+    """Send a test message through one channel; exit 1 with the reason if it fails."""
+    settings = _load()
+    found = {c.name: c for c in settings.channels}
+    target = found.get(channel)
+    if target is None:
+        err.print(f"error: no channel {channel!r} (defined: {', '.join(found) or 'none'})")
+        raise typer.Exit(2)
+    shown = masked_url(target.url)
+    if not (target.enabled and target.url):
+        err.print(f"error: channel {channel} is off", markup=False)
+        raise typer.Exit(2)
+    timeout = settings.delivery.timeout.total_seconds()
+    outcome = asyncio.run(send_test_message(target, send_timeout=timeout))
+    if outcome.ok:
+        out.print(f"sent a test message to {channel} ({shown})", markup=False)
+        return
+    verdict = "will not work until fixed" if outcome.verdict == "dead" else "may be temporary"
+    err.print(f"failed to send to {channel} ({shown}): {outcome.error} ({verdict})", markup=False)
+    raise typer.Exit(1)
+
+
 @app.command()
 def version() -> None:
     """Print the newsmonitor version."""
@@ -376,3 +415,7 @@ def version() -> None:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+# Registers the history commands on `app`; imported last, as they use the helpers above.
+from monitor import cli_history  # noqa: E402, F401

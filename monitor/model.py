@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.templating import MessageTemplate
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +72,8 @@ class Source:
     tags: tuple[str, ...] = ()
     # None: as fetch.allow_private_networks says.
     allow_private_networks: bool | None = None
+    # `interval: auto`: polled about as often as it publishes, within fetch.min/max_interval.
+    adaptive: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,15 +83,31 @@ class Channel:
     name: str
     url: str = field(repr=False)
     enabled: bool = True
+    template: MessageTemplate | None = None
+    max_length: int | None = None  # body characters; None: the service's own limit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Example:
+    """An article a watch must match (`match`) or must not, as its config gives it.
+
+    `where` is the example's place in the config, `file:line: key.path`, for reports.
+    """
+
+    article: Article
+    match: bool
+    where: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Watch:
-    """A named query and the channels its alerts go to."""
+    """A named query and the channels its alerts go to; `examples` are checked by `check`."""
 
     name: str
     query: str
     notify: tuple[str, ...]
+    examples: tuple[Example, ...] = ()
+    template: MessageTemplate | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,6 +123,13 @@ class FetchSettings:
     user_agent: str = "newsmonitor/0.1 (+https://github.com/newsmonitor/newsmonitor)"
     allow_private_networks: bool = False
     allow_addresses: tuple[str, ...] = ()
+    max_entries: int = 1000
+    parse_timeout: timedelta = timedelta(seconds=5)
+    parse_workers: int = 2
+    adaptive: bool = False
+    min_interval: timedelta = timedelta(minutes=1)
+    max_interval: timedelta = timedelta(hours=1)
+    per_host: int = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +151,28 @@ class StorySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RetentionSettings:
+    """How long stored text is kept; a zero duration keeps it forever.
+
+    After `bodies`, an article's text is emptied; after `articles`, an article that raised no
+    alert keeps only its identity (so it never alerts again) and its alert-less matches go.
+    Alerts, their delivery history and what they show are always kept.
+    """
+
+    bodies: timedelta = timedelta(0)
+    articles: timedelta = timedelta(0)
+    interval: timedelta = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorSettings:
+    """Where notices about the service itself go, and when a failing channel is reported."""
+
+    channels: tuple[str, ...] = ()
+    channel_failures: int = 5  # failed sends in a row before a notice; 0 never reports
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """A loaded, validated configuration; the rest of the program reads only this."""
 
@@ -134,6 +185,8 @@ class Settings:
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     channels: tuple[Channel, ...] = ()
     watches: tuple[Watch, ...] = ()
+    retention: RetentionSettings = RetentionSettings()
+    operator: OperatorSettings = OperatorSettings()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,3 +201,14 @@ class Alert:
     url: str | None
     published: datetime | None
     hits: tuple[Hit, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """A message for the operator about the service itself: its kind (e.g. channel-failing),
+    what it is about (a channel, a source), a title and a body."""
+
+    kind: str
+    about: str
+    title: str
+    body: str

@@ -60,3 +60,18 @@ class AlertRecord:
     sent_at: datetime | None
     last_error: str | None
     alert: Alert
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoticeRecord:
+    """One operator notice x channel, claimed for sending."""
+
+    id: int
+    channel: str
+    kind: str
+    about: str
+    title: str
+    body: str
+    status: str  # pending | sent | dead
+    attempts: int
+    last_error: str | None

@@ -27,8 +27,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.model import Alert, Article, Hit, Match, Source
 from monitor.store.database import READ_ONLY, make_engine, migrate
+from monitor.store.notices import Notices
 from monitor.store.records import AlertRecord, ClaimedSource, PollRecord, SourceStatus
-from monitor.store.schema import articles, matches, outbox, sources
+from monitor.store.schema import articles, matches, notices, outbox, sources
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
 
@@ -39,6 +40,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+        self.notices = Notices(self)
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -314,16 +316,20 @@ class Store:
         lease: timedelta,
         limit: int,
         due_by: datetime | None = None,
+        channel: str | None = None,
     ) -> list[AlertRecord]:
-        """Lease pending outbox rows due by `due_by` (default `now`), oldest first, with the
-        alert's content."""
+        """Lease pending outbox rows due by `due_by` (default `now`), for one `channel` or all,
+        oldest first, with the alert's content."""
         order = [outbox.c.next_attempt_at, outbox.c.id]
         due = now if due_by is None else due_by
+        cond = [outbox.c.status == PENDING, outbox.c.next_attempt_at <= due]
+        if channel is not None:
+            cond.append(outbox.c.channel == channel)
         with self._write() as conn:
             ids = self._lease(
                 conn,
                 outbox,
-                [outbox.c.status == PENDING, outbox.c.next_attempt_at <= due],
+                cond,
                 order,
                 owner=owner,
                 now=now,
@@ -359,17 +365,34 @@ class Store:
                 )
             )
 
-    def renew_leases(self, owner: str, until: datetime) -> None:
-        """Extend every outbox lease `owner` holds to `until`: the heartbeat of a live sender."""
+    def renew_leases(self, owner: str, until: datetime, *, channel: str | None = None) -> None:
+        """Extend the outbox and notice leases `owner` holds (for one channel or all) to
+        `until`: the heartbeat of a live sender."""
         with self._write() as conn:
-            conn.execute(
-                update(outbox).where(outbox.c.lease_owner == owner).values(lease_until=until)
+            for table in (outbox, notices):
+                cond = [table.c.lease_owner == owner]
+                if channel is not None:
+                    cond.append(table.c.channel == channel)
+                conn.execute(update(table).where(*cond).values(lease_until=until))
+
+    def bury_strays(self, channels: Sequence[str], *, error: str, now: datetime) -> int:
+        """Dead-letter pending rows, held by nobody, for channels not in `channels`; how many."""
+        with self._write() as conn:
+            done = conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.status == PENDING,
+                    outbox.c.channel.not_in(list(channels)),
+                    or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now),
+                )
+                .values(status=DEAD, last_error=error)
             )
+            return done.rowcount
 
     def release_leases(self, owner: str | None = None) -> None:
         """Hand back leases held by `owner` (by anyone when None, for a sole SQLite daemon)."""
         with self._write() as conn:
-            for table in (sources, outbox):
+            for table in (sources, outbox, notices):
                 cond: ColumnElement[bool] = table.c.lease_owner.is_not(None)
                 if owner is not None:
                     cond = and_(cond, table.c.lease_owner == owner)

@@ -1,7 +1,7 @@
 """Matches keep their explanation: the clauses that held, with field and snippet.
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0003
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
