@@ -72,6 +72,8 @@ class Source:
     tags: tuple[str, ...] = ()
     # None: as fetch.allow_private_networks says.
     allow_private_networks: bool | None = None
+    # `interval: auto`: polled about as often as it publishes, within fetch.min/max_interval.
+    adaptive: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,12 +90,25 @@ class Channel:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Example:
+    """An article a watch must match (`match`) or must not, as its config gives it.
+
+    `where` is the example's place in the config, `file:line: key.path`, for reports.
+    """
+
+    article: Article
+    match: bool
+    where: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Watch:
-    """A named query and the channels its alerts go to."""
+    """A named query and the channels its alerts go to; `examples` are checked by `check`."""
 
     name: str
     query: str
     notify: tuple[str, ...]
+    examples: tuple[Example, ...] = ()
     template: MessageTemplate | None = None
     digest: str | None = None  # crontab schedule, as for a channel
     burst: timedelta | None = None  # alerts within one such window go out as one message
@@ -116,6 +131,10 @@ class FetchSettings:
     max_entries: int = 1000
     parse_timeout: timedelta = timedelta(seconds=5)
     parse_workers: int = 2
+    adaptive: bool = False
+    min_interval: timedelta = timedelta(minutes=1)
+    max_interval: timedelta = timedelta(hours=1)
+    per_host: int = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,6 +154,20 @@ class StorySettings:
 
     mode: str = "events"
     window: timedelta = timedelta(hours=72)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetentionSettings:
+    """How long stored text is kept; a zero duration keeps it forever.
+
+    After `bodies`, an article's text is emptied; after `articles`, an article that raised no
+    alert keeps only its identity (so it never alerts again) and its alert-less matches go.
+    Alerts, their delivery history and what they show are always kept.
+    """
+
+    bodies: timedelta = timedelta(0)
+    articles: timedelta = timedelta(0)
+    interval: timedelta = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -158,6 +191,7 @@ class Settings:
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     channels: tuple[Channel, ...] = ()
     watches: tuple[Watch, ...] = ()
+    retention: RetentionSettings = RetentionSettings()
     operator: OperatorSettings = OperatorSettings()
 
 
