@@ -1,0 +1,181 @@
+"""The search index (SQLite FTS5) and the article scans that search and replay run on.
+
+The index is derived data: created on first use, filled from the articles table in id order,
+and never needed for correctness (PostgreSQL, which has no FTS5, scans articles by time).
+It holds no copy of the text (`content=''`), only the terms, so it adds little to the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, func, select, text
+
+from monitor.model import Article
+from monitor.searchtext import index_text
+from monitor.store.database import READ_ONLY
+from monitor.store.schema import articles, sources
+
+INDEX = "article_search"
+BATCH = 2000
+_CREATE = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {INDEX} USING fts5("
+    "words, grams, content='', tokenize='unicode61 remove_diacritics 2')"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredArticle:
+    """An article as stored, with its row id and when it was fetched."""
+
+    id: int
+    fetched_at: datetime
+    article: Article
+
+
+def has_index(engine: Engine) -> bool:
+    """Whether this database can hold the full-text index (SQLite with FTS5)."""
+    return engine.dialect.name == "sqlite"
+
+
+def catch_up(engine: Engine) -> int:
+    """Index the articles added since the last call; how many. Creates the index if needed."""
+    if not has_index(engine):
+        return 0
+    total = 0
+    with engine.begin() as conn:
+        conn.exec_driver_sql(_CREATE)
+    while True:
+        with engine.begin() as conn:
+            last = conn.exec_driver_sql(f"SELECT max(rowid) FROM {INDEX}").scalar() or 0
+            rows = conn.execute(
+                _select().where(articles.c.id > last).order_by(articles.c.id).limit(BATCH)
+            ).all()
+            if not rows:
+                return total
+            conn.execute(
+                text(f"INSERT INTO {INDEX}(rowid, words, grams) VALUES (:id, :words, :grams)"),
+                [_index_row(r) for r in rows],
+            )
+            total += len(rows)
+
+
+def _index_row(row: Row[Any]) -> dict[str, Any]:
+    words, grams = index_text(_article(row))
+    return {"id": row.id, "words": words, "grams": grams}
+
+
+def _select() -> Any:
+    return select(
+        articles.c.id,
+        articles.c.key,
+        articles.c.url,
+        articles.c.title,
+        articles.c.summary,
+        articles.c.guid,
+        articles.c.published_at,
+        articles.c.fetched_at,
+        sources.c.name.label("source"),
+    ).join(sources, sources.c.id == articles.c.source_id)
+
+
+def _article(row: Row[Any]) -> Article:
+    return Article(
+        source=row.source,
+        key=row.key,
+        url=row.url,
+        title=row.title,
+        summary=row.summary,
+        published=row.published_at,
+        guid=row.guid,
+    )
+
+
+def _stored(row: Row[Any]) -> StoredArticle:
+    return StoredArticle(id=row.id, fetched_at=row.fetched_at, article=_article(row))
+
+
+def _read(engine: Engine) -> Any:
+    return engine.connect().execution_options(**{READ_ONLY: True})
+
+
+def newest_first(
+    engine: Engine,
+    *,
+    condition: str | None,
+    since: datetime | None,
+    source: str | None,
+) -> Iterator[StoredArticle]:
+    """Articles newest first that may match: those meeting the index `condition` (when the
+    database has the index and a condition is given), else all, within `since` and `source`."""
+    use_index = condition is not None and has_index(engine)
+    below: int | None = None
+    with _read(engine) as conn:
+        while True:
+            if use_index:
+                ids = _index_ids(conn, condition or "", below)
+                if not ids:
+                    return
+                below = ids[-1]
+                stmt = _select().where(articles.c.id.in_(ids))
+            else:
+                stmt = _select().limit(BATCH)
+                if below is not None:
+                    stmt = stmt.where(articles.c.id < below)
+            stmt = stmt.order_by(articles.c.id.desc())
+            if source is not None:
+                stmt = stmt.where(sources.c.name == source)
+            rows = conn.execute(stmt).all()
+            if not use_index:
+                if not rows:
+                    return
+                below = rows[-1].id
+            for row in rows:
+                if since is not None and row.fetched_at < since:
+                    return  # ids grow with fetch time: everything further is older
+                yield _stored(row)
+
+
+def _index_ids(conn: Connection, condition: str, below: int | None) -> list[int]:
+    where = "" if below is None else "AND rowid < :below"
+    found = conn.execute(
+        text(
+            f"SELECT rowid FROM {INDEX} WHERE {INDEX} MATCH :q {where} "
+            f"ORDER BY rowid DESC LIMIT {BATCH}"
+        ),
+        {"q": condition, "below": below},
+    )
+    return [r[0] for r in found]
+
+
+def oldest_first(
+    engine: Engine, *, since: datetime | None, source: str | None
+) -> Iterator[StoredArticle]:
+    """Every article fetched since `since` (from `source`), oldest first, in batches."""
+    after = 0
+    with _read(engine) as conn:
+        while True:
+            stmt = _select().where(articles.c.id > after)
+            if since is not None:
+                stmt = stmt.where(articles.c.fetched_at >= since)
+            if source is not None:
+                stmt = stmt.where(sources.c.name == source)
+            rows = conn.execute(stmt.order_by(articles.c.id).limit(BATCH)).all()
+            if not rows:
+                return
+            after = rows[-1].id
+            yield from (_stored(r) for r in rows)
+
+
+def count_since(engine: Engine, *, since: datetime | None, source: str | None) -> int:
+    """How many articles `oldest_first` would give."""
+    stmt = select(func.count()).select_from(articles.join(sources))
+    if since is not None:
+        stmt = stmt.where(articles.c.fetched_at >= since)
+    if source is not None:
+        stmt = stmt.where(sources.c.name == source)
+    with _read(engine) as conn:
+        return int(conn.execute(stmt).scalar_one())
