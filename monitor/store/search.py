@@ -7,6 +7,7 @@ It holds no copy of the text (`content=''`), only the terms, so it adds little t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,11 +21,18 @@ from monitor.store.database import READ_ONLY
 from monitor.store.schema import articles, sources
 
 INDEX = "article_search"
+# Every indexed term once: a prefix term is looked up here and searched as an OR of the terms
+# it stands for, which FTS5 reads newest first and stops early on, unlike a prefix query.
+TERMS = "article_search_terms"
 BATCH = 2000
+FIRST_BATCH = 50
+MAX_EXPANSION = 64
 _CREATE = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {INDEX} USING fts5("
-    "words, grams, content='', tokenize='unicode61 remove_diacritics 2')"
+    "words, grams, content='', tokenize='unicode61 remove_diacritics 2')",
+    f"CREATE TABLE IF NOT EXISTS {TERMS} (term TEXT PRIMARY KEY) WITHOUT ROWID",
 )
+_PREFIX = re.compile(r'(words|grams) : "([^"]*)"\*')
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,7 +55,8 @@ def catch_up(engine: Engine) -> int:
         return 0
     total = 0
     with engine.begin() as conn:
-        conn.exec_driver_sql(_CREATE)
+        for statement in _CREATE:
+            conn.exec_driver_sql(statement)
     while True:
         with engine.begin() as conn:
             last = conn.exec_driver_sql(f"SELECT max(rowid) FROM {INDEX}").scalar() or 0
@@ -56,9 +65,15 @@ def catch_up(engine: Engine) -> int:
             ).all()
             if not rows:
                 return total
+            indexed = [_index_row(r) for r in rows]
             conn.execute(
                 text(f"INSERT INTO {INDEX}(rowid, words, grams) VALUES (:id, :words, :grams)"),
-                [_index_row(r) for r in rows],
+                indexed,
+            )
+            terms = {t for row in indexed for t in (*row["words"].split(), *row["grams"].split())}
+            conn.execute(
+                text(f"INSERT OR IGNORE INTO {TERMS}(term) VALUES (:term)"),
+                [{"term": t} for t in sorted(terms)],
             )
             total += len(rows)
 
@@ -113,16 +128,20 @@ def newest_first(
     database has the index and a condition is given), else all, within `since` and `source`."""
     use_index = condition is not None and has_index(engine)
     below: int | None = None
+    # Most searches want a page of hits: read a few candidates first, more while few match.
+    size = FIRST_BATCH
     with _read(engine) as conn:
+        if use_index:
+            condition = _expand_prefixes(conn, condition or "")
         while True:
             if use_index:
-                ids = _index_ids(conn, condition or "", below)
+                ids = _index_ids(conn, condition or "", below, size)
                 if not ids:
                     return
                 below = ids[-1]
                 stmt = _select().where(articles.c.id.in_(ids))
             else:
-                stmt = _select().limit(BATCH)
+                stmt = _select().limit(size)
                 if below is not None:
                     stmt = stmt.where(articles.c.id < below)
             stmt = stmt.order_by(articles.c.id.desc())
@@ -137,16 +156,37 @@ def newest_first(
                 if since is not None and row.fetched_at < since:
                     return  # ids grow with fetch time: everything further is older
                 yield _stored(row)
+            size = min(BATCH, size * 4)
 
 
-def _index_ids(conn: Connection, condition: str, below: int | None) -> list[int]:
+def _expand_prefixes(conn: Connection, condition: str) -> str:
+    """The condition with each prefix term replaced by an OR of the indexed terms it covers
+    (kept as a prefix when it covers more than MAX_EXPANSION or none)."""
+
+    def expand(found: re.Match[str]) -> str:
+        column, phrase = found.group(1), found.group(2)
+        head, _, last = phrase.rpartition(" ")
+        rows = conn.execute(
+            text(f"SELECT term FROM {TERMS} WHERE term >= :p ORDER BY term LIMIT :n"),
+            {"p": last, "n": MAX_EXPANSION + 1},
+        )
+        terms = [t for (t,) in rows if t.startswith(last)]
+        if not terms or len(terms) > MAX_EXPANSION:
+            return found.group(0)
+        phrases = " OR ".join(f'"{head} {t}"' if head else f'"{t}"' for t in terms)
+        return f"{column} : ({phrases})"
+
+    return _PREFIX.sub(expand, condition)
+
+
+def _index_ids(conn: Connection, condition: str, below: int | None, limit: int) -> list[int]:
     where = "" if below is None else "AND rowid < :below"
     found = conn.execute(
         text(
             f"SELECT rowid FROM {INDEX} WHERE {INDEX} MATCH :q {where} "
-            f"ORDER BY rowid DESC LIMIT {BATCH}"
+            "ORDER BY rowid DESC LIMIT :limit"
         ),
-        {"q": condition, "below": below},
+        {"q": condition, "below": below, "limit": limit},
     )
     return [r[0] for r in found]
 

@@ -149,3 +149,15 @@ def test_replay_counts_and_notify_records_each_match_once(store: Store) -> None:
     assert record_replayed(store.engine, report.found, routes, now=NOW) == 0
     assert len(store.list_alerts()) == 3
     assert report.found[0][1].hits  # the explanation is stored with the match
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_the_daemon_keeps_the_index_up_to_date(store: Store, db_url: str) -> None:
+    """The daemon's index job indexes stored articles, so a search has nothing left to add."""
+    from monitor.daemon import Monitor
+
+    async with Monitor(Settings(database=db_url), clock=lambda: NOW) as monitor:
+        await monitor.indexer.tick()
+    assert catch_up(store.engine) == 0
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM article_search").scalar() == len(TITLES)
