@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from monitor.indexer import IndexJob
 from monitor.model import Settings
 from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer, DeliveryReport
@@ -72,6 +73,7 @@ class Monitor:
         self._delivering: dict[str, asyncio.Task[DeliveryReport]] = {}
         self.reloader = Reloader(self, build_matcher)
         self.retention = RetentionJob(self)
+        self.indexer = IndexJob(self)
 
     async def __aenter__(self) -> Monitor:
         if self._lock is not None:
@@ -178,6 +180,7 @@ class Monitor:
             ("deliver", self._deliver_tick),
             ("reload", self.reloader.tick),
             ("retention", self.retention.tick),
+            ("index", self.indexer.tick),
         )
         for job_id, job in jobs:
             scheduler.add_job(
