@@ -19,7 +19,8 @@ from monitor.model import Settings
 from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer, DeliveryReport
 from monitor.pipeline import routes
-from monitor.query import Matcher, compile_query
+from monitor.query import Matcher
+from monitor.query import build_matcher as compile_watches
 from monitor.reload import Reloader
 from monitor.retention import RetentionJob
 from monitor.sources.http import Clients
@@ -42,8 +43,9 @@ def utcnow() -> datetime:
 
 def build_matcher(settings: Settings) -> Matcher:
     """All watches compiled into one matcher (the config loader already checked them)."""
-    return Matcher(
-        ((w.name, compile_query(w.query, settings.terms)) for w in settings.watches),
+    return compile_watches(
+        ((w.name, w.query) for w in settings.watches),
+        settings.terms,
         tags={s.name: s.tags for s in settings.sources},
     )
 
@@ -105,6 +107,8 @@ class Monitor:
             routes=routes(self.settings.watches, self.settings.channels),
             owner=self.owner,
             clock=self.clock,
+            sources=self.settings.sources,
+            operator_channels=self.settings.operator.channels,
         )
         self.deliverer = Deliverer(
             self.store,
@@ -113,6 +117,7 @@ class Monitor:
             owner=self.owner,
             clock=self.clock,
             operator=self.settings.operator,
+            templates={w.name: w.template for w in self.settings.watches if w.template},
         )
         await self.deliverer.bury_strays()
         return self

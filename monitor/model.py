@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.templating import MessageTemplate
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +72,8 @@ class Source:
     tags: tuple[str, ...] = ()
     # None: as fetch.allow_private_networks says.
     allow_private_networks: bool | None = None
+    # `interval: auto`: polled about as often as it publishes, within fetch.min/max_interval.
+    adaptive: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,6 +83,8 @@ class Channel:
     name: str
     url: str = field(repr=False)
     enabled: bool = True
+    template: MessageTemplate | None = None
+    max_length: int | None = None  # body characters; None: the service's own limit
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +107,7 @@ class Watch:
     query: str
     notify: tuple[str, ...]
     examples: tuple[Example, ...] = ()
+    template: MessageTemplate | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,6 +126,10 @@ class FetchSettings:
     max_entries: int = 1000
     parse_timeout: timedelta = timedelta(seconds=5)
     parse_workers: int = 2
+    adaptive: bool = False
+    min_interval: timedelta = timedelta(minutes=1)
+    max_interval: timedelta = timedelta(hours=1)
+    per_host: int = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from monitor import schedule
 from tests.support import loopback
 from tests.support.feed_server import feed_server  # noqa: F401  (a shared fixture)
 from tests.support.sinks import SmtpSink, WebhookSink
 
 loopback.install()
+# The suite polls its local servers every second; outside the tests, configs keep the 30 s floor.
+schedule.INTERVAL_FLOOR = timedelta(seconds=1)
 
 PG_BASE = os.environ.get("NEWSMONITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -436,7 +436,7 @@ def _settings(files: list[_File], examples: dict[tuple[int, int], tuple[Example,
         delivery=main.delivery.to_domain(),
         stories=main.stories.to_domain(),
         retention=main.retention.to_domain(),
-        sources=tuple(s.to_domain(fetch.interval) for m in models for s in m.sources),
+        sources=tuple(s.to_domain(fetch) for m in models for s in m.sources),
         terms={name: tuple(aliases) for m in models for name, aliases in m.terms.items()},
         channels=tuple(c.to_domain(name) for m in models for name, c in m.channels.items()),
         watches=tuple(

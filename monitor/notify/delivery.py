@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -15,7 +15,8 @@ from monitor.model import DeliverySettings, Notice, OperatorSettings
 from monitor.notify import wire
 from monitor.notify.channels import ChannelSet, SendOutcome
 from monitor.pipeline import retry_delay
-from monitor.render import render, render_notice
+from monitor.render import render_notice
+from monitor.templating import MessageTemplate
 
 if TYPE_CHECKING:
     from monitor.store.records import AlertRecord, NoticeRecord
@@ -58,6 +59,7 @@ class Deliverer:
         clock: Callable[[], datetime],
         rng: random.Random | None = None,
         operator: OperatorSettings | None = None,
+        templates: Mapping[str, MessageTemplate] | None = None,
     ) -> None:
         self.store = store
         self.channels = channels
@@ -68,6 +70,7 @@ class Deliverer:
         self._stopping = False
         self.heartbeat = LEASE / 4
         self.operator = operator or OperatorSettings()
+        self.templates = templates or {}  # per watch
         self._healthy: set[str] = set()  # known to have no failure counted: skip the write
 
     def stop(self) -> None:
@@ -145,7 +148,7 @@ class Deliverer:
         return total
 
     async def _send(self, row: AlertRecord) -> DeliveryReport:
-        message = render(row.alert, self.channels.body_format(row.channel))
+        message = self.channels.compose(row.channel, row.alert, self.templates.get(row.alert.watch))
         outcome = await self.channels.send(row.channel, message)
         if outcome.ok:
             failpoints.hit("after-send")

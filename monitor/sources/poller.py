@@ -6,14 +6,17 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from monitor import failpoints
 from monitor.errors import FetchError
-from monitor.model import FetchSettings
-from monitor.pipeline import ArticleMatcher, failure_backoff, identify, plan
-from monitor.sources.http import Clients, fetch
+from monitor.model import FetchSettings, Notice, Source
+from monitor.pipeline import ArticleMatcher, identify, plan
+from monitor.schedule import cache_lifetime, failure_wait, next_interval, publishing_gap
+from monitor.sources.feeds import ParsedFeed
+from monitor.sources.http import Clients, FetchResult, HTTPStatusError, fetch
 from monitor.sources.parsing import ParserPool
 
 if TYPE_CHECKING:
@@ -34,6 +37,8 @@ class PollOutcome:
     not_modified: bool = False
     baseline: bool = False
     error: str | None = None
+    # No entry of the response had been seen before: items may have been missed.
+    rolled_over: bool = False
 
 
 class Poller:
@@ -50,6 +55,8 @@ class Poller:
         routes: Mapping[str, Sequence[str]],
         owner: str,
         clock: Callable[[], datetime],
+        sources: Sequence[Source] = (),
+        operator_channels: Sequence[str] = (),
     ) -> None:
         self.store = store
         self.clients = clients
@@ -59,16 +66,51 @@ class Poller:
         self.routes = routes
         self.owner = owner
         self.clock = clock
+        self.adaptive = frozenset(s.name for s in sources if s.adaptive)
+        self._gaps: dict[str, timedelta | None] = {}
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self.operator_channels = tuple(operator_channels)
+        self._rolled: set[str] = set()
 
     async def poll(self, source: ClaimedSource) -> PollOutcome:
         """Poll one source and record the outcome; never raises for a bad source."""
         try:
-            return await self._poll(source)
+            async with self._host_slot(source.url):
+                return await self._poll(source)
         except FetchError as exc:
-            return await self._failed(source, exc.kind, exc.message)
+            retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+            if isinstance(exc, HTTPStatusError) and exc.status not in (429, 503):
+                retry_after = None
+            return await self._failed(source, exc.kind, exc.message, retry_after=retry_after)
         except Exception as exc:  # a bug must not stop the other sources
             log.exception("unexpected error polling %s", source.name)
             return await self._failed(source, "internal", f"{type(exc).__name__}: {exc}")
+
+    def _host_slot(self, url: str) -> asyncio.Semaphore:
+        # One publisher's host gets at most `per_host` fetches at once, however many feeds it has.
+        host = (urlsplit(url).hostname or "").lower()
+        slot = self._hosts.get(host)
+        if slot is None:
+            slot = self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
+        return slot
+
+    def _next_wait(
+        self, source: ClaimedSource, result: FetchResult, parsed: ParsedFeed | None
+    ) -> timedelta:
+        now = self.clock()
+        adaptive = source.name in self.adaptive
+        if parsed is not None and adaptive:
+            self._gaps[source.name] = publishing_gap((e.published for e in parsed.entries), now)
+        hints = [cache_lifetime(result.headers, now), parsed.ttl if parsed else None]
+        known = [h for h in hints if h is not None]
+        return next_interval(
+            interval=source.interval,
+            adaptive=adaptive,
+            min_interval=self.settings.min_interval,
+            max_interval=self.settings.max_interval,
+            gap=self._gaps.get(source.name),
+            hint=max(known) if known else None,
+        )
 
     async def _poll(self, source: ClaimedSource) -> PollOutcome:
         result = await fetch(
@@ -82,6 +124,8 @@ class Poller:
         )
         title: str | None = None
         found = []
+        parsed: ParsedFeed | None = None
+        rolled = False
         if result.status != 304:
             parsed = await self.parser.parse(result.body, url=result.url, headers=result.headers)
             if parsed.warning:
@@ -91,6 +135,7 @@ class Poller:
             known = await asyncio.to_thread(
                 self.store.known_keys, source.id, [a.key for a in articles]
             )
+            rolled = source.baseline_done and len(articles) >= 2 and not known
             now = self.clock()
             found = plan(
                 articles,
@@ -108,13 +153,14 @@ class Poller:
             found=found,
             routes=self.routes,
             now=now,
-            next_poll_at=now + source.interval,
+            next_poll_at=now + self._faster(self._next_wait(source, result, parsed), rolled),
             etag=result.etag,
             last_modified=result.last_modified,
             title=title,
         )
         if record.alerts:
             failpoints.hit("after-enqueue")
+        await self._note_rollover(source, rolled, len(found), now)
         baseline = not source.baseline_done and result.status != 304
         if record.new_articles or record.alerts:
             log.info(
@@ -131,12 +177,53 @@ class Poller:
             alerts=record.alerts,
             not_modified=result.status == 304,
             baseline=baseline,
+            rolled_over=rolled,
         )
 
-    async def _failed(self, source: ClaimedSource, kind: str, message: str) -> PollOutcome:
+    def _faster(self, wait: timedelta, rolled: bool) -> timedelta:
+        # Entries may have scrolled out of the window unseen: come back sooner until the next
+        # response overlaps what we know again.
+        if not rolled:
+            return wait
+        return max(wait / 2, min(self.settings.min_interval, wait))
+
+    async def _note_rollover(
+        self, source: ClaimedSource, rolled: bool, count: int, now: datetime
+    ) -> None:
+        was = source.name in self._rolled
+        if not rolled:
+            self._rolled.discard(source.name)
+            return
+        self._rolled.add(source.name)
+        log.warning(
+            "%s: none of the %d entries was seen before: items published between polls may "
+            "have been missed; polling it more often",
+            source.name,
+            count,
+        )
+        if was or not self.operator_channels:
+            return
+        notice = Notice(
+            kind="source-rolled-over",
+            about=source.name,
+            title=f"Source {source.name} may have missed items",
+            body=(
+                f"None of the {count} entries in its latest response had been seen before, so "
+                "entries published between two polls may have scrolled out of the feed unseen. "
+                "It is now polled more often; a shorter interval (or interval: auto) keeps up."
+            ),
+        )
+        await asyncio.to_thread(
+            self.store.notices.enqueue, notice, channels=self.operator_channels, now=now
+        )
+
+    async def _failed(
+        self, source: ClaimedSource, kind: str, message: str, *, retry_after: float | None = None
+    ) -> PollOutcome:
         now = self.clock()
         failures = source.consecutive_failures + 1
-        wait = failure_backoff(source.interval, failures)
+        asked = timedelta(seconds=retry_after) if retry_after is not None else None
+        wait = failure_wait(source.interval, failures, retry_after=asked)
         log.warning(
             "%s: %s: %s (failure %d, next try in %ds)",
             source.name,

@@ -1,7 +1,7 @@
 """Matches keep their explanation: the clauses that held, with field and snippet.
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0003
 """
 
 from __future__ import annotations
