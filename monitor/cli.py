@@ -123,10 +123,19 @@ def run(
 
 @app.command()
 def check() -> None:
-    """Validate the config and print a summary; writes nothing."""
+    """Validate the config, run the watches' examples and print a summary; writes nothing."""
     from monitor.daemon import build_matcher
+    from monitor.rulecheck import check_examples
 
     settings = _load()
+    examples = check_examples(settings)
+    if examples.failures:
+        for failure in examples.failures:
+            err.print(failure, markup=False)
+        err.print(
+            f"{len(examples.failures)} of {examples.total} watch example(s) fail", markup=False
+        )
+        raise typer.Exit(2)
     out.print(f"config OK: {', '.join(settings.files)}", markup=False)
     out.print(f"database: {_redacted(settings.database)}", markup=False)
     out.print(f"sources: {len(settings.sources)}", markup=False)
@@ -161,6 +170,8 @@ def check() -> None:
             f"regular expressions): {', '.join(unfiltered)}",
             markup=False,
         )
+    if examples.total:
+        out.print(f"examples: all {examples.total} hold", markup=False)
 
 
 def _duration(seconds: float) -> str:
@@ -404,3 +415,7 @@ def version() -> None:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+# Registers the history commands on `app`; imported last, as they use the helpers above.
+from monitor import cli_history  # noqa: E402, F401

@@ -14,11 +14,16 @@ from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from monitor.indexer import IndexJob
 from monitor.model import Settings
 from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer, DeliveryReport
+from monitor.notify.pacing import Pacer
 from monitor.pipeline import routes
-from monitor.query import Matcher, compile_query
+from monitor.query import Matcher
+from monitor.query import build_matcher as compile_watches
+from monitor.reload import Reloader
+from monitor.retention import RetentionJob
 from monitor.sources.http import Clients
 from monitor.sources.parsing import ParserPool
 from monitor.sources.poller import Poller, PollOutcome
@@ -39,8 +44,9 @@ def utcnow() -> datetime:
 
 def build_matcher(settings: Settings) -> Matcher:
     """All watches compiled into one matcher (the config loader already checked them)."""
-    return Matcher(
-        ((w.name, compile_query(w.query, settings.terms)) for w in settings.watches),
+    return compile_watches(
+        ((w.name, w.query) for w in settings.watches),
+        settings.terms,
         tags={s.name: s.tags for s in settings.sources},
     )
 
@@ -65,6 +71,9 @@ class Monitor:
         self._lock = DaemonLock(db_file) if lock and db_file is not None else None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._delivering: dict[str, asyncio.Task[DeliveryReport]] = {}
+        self.reloader = Reloader(self, build_matcher)
+        self.retention = RetentionJob(self)
+        self.indexer = IndexJob(self)
 
     async def __aenter__(self) -> Monitor:
         if self._lock is not None:
@@ -109,6 +118,12 @@ class Monitor:
             owner=self.owner,
             clock=self.clock,
             operator=self.settings.operator,
+            templates={w.name: w.template for w in self.settings.watches if w.template},
+            pacer=Pacer(
+                self.settings.watches,
+                self.settings.channels,
+                timezone=self.settings.delivery.timezone,
+            ),
         )
         await self.deliverer.bury_strays()
         return self
@@ -122,6 +137,7 @@ class Monitor:
         await self._drain()
         await self.clients.aclose()
         await self.parser.aclose()
+        await self.reloader.aclose()
         await asyncio.to_thread(self.store.release_leases, self.owner)
         self.store.close()
         if self._lock is not None:
@@ -159,7 +175,14 @@ class Monitor:
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Poll due sources and deliver due alerts every tick until `stop` is set."""
         scheduler = AsyncIOScheduler(timezone=UTC)
-        for job_id, job in (("poll", self._poll_tick), ("deliver", self._deliver_tick)):
+        jobs = (
+            ("poll", self._poll_tick),
+            ("deliver", self._deliver_tick),
+            ("reload", self.reloader.tick),
+            ("retention", self.retention.tick),
+            ("index", self.indexer.tick),
+        )
+        for job_id, job in jobs:
             scheduler.add_job(
                 job,
                 "interval",
@@ -256,13 +279,15 @@ async def serve(
         log.info("stopping: finishing work in flight (a second signal exits at once)")
         stop.set()
 
+    monitor = Monitor(settings)
     # Installed before start and kept through the drain, so a signal at any point is ours.
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
+    loop.add_signal_handler(signal.SIGHUP, monitor.reloader.request)
     try:
-        async with Monitor(settings) as monitor:
+        async with monitor:
             await monitor.run_forever(stop)
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
     return None

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.templating import MessageTemplate
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,15 +83,36 @@ class Channel:
     name: str
     url: str = field(repr=False)
     enabled: bool = True
+    template: MessageTemplate | None = None
+    max_length: int | None = None  # body characters; None: the service's own limit
+    digest: str | None = None  # crontab schedule: alerts wait and go out together
+    quiet_hours: tuple[time, time] | None = None  # local start and end; held, then one catch-up
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Example:
+    """An article a watch must match (`match`) or must not, as its config gives it.
+
+    `where` is the example's place in the config, `file:line: key.path`, for reports.
+    """
+
+    article: Article
+    match: bool
+    where: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Watch:
-    """A named query and the channels its alerts go to."""
+    """A named query and the channels its alerts go to; `examples` are checked by `check`."""
 
     name: str
     query: str
     notify: tuple[str, ...]
+    examples: tuple[Example, ...] = ()
+    template: MessageTemplate | None = None
+    digest: str | None = None  # crontab schedule, as for a channel
+    burst: timedelta | None = None  # alerts within one such window go out as one message
+    rate_limit: tuple[int, timedelta] | None = None  # at most N alerts per window, then a summary
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,6 +145,7 @@ class DeliverySettings:
     retry_base: timedelta = timedelta(seconds=30)
     retry_max: timedelta = timedelta(hours=1)
     timeout: timedelta = timedelta(seconds=30)
+    timezone: str = "UTC"  # of digest schedules and quiet hours
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,6 +154,20 @@ class StorySettings:
 
     mode: str = "events"
     window: timedelta = timedelta(hours=72)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetentionSettings:
+    """How long stored text is kept; a zero duration keeps it forever.
+
+    After `bodies`, an article's text is emptied; after `articles`, an article that raised no
+    alert keeps only its identity (so it never alerts again) and its alert-less matches go.
+    Alerts, their delivery history and what they show are always kept.
+    """
+
+    bodies: timedelta = timedelta(0)
+    articles: timedelta = timedelta(0)
+    interval: timedelta = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,6 +191,7 @@ class Settings:
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     channels: tuple[Channel, ...] = ()
     watches: tuple[Watch, ...] = ()
+    retention: RetentionSettings = RetentionSettings()
     operator: OperatorSettings = OperatorSettings()
 
 

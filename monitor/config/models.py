@@ -6,10 +6,12 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -18,6 +20,7 @@ from pydantic import (
     SecretStr,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from monitor import schedule
@@ -25,12 +28,15 @@ from monitor.egress import never_allowed
 from monitor.model import (
     Channel,
     DeliverySettings,
+    Example,
     FetchSettings,
     OperatorSettings,
+    RetentionSettings,
     Source,
     StorySettings,
     Watch,
 )
+from monitor.templating import MessageTemplate, compile_template
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?\s*[dhms]\s*)+")
@@ -125,6 +131,41 @@ def _http_url(value: str) -> str:
     return value
 
 
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"unknown time zone {name!r} (use e.g. UTC, Europe/Berlin)") from None
+    return name
+
+
+def _crontab(spec: str) -> str:
+    try:
+        CronTrigger.from_crontab(spec, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(
+            f'not a crontab schedule ("minute hour day month weekday"): {exc}'
+        ) from None
+    return spec
+
+
+def _quiet_hours(spec: str) -> tuple[time, time]:
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in spec.split("-"))
+    except ValueError:
+        raise ValueError('use "HH:MM-HH:MM", e.g. "22:00-07:00"') from None
+    if start == end:
+        raise ValueError("start and end are the same time")
+    return start, end
+
+
+def _rate_limit(spec: str) -> tuple[int, timedelta]:
+    count, _, per = spec.partition("/")
+    if not count.strip().isdigit() or int(count) < 1 or not per:
+        raise ValueError('use "N/duration", e.g. "5/1h"')
+    return int(count), parse_duration(per.strip())
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
@@ -170,6 +211,10 @@ TermName = Annotated[
     _check(lambda s: TERM_NAME.fullmatch(s) is not None, "term list names must match [a-z0-9_]+"),
 ]
 Network = Annotated[str, AfterValidator(_network)]
+Crontab = Annotated[str, AfterValidator(_crontab)]
+# Checked as read; to_domain turns the text into values.
+QuietHours = Annotated[str, AfterValidator(lambda s: _quiet_hours(s) and s)]
+RateLimit = Annotated[str, AfterValidator(lambda s: _rate_limit(s) and s)]
 
 _FETCH = FetchSettings()
 _DELIVERY = DeliverySettings()
@@ -239,6 +284,7 @@ class DeliveryModel(_Model):
     retry_base: Timeout = _DELIVERY.retry_base
     retry_max: Timeout = _DELIVERY.retry_max
     timeout: Timeout = _DELIVERY.timeout
+    timezone: Annotated[str, AfterValidator(_zone)] = _DELIVERY.timezone
 
     _at_least_base = field_validator("retry_max")(_not_below("retry_base"))
 
@@ -256,6 +302,21 @@ class StoriesModel(_Model):
     def to_domain(self) -> StorySettings:
         """The domain value."""
         return StorySettings(mode=self.mode, window=self.window)
+
+
+_RETENTION = RetentionSettings()
+
+
+class RetentionModel(_Model):
+    """The `retention:` block; `0` keeps forever."""
+
+    bodies: Duration = _RETENTION.bodies
+    articles: Duration = _RETENTION.articles
+    interval: Interval = _RETENTION.interval
+
+    def to_domain(self) -> RetentionSettings:
+        """The domain value."""
+        return RetentionSettings(**dict(self))
 
 
 class OperatorModel(_Model):
@@ -300,11 +361,37 @@ class SourceModel(_Model):
         )
 
 
+def _template(source: str) -> str:
+    compile_template(source)  # raises TemplateProblem, a ValueError, with the template's line
+    return source
+
+
+TemplateSource = Annotated[str, AfterValidator(_template)]
+
+
+class TemplateModel(_Model):
+    """A `template:` block: Jinja2 title and body templates, checked when the config loads."""
+
+    title: TemplateSource | None = None
+    body: TemplateSource | None = None
+
+    def to_domain(self) -> MessageTemplate:
+        """The compiled templates."""
+        return MessageTemplate(
+            title=compile_template(self.title) if self.title else None,
+            body=compile_template(self.body) if self.body else None,
+        )
+
+
 class ChannelModel(_Model):
     """One value of `channels:`; an empty url turns the channel off."""
 
     url: SecretStr
     enabled: bool = True
+    template: TemplateModel | None = None
+    max_length: Annotated[Count, _check(lambda n: n >= 20, "must be at least 20")] | None = None
+    digest: Crontab | None = None
+    quiet_hours: QuietHours | None = None
 
     @property
     def active(self) -> bool:
@@ -313,7 +400,49 @@ class ChannelModel(_Model):
 
     def to_domain(self, name: str) -> Channel:
         """The domain value, holding the url in plain text and off when the url is empty."""
-        return Channel(name=name, url=self.url.get_secret_value(), enabled=self.active)
+        return Channel(
+            name=name,
+            url=self.url.get_secret_value(),
+            enabled=self.active,
+            template=self.template.to_domain() if self.template else None,
+            max_length=self.max_length,
+            digest=self.digest,
+            quiet_hours=_quiet_hours(self.quiet_hours) if self.quiet_hours else None,
+        )
+
+
+class ExampleArticleModel(_Model):
+    """An example: a headline, a `file` (first line the title, the rest the summary), or an
+    article's fields written out."""
+
+    file: Text | None = None
+    title: str = ""
+    summary: str = ""
+    content: str = ""
+    lang: str | None = None
+
+    @model_validator(mode="after")
+    def _file_or_fields(self) -> ExampleArticleModel:
+        fields = (self.title, self.summary, self.content, self.lang)
+        if self.file is not None and any(fields):
+            raise ValueError("give either file or the article's fields, not both")
+        if self.file is None and not any(text.strip() for text in fields[:3] if text):
+            raise ValueError("an example needs a text, a file or a title")
+        return self
+
+
+def _headline(value: Any) -> Any:
+    return {"title": value} if isinstance(value, str) else value
+
+
+ExampleItem = Annotated[ExampleArticleModel, BeforeValidator(_headline)]
+
+
+class ExamplesModel(_Model):
+    """A watch's `examples:` block: articles it must match, and must not."""
+
+    match: list[ExampleItem] = []
+    no_match: list[ExampleItem] = []
 
 
 class WatchModel(_Model):
@@ -322,10 +451,24 @@ class WatchModel(_Model):
     name: Text
     query: Text
     notify: Annotated[list[Text], _check(bool, "must name at least one channel")]
+    examples: ExamplesModel = ExamplesModel()
+    template: TemplateModel | None = None
+    digest: Crontab | None = None
+    burst: Interval | None = None
+    rate_limit: RateLimit | None = None
 
-    def to_domain(self) -> Watch:
-        """The domain value."""
-        return Watch(name=self.name, query=self.query, notify=tuple(self.notify))
+    def to_domain(self, examples: tuple[Example, ...] = ()) -> Watch:
+        """The domain value, with its examples read (the loader reads their files)."""
+        return Watch(
+            name=self.name,
+            query=self.query,
+            notify=tuple(self.notify),
+            examples=examples,
+            template=self.template.to_domain() if self.template else None,
+            digest=self.digest,
+            burst=self.burst,
+            rate_limit=_rate_limit(self.rate_limit) if self.rate_limit else None,
+        )
 
 
 class IncludedFile(_Model):
@@ -353,6 +496,7 @@ class MainFile(IncludedFile):
     fetch: FetchModel = FetchModel()
     delivery: DeliveryModel = DeliveryModel()
     stories: StoriesModel = StoriesModel()
+    retention: RetentionModel = RetentionModel()
     operator: OperatorModel = OperatorModel()
 
     @field_validator("database")
@@ -363,7 +507,9 @@ class MainFile(IncludedFile):
             raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
         return value
 
-    @field_validator("include", "fetch", "delivery", "stories", "operator", mode="before")
+    @field_validator(
+        "include", "fetch", "delivery", "stories", "retention", "operator", mode="before"
+    )
     @classmethod
     def _null_block(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:

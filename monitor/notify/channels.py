@@ -10,11 +10,13 @@ from typing import Any
 
 import apprise
 from apprise.decorators import notify
+from apprise.plugins.email import NotifyEmail
 
-from monitor.model import Channel
+from monitor.model import Alert, Channel
 from monitor.notify import wire
-from monitor.render import MARKDOWN, TEXT, Message
+from monitor.render import Message, render, render_group
 from monitor.secrets import mask, url_secrets
+from monitor.templating import HTML, MARKDOWN, TEXT, MessageTemplate
 
 _FORMATS = {apprise.NotifyFormat.MARKDOWN: MARKDOWN}
 wire.install()
@@ -77,6 +79,8 @@ class ChannelSet:
         self._formats: dict[str, str] = {}
         self._secrets: dict[str, set[str]] = {}
         self.warnings: list[str] = []
+        self._templates: dict[str, MessageTemplate | None] = {}
+        self._budgets: dict[str, tuple[int | None, bool]] = {}
         for ch in channels:
             if not (ch.enabled and ch.url):
                 continue
@@ -90,7 +94,17 @@ class ChannelSet:
             bundle.add(plugin)
             self._apprise[ch.name] = bundle
             self._secrets[ch.name] = url_secrets(ch.url)
-            self._formats[ch.name] = _FORMATS.get(_preferred_format(plugin), TEXT)
+            # Email gets HTML (apprise adds a plain-text part), Slack-style services markdown.
+            self._formats[ch.name] = (
+                HTML
+                if isinstance(plugin, NotifyEmail)
+                else _FORMATS.get(_preferred_format(plugin), TEXT)
+            )
+            self._templates[ch.name] = ch.template
+            self._budgets[ch.name] = (
+                ch.max_length or plugin.body_maxlen or None,
+                not plugin.title_maxlen,
+            )
         # apprise paces each service object on its own; one send at a time per channel keeps
         # that pacing and the order of alerts.
         self._locks = {name: asyncio.Lock() for name in self._apprise}
@@ -105,6 +119,30 @@ class ChannelSet:
     def body_format(self, name: str) -> str:
         """The message format the channel reads best."""
         return self._formats[name]
+
+    def compose_group(self, name: str, title: str, alerts: Sequence[Alert]) -> Message:
+        """Several alerts as one message for this channel, within its length budget."""
+        budget, title_in_body = self._budgets[name]
+        if budget is not None and title_in_body:
+            budget = max(0, budget - len(title) - 1)
+        return render_group(title, alerts, self._formats[name], max_length=budget)
+
+    def compose(self, name: str, alert: Alert, template: MessageTemplate | None = None) -> Message:
+        """The alert as this channel shows it: its format, its length budget, and the title and
+        body templates of `template` (the watch's), else the channel's, else the defaults."""
+        layers = [t for t in (template, self._templates[name]) if t is not None]
+        chosen = MessageTemplate(
+            title=next((t.title for t in layers if t.title), None),
+            body=next((t.body for t in layers if t.body), None),
+        )
+        budget, title_in_body = self._budgets[name]
+        return render(
+            alert,
+            self._formats[name],
+            template=chosen,
+            max_length=budget,
+            title_in_body=title_in_body,
+        )
 
     async def send(self, name: str, message: Message) -> SendOutcome:
         """Send one message through one channel, waiting at most `send_timeout` seconds.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from monitor.query.compile import compile_query
 from monitor.query.engine import CompiledQuery
-from monitor.query.index import Matcher, NaiveMatcher
+from monitor.query.index import Matcher, NaiveMatcher, build_matcher
 from monitor.query.syntax import (
     And,
     AtLeast,
@@ -42,6 +42,7 @@ __all__ = [
     "Regex",
     "TermList",
     "Word",
+    "build_matcher",
     "compile_query",
     "parse",
 ]

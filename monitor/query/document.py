@@ -10,8 +10,7 @@ spaces in a row, so nothing matches across two fields. There are two such string
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,7 +20,6 @@ from monitor.text import cased_tokens, is_cjk, normalize, strip_html, word_spans
 
 TEXT_FIELDS = frozenset({"title", "summary", "content"})
 FOLDED, CASED, RAW = 0, 1, 2
-_TOKEN = re.compile(r"\S+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +45,10 @@ class Document:
         self.cased = " " + "  ".join(cased) + " "
         self.folded = " " + "  ".join(folded) + " "
         self.starts = (_offsets(folded), _offsets(cased))
+        # Tokens in the segments before each one: a part of n tokens has n - 1 spaces.
+        counts = [part.count(" ") + 1 if part else 0 for part in cased]
+        self.tokens_before = [sum(counts[:i]) for i in range(len(counts))]
+        self._spans_cache: dict[int, list[tuple[int, int]]] = {}
 
     def segment(self, kind: int, pos: int) -> int:
         """The segment holding the character at `pos` of `kind`'s string."""
@@ -60,22 +62,26 @@ class Document:
         """The field an occurrence lies in."""
         return self.fields[occ.segment]
 
-    @cached_property
-    def _token_starts(self) -> tuple[list[int], list[int]]:
-        return (
-            [m.start() for m in _TOKEN.finditer(self.folded)],
-            [m.start() for m in _TOKEN.finditer(self.cased)],
-        )
-
     def tokens_of(self, occ: Occurrence) -> tuple[int, int]:
         """The first and last token index an occurrence covers (one numbering per article)."""
-        starts = self._token_starts[occ.kind]
-        return bisect_right(starts, occ.start) - 1, bisect_right(starts, occ.end - 1) - 1
+        # Within a segment tokens are one space apart, so counting spaces numbers them.
+        string = self.folded if occ.kind == FOLDED else self.cased
+        start, base = self.starts[occ.kind][occ.segment], self.tokens_before[occ.segment]
+        return (
+            base + string.count(" ", start, occ.start),
+            base + string.count(" ", start, occ.end - 1),
+        )
 
     @cached_property
     def normalized(self) -> tuple[str, ...]:
         """Each segment's text normalized (case kept), as regular expressions see it."""
-        return tuple(normalize(text) for text in self.texts)
+        return tuple(map(normalize, self.texts))
+
+    def _word_spans(self, segment: int) -> list[tuple[int, int]]:
+        spans = self._spans_cache.get(segment)
+        if spans is None:
+            spans = self._spans_cache[segment] = word_spans(self.normalized[segment])
+        return spans
 
     def snippet(self, occs: Iterable[Occurrence], width: int = 60) -> str:
         """The text around the first occurrence, with every occurrence near it in «»."""
@@ -106,29 +112,17 @@ class Document:
             return occ.segment, occ.start, occ.end
         string = self.folded if occ.kind == FOLDED else self.cased
         first, last = self.tokens_of(occ)
-        spans = word_spans(self.normalized[occ.segment])
-        base = self.tokens_before(occ.segment)
+        spans = self._word_spans(occ.segment)
+        base = self.tokens_before[occ.segment]
         if not spans or last - base >= len(spans):
             return occ.segment, 0, 0
-        starts = self._token_starts[occ.kind]
         # A CJK term may start or end inside its token: keep that offset within the word. A
         # Latin prefix term marks its whole word.
-        head = occ.start - starts[first] if is_cjk(string[occ.start]) else 0
-        last_end = starts[last] + _token_length(string, starts[last])
-        tail = last_end - occ.end if is_cjk(string[occ.end - 1]) else 0
+        head = occ.start - string.rfind(" ", 0, occ.start) - 1 if is_cjk(string[occ.start]) else 0
+        tail = string.find(" ", occ.end - 1) - occ.end if is_cjk(string[occ.end - 1]) else 0
         s0, e0 = spans[first - base]
         s1, e1 = spans[last - base]
         return occ.segment, min(s0 + head, e0), max(e1 - tail, s1)
-
-    def tokens_before(self, segment: int) -> int:
-        """How many tokens the segments before `segment` hold."""
-        starts = self._token_starts[FOLDED]
-        return bisect_left(starts, self.starts[FOLDED][segment])
-
-
-def _token_length(string: str, start: int) -> int:
-    end = string.find(" ", start)
-    return (len(string) if end == -1 else end) - start
 
 
 def _offsets(parts: Sequence[str]) -> list[int]:

@@ -8,7 +8,7 @@ index found in one scan of the article (`index.Matcher`) or over a plain substri
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias
 
 from monitor.model import Article, Hit, Match
@@ -55,21 +55,27 @@ class NaiveLookup:
         return found
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class Term:
-    """A word, phrase or prefix as a needle; `index` orders it within its query."""
+    """A word, phrase or prefix as a needle; `index` orders it within its query.
 
-    index: int
-    needle: str
-    kind: int
-    fields: frozenset[str]
-    lead: int = field(init=False)
-    width: int = field(init=False)
+    `lead` is 1 if the needle starts with a padding space, `width` the length of its core;
+    `cost` estimates how common it is (shorter words likelier, prefixes more, phrases least).
+    """
 
-    def __post_init__(self) -> None:
-        lead = int(self.needle.startswith(" "))
-        object.__setattr__(self, "lead", lead)
-        object.__setattr__(self, "width", len(self.needle.strip(" ")))
+    __slots__ = ("cost", "fields", "index", "kind", "lead", "needle", "width")
+
+    def __init__(self, index: int, needle: str, kind: int, fields: frozenset[str]) -> None:
+        core = needle.strip(" ")
+        self.index = index
+        self.needle = needle
+        self.kind = kind
+        self.fields = fields
+        self.lead = 1 if needle[0] == " " else 0
+        self.width = len(core)
+        self.cost = (1.0 if needle[-1] == " " else 1.5) / (len(core) * (4 if " " in core else 1))
+
+    def __repr__(self) -> str:
+        return f"Term({self.needle!r})"
 
     def occurrences(self, ctx: Lookup) -> list[Occurrence]:
         """The occurrences within the term's fields."""
@@ -85,9 +91,9 @@ class Term:
         """The leaves that make this match, with their occurrences, or None."""
         return _leaf(self.index, self.occurrences(ctx))
 
-    def anchors(self) -> tuple[Term, ...] | None:
-        """Terms one of which occurs in every matching article (None: no such set)."""
-        return (self,)
+    def required(self) -> list[tuple[Term, ...]]:
+        """Sets of terms such that every matching article holds one term of each set."""
+        return [(self,)]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -117,23 +123,14 @@ class RegexTerm:
         """The leaves that make this match, with their occurrences, or None."""
         return _leaf(self.index, self.occurrences(ctx))
 
-    def anchors(self) -> tuple[Term, ...] | None:
+    def required(self) -> list[tuple[Term, ...]]:
         """None: no needle is required for a regular expression to match."""
-        return None
+        return []
 
 
-def _cost(anchors: tuple[Term, ...]) -> float:
-    # Rarer needles make better anchors: longer ones, and phrases (two adjacent words) most.
-    total = 0.0
-    for term in anchors:
-        rare = term.width * (4 if " " in term.needle.strip() else 1)
-        total += 1.0 / rare * (1.5 if not term.needle.endswith(" ") else 1.0)
-    return total
-
-
-def _best(options: Sequence[tuple[Term, ...] | None]) -> tuple[Term, ...] | None:
-    usable = [o for o in options if o is not None]
-    return min(usable, key=_cost) if usable else None
+def by_cost(sets: list[tuple[Term, ...]]) -> list[tuple[Term, ...]]:
+    """Required term sets, the best anchors (rarest needles) first."""
+    return sorted(sets, key=lambda need: sum(t.cost for t in need))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -156,9 +153,9 @@ class AllOf:
             found.extend(hit)
         return found
 
-    def anchors(self) -> tuple[Term, ...] | None:
-        """The cheapest anchors of any part, since every part must match."""
-        return _best([part.anchors() for part in self.parts])
+    def required(self) -> list[tuple[Term, ...]]:
+        """What every part requires, since every part must match."""
+        return [need for part in self.parts for need in part.required()]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -184,15 +181,15 @@ class AnyOf:
         """The occurrences of every part (all parts are terms, see compile)."""
         return [o for part in self.parts for o in _positional(part).occurrences(ctx)]
 
-    def anchors(self) -> tuple[Term, ...] | None:
-        """The anchors of all parts together, or None if one part has none."""
+    def required(self) -> list[tuple[Term, ...]]:
+        """One set: the best required set of each part together (none if a part has none)."""
         found: list[Term] = []
         for part in self.parts:
-            anchors = part.anchors()
-            if anchors is None:
-                return None
-            found.extend(anchors)
-        return tuple(found)
+            need = part.required()
+            if not need:
+                return []
+            found.extend(by_cost(need)[0])
+        return [tuple(found)]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -209,9 +206,9 @@ class Exclude:
         """An empty list when the part is absent, else None."""
         return None if self.part.holds(ctx) else []
 
-    def anchors(self) -> tuple[Term, ...] | None:
-        """None: an absence needs no needle."""
-        return None
+    def required(self) -> list[tuple[Term, ...]]:
+        """Nothing: an absence needs no needle."""
+        return []
 
 
 Positional: TypeAlias = "Term | RegexTerm | AnyOf"
@@ -256,9 +253,9 @@ class Near:
         """The NEAR clause, with the occurrences that were near each other, or None."""
         return _leaf(self.index, self.pairs(ctx))
 
-    def anchors(self) -> tuple[Term, ...] | None:
-        """The cheaper side's anchors."""
-        return _best([self.left.anchors(), self.right.anchors()])
+    def required(self) -> list[tuple[Term, ...]]:
+        """What both sides require."""
+        return self.left.required() + self.right.required()
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -309,9 +306,9 @@ class Slop:
         """The phrase, with the occurrences of its words, or None."""
         return _leaf(self.index, self.window(ctx))
 
-    def anchors(self) -> tuple[Term, ...] | None:
-        """The rarest word's needle."""
-        return _best([(term,) for term in self.terms])
+    def required(self) -> list[tuple[Term, ...]]:
+        """Every word of the phrase."""
+        return [(term,) for term in self.terms]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -348,9 +345,9 @@ class AtLeast:
         occs = self.mentions(ctx)
         return [(self.index, occs)] if len(occs) >= self.count else None
 
-    def anchors(self) -> tuple[Term, ...] | None:
-        """The operand's anchors."""
-        return self.operand.anchors()
+    def required(self) -> list[tuple[Term, ...]]:
+        """What the operand requires."""
+        return self.operand.required()
 
 
 Plan: TypeAlias = Term | RegexTerm | AllOf | AnyOf | Exclude | Near | Slop | AtLeast
@@ -360,10 +357,11 @@ class CompiledQuery:
     """A parsed query with its @lists resolved, ready to evaluate against articles.
 
     `labels[i]` is how leaf i is reported among a match's terms (a term as written, the alias
-    of a list); `clauses[i]` how it is explained (with its field and list, if any).
+    of a list); `clauses[i]` how it is explained (with its field and list, if any). An article
+    can only match if it holds a term of each set in `required`.
     """
 
-    __slots__ = ("anchors", "clauses", "labels", "node", "plan", "terms", "text")
+    __slots__ = ("clauses", "labels", "node", "plan", "required", "terms", "text")
 
     def __init__(
         self,
@@ -380,7 +378,7 @@ class CompiledQuery:
         self.labels = tuple(labels)
         self.clauses = tuple(clauses)
         self.terms = tuple(terms)
-        self.anchors = plan.anchors()
+        self.required = tuple(plan.required())
 
     def __repr__(self) -> str:
         return f"CompiledQuery({self.text!r})"

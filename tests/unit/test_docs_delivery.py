@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from monitor.config import load_settings
+from monitor.model import Alert, Settings
+from monitor.notify.channels import ChannelSet
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -20,13 +21,43 @@ def _yaml_after(heading: str) -> str:
     return match.group(1)
 
 
-@pytest.mark.parametrize("heading", ["### Operator notices"])
-def test_readme_delivery_examples_load(heading: str, tmp_path: Path) -> None:
-    """The example under each heading is valid config, with a console channel defined."""
+def _load(tmp_path: Path, text: str) -> Settings:
     config = tmp_path / "monitor.yaml"
-    config.write_text(
-        "database: sqlite:///x.db\nchannels: {console: {url: 'console://'}}\n"
-        + _yaml_after(heading)
-    )
-    settings = load_settings(config)
+    config.write_text("database: sqlite:///x.db\n" + text)
+    return load_settings(config)
+
+
+def test_readme_operator_example_loads(tmp_path: Path) -> None:
+    """The operator block in the README is valid config."""
+    channels = "channels: {console: {url: 'console://'}}\n"
+    settings = _load(tmp_path, channels + _yaml_after("### Operator notices"))
     assert settings.operator.channels == ("console",)
+
+
+def test_readme_template_example_renders(tmp_path: Path) -> None:
+    """The template example loads and renders the way the README describes."""
+    settings = _load(tmp_path, _yaml_after("### Message templates"))
+    [console] = settings.channels
+    [watch] = settings.watches
+    alert = Alert(
+        watch="trade",
+        terms=("tariff*",),
+        source="wire",
+        title="Tariffs cut",
+        summary="",
+        url="https://news.example/1",
+        published=None,
+    )
+    message = ChannelSet([console]).compose("console", alert, watch.template)
+    assert message.title == "trade: Tariffs cut"
+    assert message.body == "Tariffs cut (wire, unknown)\nWhy: tariff*\nhttps://news.example/1"
+
+
+def test_readme_pacing_example_loads(tmp_path: Path) -> None:
+    """The digests-and-no-floods example is valid config with the values it describes."""
+    settings = _load(tmp_path, _yaml_after("### Digests and no floods"))
+    [console] = settings.channels
+    [watch] = settings.watches
+    assert settings.delivery.timezone == "Europe/Berlin"
+    assert console.quiet_hours is not None
+    assert (watch.burst, watch.rate_limit) == (timedelta(minutes=10), (10, timedelta(hours=1)))

@@ -31,7 +31,7 @@ def test_alert_names_watch_title_source_link_time_and_terms(body_format: str) ->
     msg = render(_alert(), body_format)
     assert msg.title == "[nk-missile-tests] North Korea launches missile"
     for part in (
-        "Source: yonhap",
+        "Source: yonhap" if body_format == TEXT else "**yonhap**",
         "2026-11-28 21:05 UTC",
         "Matched: North Korea, missile*, launch*",
         "https://en.yna.co.kr/view/AEN1",

@@ -20,7 +20,13 @@ CORE = [
     "monitor.secrets",
 ]
 ADAPTERS = {"sources", "store", "notify", "config"}
-ENTRY_POINTS = {"monitor.daemon", "monitor.cli", "monitor.demo", "monitor.__main__"}
+ENTRY_POINTS = {
+    "monitor.daemon",
+    "monitor.cli",
+    "monitor.cli_history",
+    "monitor.demo",
+    "monitor.__main__",
+}
 THIRD_PARTY = [
     "httpx",
     "sqlalchemy",
