@@ -253,7 +253,9 @@ def alerts(
     if not records:
         out.print("no alerts yet", markup=False)
         return
-    table = Table("when (UTC)", "watch", "channel", "status", "source", "title", "matched")
+    table = Table(
+        "when (UTC)", "watch", "channel", "status", "source", "title", "matched", "also reported by"
+    )
     for r in records:
         status = r.status if r.status != "pending" or not r.attempts else f"retry ({r.attempts})"
         table.add_row(
@@ -264,6 +266,7 @@ def alerts(
             r.alert.source,
             r.alert.title,
             ", ".join(r.alert.terms),
+            ", ".join(r.alert.also_reported_by) or "-",
         )
     out.print(table)
 

@@ -67,11 +67,13 @@ class Channel:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Watch:
-    """A named query and the channels its alerts go to."""
+    """A named query and the channels its alerts go to; `follow_up_at` (when set) alerts once
+    more when a story it alerted on reaches that many outlets."""
 
     name: str
     query: str
     notify: tuple[str, ...]
+    follow_up_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,3 +135,4 @@ class Alert:
     summary: str
     url: str | None
     published: datetime | None
+    also_reported_by: tuple[str, ...] = ()  # the story's other outlets, first come first

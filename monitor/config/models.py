@@ -235,10 +235,16 @@ class WatchModel(_Model):
     name: Text
     query: Text
     notify: Annotated[list[Text], _check(bool, "must name at least one channel")]
+    follow_up_at: Annotated[Count, _check(lambda n: n >= 2, "must be at least 2")] | None = None
 
     def to_domain(self) -> Watch:
         """The domain value."""
-        return Watch(name=self.name, query=self.query, notify=tuple(self.notify))
+        return Watch(
+            name=self.name,
+            query=self.query,
+            notify=tuple(self.notify),
+            follow_up_at=self.follow_up_at,
+        )
 
 
 class IncludedFile(_Model):

@@ -5,23 +5,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
 
 from monitor.errors import FetchError
-from monitor.model import FetchSettings
-from monitor.pipeline import ArticleMatcher, failure_backoff, identify, plan
+from monitor.model import FetchSettings, StorySettings
+from monitor.pipeline import ArticleMatcher, Decision, failure_backoff, plan
 from monitor.sources.feeds import parse_feed
 from monitor.sources.http import fetch
+from monitor.stories import StoryIndex, article_keys, identify
 
 if TYPE_CHECKING:
     from monitor.store.records import ClaimedSource
     from monitor.store.repository import Store
 
 log = logging.getLogger(__name__)
+_EVICT_EVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +34,8 @@ class PollOutcome:
     ok: bool
     new_articles: int = 0
     alerts: int = 0
+    updated: int = 0
+    backfill: int = 0
     not_modified: bool = False
     baseline: bool = False
     error: str | None = None
@@ -50,6 +54,8 @@ class Poller:
         routes: Mapping[str, Sequence[str]],
         owner: str,
         clock: Callable[[], datetime],
+        stories: StorySettings | None = None,
+        followups: Mapping[str, int] | None = None,
     ) -> None:
         self.store = store
         self.client = client
@@ -58,6 +64,12 @@ class Poller:
         self.routes = routes
         self.owner = owner
         self.clock = clock
+        self.stories = StoryIndex(stories or StorySettings())
+        self.followups = dict(followups or {})
+        # Placing articles in stories and committing them is one step per poll, so that
+        # concurrent polls of two outlets carrying one story see each other's articles.
+        self._placing = asyncio.Lock()
+        self._evicted_at: datetime | None = None
 
     async def poll(self, source: ClaimedSource) -> PollOutcome:
         """Poll one source and record the outcome; never raises for a bad source."""
@@ -80,7 +92,8 @@ class Poller:
             max_redirects=self.settings.max_redirects,
         )
         title: str | None = None
-        found = []
+        found: list[Decision] = []
+        backfill = 0
         if result.status != 304:
             parsed = await asyncio.to_thread(
                 parse_feed, result.body, url=result.url, headers=result.headers
@@ -90,36 +103,50 @@ class Poller:
             title = parsed.title or None
             articles = [identify(e, source.name) for e in parsed.entries]
             known = await asyncio.to_thread(
-                self.store.known_keys, source.id, [a.key for a in articles]
+                self.store.known_articles, source.id, [article_keys(a) for a in articles]
             )
-            now = self.clock()
-            found = plan(
+            planned = plan(
                 articles,
                 known=known,
                 baseline=not source.baseline_done,
-                now=now,
+                now=self.clock(),
                 max_age=self.settings.max_age,
                 matcher=self.matcher,
+                last_success=source.last_success_at,
             )
-        now = self.clock()
-        record = await asyncio.to_thread(
-            self.store.record_poll,
-            source.id,
-            owner=self.owner,
-            found=found,
-            routes=self.routes,
-            now=now,
-            next_poll_at=now + source.interval,
-            etag=result.etag,
-            last_modified=result.last_modified,
-            title=title,
-        )
+            found, backfill = planned.decisions, planned.backfill
+        if backfill:
+            log.warning(
+                "%s: %d entries dated before the last poll appeared at once (an archive "
+                "re-announced, or every guid rewritten): stored without alerts",
+                source.name,
+                backfill,
+            )
+        async with self._placing:
+            now = self.clock()
+            found = await asyncio.to_thread(self._place, found, now)
+            record = await asyncio.to_thread(
+                self.store.record_poll,
+                source.id,
+                owner=self.owner,
+                found=found,
+                routes=self.routes,
+                now=now,
+                next_poll_at=now + source.interval,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                title=title,
+                followups=self.followups,
+                backfill=backfill,
+            )
+            self.stories.load(record.stored)
         baseline = not source.baseline_done and result.status != 304
-        if record.new_articles or record.alerts:
+        if record.new_articles or record.alerts or record.updated:
             log.info(
-                "%s: %d new article(s), %d alert(s)%s",
+                "%s: %d new article(s), %d edited, %d alert(s)%s",
                 source.name,
                 record.new_articles,
+                record.updated,
                 record.alerts,
                 " (first poll: baseline, nothing sent)" if baseline else "",
             )
@@ -128,9 +155,29 @@ class Poller:
             ok=True,
             new_articles=record.new_articles,
             alerts=record.alerts,
+            updated=record.updated,
+            backfill=backfill,
             not_modified=result.status == 304,
             baseline=baseline,
         )
+
+    def _place(self, found: list[Decision], now: datetime) -> list[Decision]:
+        """The decisions with new articles placed in stories, the index first brought up to
+        date with what this and other processes stored since."""
+        index = self.stories
+        if index.mode == "off" or not found:
+            return found
+        index.load(self.store.story_items(after_id=index.last_id, since=now - index.window))
+        if self._evicted_at is None or now - self._evicted_at > _EVICT_EVERY:
+            index.evict(now - index.window)
+            self._evicted_at = now
+        fresh = [i for i, d in enumerate(found) if d.updates is None]
+        batch = [(found[i].article, found[i].article.published or now) for i in fresh]
+        placed = list(found)
+        # A placement's `joins` counts among the new articles, as the store does.
+        for i, placement in zip(fresh, index.place(batch), strict=True):
+            placed[i] = replace(found[i], placement=placement)
+        return placed
 
     async def _failed(self, source: ClaimedSource, kind: str, message: str) -> PollOutcome:
         now = self.clock()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.model import Alert
+from monitor.stories import StoryItem
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,6 +21,7 @@ class ClaimedSource:
     baseline_done: bool
     interval: timedelta
     consecutive_failures: int
+    last_success_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,6 +30,8 @@ class PollRecord:
 
     new_articles: int
     alerts: int
+    updated: int = 0
+    stored: tuple[StoryItem, ...] = ()  # the new articles, for the story index
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

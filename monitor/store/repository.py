@@ -16,6 +16,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    bindparam,
     func,
     or_,
     select,
@@ -25,9 +26,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.model import Alert, Article, Match, Source
+from monitor.pipeline import Decision, Known
 from monitor.store.database import READ_ONLY, make_engine, migrate
 from monitor.store.records import AlertRecord, ClaimedSource, PollRecord, SourceStatus
 from monitor.store.schema import articles, matches, outbox, sources
+from monitor.stories import Keys, StoryItem, article_keys
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
 
@@ -157,6 +160,7 @@ class Store:
                 baseline_done=r.baseline_done,
                 interval=timedelta(seconds=r.interval_s),
                 consecutive_failures=r.consecutive_failures,
+                last_success_at=r.last_success_at,
             )
             for r in rows
         ]
@@ -173,67 +177,117 @@ class Store:
             )
             return {r.key for r in found}
 
+    def known_articles(self, source_id: int, found: Sequence[Keys]) -> list[Known]:
+        """The source's stored articles that share a key, link key or text key with these
+        entries, with the watches each already matched."""
+        keys = {k.key for k in found}
+        url_keys = {k.url_key for k in found if k.url_key}
+        text_keys = {k.text_key for k in found if k.text_key}
+        if not keys:
+            return []
+        same = or_(
+            articles.c.key.in_(keys),
+            articles.c.url_key.in_(url_keys),
+            articles.c.text_key.in_(text_keys),
+        )
+        with self._read() as conn:
+            rows = conn.execute(
+                select(
+                    articles.c.id,
+                    articles.c.key,
+                    articles.c.url_key,
+                    articles.c.text_key,
+                    articles.c.content_hash,
+                ).where(articles.c.source_id == source_id, same)
+            ).all()
+            watches: dict[int, set[str]] = {r.id: set() for r in rows}
+            if watches:
+                for m in conn.execute(
+                    select(matches.c.article_id, matches.c.watch).where(
+                        matches.c.article_id.in_(list(watches))
+                    )
+                ):
+                    watches[m.article_id].add(m.watch)
+        return [
+            Known(
+                id=r.id,
+                key=r.key,
+                url_key=r.url_key,
+                text_key=r.text_key,
+                content_hash=r.content_hash,
+                watches=frozenset(watches[r.id]),
+            )
+            for r in rows
+        ]
+
+    def story_items(self, *, after_id: int, since: datetime) -> list[StoryItem]:
+        """Articles with an id above `after_id` fetched since `since`, for the story index."""
+        with self._read() as conn:
+            rows = conn.execute(
+                select(
+                    articles.c.id,
+                    articles.c.story_id,
+                    articles.c.title,
+                    articles.c.summary,
+                    articles.c.signature,
+                    articles.c.published_at,
+                    articles.c.fetched_at,
+                    sources.c.name,
+                )
+                .join(sources, sources.c.id == articles.c.source_id)
+                .where(articles.c.id > after_id, articles.c.fetched_at >= since)
+                .order_by(articles.c.id)
+            ).all()
+        return [
+            StoryItem(
+                article_id=r.id,
+                story_id=r.story_id or r.id,
+                source=r.name,
+                when=r.published_at or r.fetched_at,
+                title=r.title,
+                lead=r.summary,
+                signature=r.signature,
+            )
+            for r in rows
+        ]
+
     def record_poll(
         self,
         source_id: int,
         *,
         owner: str,
-        found: Sequence[tuple[Article, Sequence[Match]]],
+        found: Sequence[Decision | tuple[Article, Sequence[Match]]],
         routes: Mapping[str, Sequence[str]],
         now: datetime,
         next_poll_at: datetime,
         etag: str | None,
         last_modified: str | None,
         title: str | None,
+        followups: Mapping[str, int] | None = None,
+        backfill: int = 0,
     ) -> PollRecord:
-        """Commit a successful poll at once: new articles, their matches, outbox rows, state.
+        """Commit a successful poll at once: new and edited articles, their stories, matches,
+        outbox rows and the source's state.
 
-        `routes` maps a watch to the channels its alerts go to. Articles the source already has
-        are skipped by the unique key, so a concurrent or repeated poll adds nothing twice.
+        `routes` maps a watch to the channels its alerts go to; `followups` a watch to the number
+        of outlets at which a story alerts once more. Articles the source already has are skipped
+        by the unique key, and an alert already made for the story, watch and channel by another,
+        so a concurrent or repeated poll adds nothing twice.
         """
-        alerts = 0
+        decisions = [_decision(d) for d in found]
         with self._write() as conn:
-            inserted: dict[str, int] = {}
-            if found:
-                rows = [_article_row(source_id, a, now) for a, _ in found]
-                stmt = (
-                    self._insert(articles)
-                    .on_conflict_do_nothing(index_elements=["source_id", "key"])
-                    .returning(articles.c.id, articles.c.key)
-                )
-                inserted = {r.key: r.id for r in conn.execute(stmt, rows)}
-            for article, found_matches in found:
-                article_id = inserted.get(article.key)
-                if article_id is None:
-                    continue
-                for m in found_matches:
-                    match_id = conn.execute(
-                        matches.insert()
-                        .values(
-                            article_id=article_id,
-                            watch=m.watch,
-                            terms=json.dumps(list(m.terms), ensure_ascii=False),
-                            created_at=now,
-                        )
-                        .returning(matches.c.id)
-                    ).scalar_one()
-                    channels = routes.get(m.watch, ())
-                    if channels:
-                        conn.execute(
-                            outbox.insert(),
-                            [
-                                {
-                                    "match_id": match_id,
-                                    "channel": ch,
-                                    "status": PENDING,
-                                    "attempts": 0,
-                                    "next_attempt_at": now,
-                                    "created_at": now,
-                                }
-                                for ch in channels
-                            ],
-                        )
-                        alerts += len(channels)
+            fresh = [d for d in decisions if d.updates is None]
+            stories = _insert_articles(conn, self._insert, source_id, fresh, now)
+            for d in decisions:
+                if d.updates is not None:
+                    stories[d.article.key] = _update_article(conn, d)
+            alerts = 0
+            for d in decisions:
+                story = stories.get(d.article.key)
+                if story is not None:
+                    alerts += self._alert(conn, d, story, routes, now)
+            touched = {stories[d.article.key][1] for d in fresh if d.article.key in stories}
+            alerts += self._followups(conn, touched, followups or {}, now)
             state: dict[str, object] = {
                 "baseline_done": True,
                 "last_polled_at": now,
@@ -249,8 +303,95 @@ class Store:
             }
             if title:
                 state["title"] = title
+            if backfill:
+                state.update(last_backfill_at=now, last_backfill_entries=backfill)
             conn.execute(update(sources).where(sources.c.id == source_id).values(**state))
-        return PollRecord(new_articles=len(inserted), alerts=alerts)
+            source_name = conn.execute(
+                select(sources.c.name).where(sources.c.id == source_id)
+            ).scalar_one()
+        stored = tuple(
+            StoryItem(
+                article_id=stories[d.article.key][0],
+                story_id=stories[d.article.key][1],
+                source=source_name,
+                when=d.article.published or now,
+                title=d.article.title,
+                lead=d.article.summary,
+                signature=d.placement.signature or None,
+            )
+            for d in fresh
+            if d.article.key in stories
+        )
+        return PollRecord(
+            new_articles=len(stored),
+            alerts=alerts,
+            updated=len(decisions) - len(fresh),
+            stored=stored,
+        )
+
+    def _alert(
+        self,
+        conn: Connection,
+        d: Decision,
+        story: tuple[int, int],
+        routes: Mapping[str, Sequence[str]],
+        now: datetime,
+    ) -> int:
+        article_id, story_id = story
+        alerts = 0
+        for m in d.matches:
+            match_id = conn.execute(
+                self._insert(matches)
+                .values(
+                    article_id=article_id,
+                    watch=m.watch,
+                    terms=json.dumps(list(m.terms), ensure_ascii=False),
+                    created_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["article_id", "watch"])
+                .returning(matches.c.id)
+            ).scalar_one_or_none()
+            channels = routes.get(m.watch, ())
+            if match_id is not None and channels:
+                rows = [_outbox_row(match_id, story_id, m.watch, ch, 0, now) for ch in channels]
+                alerts += self._enqueue(conn, rows)
+        return alerts
+
+    def _enqueue(self, conn: Connection, rows: list[dict[str, object]]) -> int:
+        # The final guard: one row per (story, watch, channel, stage), whoever races to add it.
+        stmt = (
+            self._insert(outbox)
+            .on_conflict_do_nothing(index_elements=["story_id", "watch", "channel", "stage"])
+            .returning(outbox.c.id)
+        )
+        return len(conn.execute(stmt, rows).all())
+
+    def _followups(
+        self, conn: Connection, stories: set[int], followups: Mapping[str, int], now: datetime
+    ) -> int:
+        """Alert once more for watches whose story has just reached their number of outlets."""
+        if not stories or not followups:
+            return 0
+        outlets: dict[int, int] = dict(
+            conn.execute(
+                select(articles.c.story_id, func.count(articles.c.source_id.distinct()))
+                .where(articles.c.story_id.in_(stories))
+                .group_by(articles.c.story_id)
+            ).all()
+        )
+        firsts = conn.execute(
+            select(outbox.c.match_id, outbox.c.story_id, outbox.c.watch, outbox.c.channel).where(
+                outbox.c.story_id.in_(stories),
+                outbox.c.stage == 0,
+                outbox.c.watch.in_(list(followups)),
+            )
+        ).all()
+        rows = [
+            _outbox_row(r.match_id, r.story_id, r.watch, r.channel, followups[r.watch], now)
+            for r in firsts
+            if outlets.get(r.story_id, 0) >= followups[r.watch]
+        ]
+        return self._enqueue(conn, rows) if rows else 0
 
     def record_failure(
         self, source_id: int, *, kind: str, message: str, now: datetime, next_poll_at: datetime
@@ -321,7 +462,7 @@ class Store:
                 limit=limit,
             )
             rows = conn.execute(_alert_query().where(outbox.c.id.in_(ids)).order_by(*order)).all()
-        return [_alert_record(r) for r in rows]
+            return _alert_records(conn, rows)
 
     def mark_sent(self, outbox_id: int, *, owner: str, now: datetime) -> None:
         """The channel accepted the message."""
@@ -370,7 +511,7 @@ class Store:
         """The newest alerts x channels with their delivery state."""
         with self._read() as conn:
             rows = conn.execute(_alert_query().order_by(outbox.c.id.desc()).limit(limit)).all()
-        return [_alert_record(r) for r in rows]
+            return _alert_records(conn, rows)
 
 
 def _alert_query() -> Select[Any]:
@@ -391,7 +532,27 @@ def _alert_query() -> Select[Any]:
     )
 
 
-def _alert_record(row: Row[Any]) -> AlertRecord:
+def _alert_records(conn: Connection, rows: Sequence[Row[Any]]) -> list[AlertRecord]:
+    """The records, each with the other outlets of its story in the order they carried it."""
+    stories = {r.story_id for r in rows if r.story_id is not None}
+    outlets: dict[int, list[str]] = {}
+    if stories:
+        for story_id, name in conn.execute(
+            select(articles.c.story_id, sources.c.name)
+            .join(sources, sources.c.id == articles.c.source_id)
+            .where(articles.c.story_id.in_(stories))
+            .order_by(articles.c.id)
+        ):
+            names = outlets.setdefault(story_id, [])
+            if name not in names:
+                names.append(name)
+    return [
+        _alert_record(r, tuple(n for n in outlets.get(r.story_id, ()) if n != r.source))
+        for r in rows
+    ]
+
+
+def _alert_record(row: Row[Any], also: tuple[str, ...] = ()) -> AlertRecord:
     return AlertRecord(
         id=row.id,
         channel=row.channel,
@@ -409,11 +570,13 @@ def _alert_record(row: Row[Any]) -> AlertRecord:
             summary=row.summary,
             url=row.url,
             published=row.published_at,
+            also_reported_by=also,
         ),
     )
 
 
-def _article_row(source_id: int, article: Article, now: datetime) -> dict[str, object]:
+def _article_row(source_id: int, d: Decision, now: datetime) -> dict[str, object]:
+    article = d.article
     return {
         "source_id": source_id,
         "key": article.key,
@@ -423,4 +586,83 @@ def _article_row(source_id: int, article: Article, now: datetime) -> dict[str, o
         "summary": article.summary,
         "published_at": article.published,
         "fetched_at": now,
+        "url_key": d.keys.url_key,
+        "text_key": d.keys.text_key,
+        "content_hash": d.keys.content_hash,
+        "signature": d.placement.signature or None,
+    }
+
+
+def _decision(item: Decision | tuple[Article, Sequence[Match]]) -> Decision:
+    if isinstance(item, Decision):
+        return item
+    article, found = item
+    return Decision(article=article, keys=article_keys(article), matches=tuple(found))
+
+
+def _insert_articles(
+    conn: Connection, insert: Any, source_id: int, fresh: Sequence[Decision], now: datetime
+) -> dict[str, tuple[int, int]]:
+    """Insert new articles and place them in their stories: key -> (article id, story id)."""
+    if not fresh:
+        return {}
+    stmt = (
+        insert(articles)
+        .on_conflict_do_nothing(index_elements=["source_id", "key"])
+        .returning(articles.c.id, articles.c.key)
+    )
+    ids = {
+        r.key: r.id for r in conn.execute(stmt, [_article_row(source_id, d, now) for d in fresh])
+    }
+    out: dict[str, tuple[int, int]] = {}
+    for d in fresh:
+        article_id = ids.get(d.article.key)
+        if article_id is None:
+            continue
+        p = d.placement
+        story = p.story
+        if story is None and p.joins is not None:
+            story = out.get(fresh[p.joins].article.key, (0, None))[1]
+        out[d.article.key] = (article_id, story or article_id)
+    if out:
+        conn.execute(
+            update(articles)
+            .where(articles.c.id == bindparam("b_id"))
+            .values(story_id=bindparam("b_story")),
+            [{"b_id": a, "b_story": s} for a, s in out.values()],
+        )
+    return out
+
+
+def _update_article(conn: Connection, d: Decision) -> tuple[int, int]:
+    """Record the new version of an edited article; its (id, story id)."""
+    row = conn.execute(
+        update(articles)
+        .where(articles.c.id == d.updates)
+        .values(
+            title=d.article.title,
+            summary=d.article.summary,
+            url=d.article.url,
+            url_key=d.keys.url_key,
+            text_key=d.keys.text_key,
+            content_hash=d.keys.content_hash,
+        )
+        .returning(articles.c.id, articles.c.story_id)
+    ).one()
+    return row.id, row.story_id or row.id
+
+
+def _outbox_row(
+    match_id: int, story_id: int, watch: str, channel: str, stage: int, now: datetime
+) -> dict[str, object]:
+    return {
+        "match_id": match_id,
+        "story_id": story_id,
+        "watch": watch,
+        "channel": channel,
+        "stage": stage,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
     }

@@ -17,6 +17,7 @@ CORE = [
     "monitor.render",
     "monitor.pipeline",
     "monitor.secrets",
+    "monitor.stories",
 ]
 ADAPTERS = {"sources", "store", "notify", "config"}
 ENTRY_POINTS = {"monitor.daemon", "monitor.cli", "monitor.demo", "monitor.__main__"}
