@@ -19,7 +19,7 @@ from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer, DeliveryReport
 from monitor.pipeline import routes
 from monitor.query import Matcher, compile_query
-from monitor.sources.http import make_client
+from monitor.sources.http import Clients
 from monitor.sources.poller import Poller, PollOutcome
 from monitor.store.database import DaemonLock, sqlite_path
 from monitor.store.records import ClaimedSource
@@ -75,14 +75,14 @@ class Monitor:
             # We are the only process on this file: leases left by a killed one are stale.
             await asyncio.to_thread(self.store.release_leases)
         await asyncio.to_thread(self.store.sync_sources, self.settings.sources, self.clock())
-        self.client = make_client(self.settings.fetch)
+        self.clients = Clients(self.settings.fetch, self.settings.sources)
         self.channels = ChannelSet(
             self.settings.channels,
             send_timeout=self.settings.delivery.timeout.total_seconds(),
         )
         self.poller = Poller(
             store=self.store,
-            client=self.client,
+            clients=self.clients,
             settings=self.settings.fetch,
             matcher=build_matcher(self.settings),
             routes=routes(self.settings.watches, self.settings.channels),
@@ -107,7 +107,7 @@ class Monitor:
         tb: TracebackType | None,
     ) -> None:
         await self._drain()
-        await self.client.aclose()
+        await self.clients.aclose()
         await asyncio.to_thread(self.store.release_leases, self.owner)
         self.store.close()
         if self._lock is not None:
@@ -208,6 +208,7 @@ class Monitor:
             self._delivering = self._spawn(self.deliverer.deliver_due())
 
     async def _drain(self) -> None:
+        self.deliverer.stop()
         if not self._tasks:
             return
         _, late = await asyncio.wait(list(self._tasks), timeout=SHUTDOWN_GRACE)

@@ -54,6 +54,8 @@ class Source:
     url: str
     interval: timedelta
     tags: tuple[str, ...] = ()
+    # None: as fetch.allow_private_networks says.
+    allow_private_networks: bool | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,9 +11,10 @@ from typing import Protocol
 from monitor.model import Article, Channel, Match, Watch
 from monitor.stories import Keys, Placement, article_keys
 
-# An archive re-announcement: at least this many unseen entries dated before the last poll,
-# making up at least half the feed.
+# An archive re-announcement: at least this many unseen entries, undated or dated a day or
+# more before the last poll (late items of a cached feed are younger), half the feed or more.
 BACKFILL_MIN = 10
+BACKFILL_AGE = timedelta(days=1)
 MAX_BACKOFF = timedelta(hours=6)
 MIN_RETRY = timedelta(seconds=1)
 
@@ -101,10 +102,11 @@ def plan(
     # Feeds list newest first; undated entries keep their relative order after the dated ones.
     fresh.sort(key=lambda f: (f[0].published is None, f[0].published or now))
     cutoff = now - max_age if max_age else None
+    old = last_success - BACKFILL_AGE if last_success else None
     stale = [
         a
         for a, _, stored in fresh
-        if stored is None and last_success and (a.published is None or a.published < last_success)
+        if stored is None and old and (a.published is None or a.published < old)
     ]
     backfill = not baseline and len(stale) >= BACKFILL_MIN and 2 * len(stale) >= len(items)
     held = {id(a) for a in stale} if backfill else set()

@@ -20,6 +20,7 @@ from pydantic import (
     field_validator,
 )
 
+from monitor.egress import never_allowed
 from monitor.model import (
     Channel,
     DeliverySettings,
@@ -104,9 +105,15 @@ def _not_bool(value: Any) -> Any:
 
 def _network(value: str) -> str:
     try:
-        return str(ipaddress.ip_network(value, strict=False))
+        network = ipaddress.ip_network(value, strict=False)
     except ValueError:
         raise ValueError(f"{value!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+    if never_allowed(network):
+        raise ValueError(
+            f"{network} overlaps link-local, cloud metadata or unspecified addresses, "
+            "which are never allowed"
+        )
+    return str(network)
 
 
 def _http_url(value: str) -> str:
@@ -206,11 +213,18 @@ class SourceModel(_Model):
     url: Annotated[str, AfterValidator(_http_url)]
     interval: Interval | None = None
     tags: list[Text] = []
+    allow_private_networks: bool | None = None
 
     def to_domain(self, default_interval: timedelta) -> Source:
         """The domain value, polled every `default_interval` unless it sets its own."""
         interval = self.interval or default_interval
-        return Source(name=self.name, url=self.url, interval=interval, tags=tuple(self.tags))
+        return Source(
+            name=self.name,
+            url=self.url,
+            interval=interval,
+            tags=tuple(self.tags),
+            allow_private_networks=self.allow_private_networks,
+        )
 
 
 class ChannelModel(_Model):

@@ -110,7 +110,7 @@ def demo_settings(settings: Settings, feeds: DemoFeeds, database: str) -> Settin
         sources=feeds.sources(),
         channels=(console,),
         watches=tuple(dataclasses.replace(w, notify=("console",)) for w in settings.watches),
-        fetch=dataclasses.replace(settings.fetch, allow_private_networks=True),
+        fetch=dataclasses.replace(settings.fetch, allow_addresses=("127.0.0.1/32",)),
     )
 
 

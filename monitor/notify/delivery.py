@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from monitor import failpoints
 from monitor.model import DeliverySettings
 from monitor.notify.channels import ChannelSet
 from monitor.pipeline import retry_delay
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BATCH = 50
+# Short, and renewed while a pass runs, so that rows a killed sender held are free again
+# within LEASE (another PostgreSQL instance, or a restart, picks them up).
+LEASE = timedelta(seconds=20)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,10 +56,17 @@ class Deliverer:
         self.owner = owner
         self.clock = clock
         self.rng = rng or random.Random()
+        self._stopping = False
+        self.heartbeat = LEASE / 4
 
-    def _lease(self) -> timedelta:
-        # Long enough for a whole batch to go out on one slow channel, one at a time.
-        return self.settings.timeout * (BATCH + 1)
+    def stop(self) -> None:
+        """Start no new send; sends in flight finish, claimed rows are left for the next run."""
+        self._stopping = True
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat.total_seconds())
+            await asyncio.to_thread(self.store.renew_leases, self.owner, self.clock() + LEASE)
 
     async def deliver_due(self) -> DeliveryReport:
         """Send every outbox row due now once, channels in parallel.
@@ -63,18 +74,26 @@ class Deliverer:
         Rows are claimed as of the pass's start, so a retry scheduled during the pass waits for
         the next one however short its backoff.
         """
+        heartbeat = asyncio.create_task(self._renew())
+        try:
+            return await self._pass()
+        finally:
+            heartbeat.cancel()
+
+    async def _pass(self) -> DeliveryReport:
         total = DeliveryReport()
         started = self.clock()
-        while True:
+        while not self._stopping:
             claimed = await asyncio.to_thread(
                 self.store.claim_deliveries,
                 self.owner,
-                started,
-                lease=self._lease(),
+                self.clock(),
+                lease=LEASE,
                 limit=BATCH,
+                due_by=started,
             )
             if not claimed:
-                return total
+                break
             by_channel: dict[str, list[AlertRecord]] = defaultdict(list)
             for row in claimed:
                 by_channel[row.channel].append(row)
@@ -86,10 +105,13 @@ class Deliverer:
                 retried=total.retried + sum(r.retried for r in reports),
                 dead=total.dead + sum(r.dead for r in reports),
             )
+        return total
 
     async def _drain_channel(self, rows: list[AlertRecord]) -> DeliveryReport:
         sent = retried = dead = 0
         for row in rows:
+            if self._stopping:
+                break
             outcome = await self._send(row)
             if outcome == "sent":
                 sent += 1
@@ -108,6 +130,7 @@ class Deliverer:
         message = render(row.alert, self.channels.body_format(row.channel))
         outcome = await self.channels.send(row.channel, message)
         if outcome.ok:
+            failpoints.hit("after-send")
             await asyncio.to_thread(
                 self.store.mark_sent, row.id, owner=self.owner, now=self.clock()
             )

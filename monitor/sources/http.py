@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
 
+from monitor.egress import EgressPolicy
 from monitor.errors import FetchError
-from monitor.model import FetchSettings
+from monitor.model import FetchSettings, Source
+from monitor.sources.guard import (
+    GuardedTransport,
+    Resolver,
+    check_scheme,
+    display_url,
+    system_resolve,
+)
 
-ALLOWED_SCHEMES = frozenset({"http", "https"})
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, "
@@ -44,18 +51,71 @@ class HTTPStatusError(FetchError):
         self.retry_after = retry_after
 
 
-def make_client(settings: FetchSettings) -> httpx.AsyncClient:
-    """One pooled client for the daemon; redirects are left to `fetch`, which checks each hop."""
+def egress_policy(settings: FetchSettings, *, allow_private: bool | None = None) -> EgressPolicy:
+    """The egress policy of `settings`; `allow_private` is a source's own override."""
+    private = settings.allow_private_networks if allow_private is None else allow_private
+    return EgressPolicy.build(allow_private=private, allow=settings.allow_addresses)
+
+
+def make_client(
+    settings: FetchSettings,
+    *,
+    allow_private: bool | None = None,
+    resolver: Resolver = system_resolve,
+) -> httpx.AsyncClient:
+    """One pooled client under one egress policy; redirects are left to `fetch`.
+
+    Every connection the client opens is checked by the egress guard (monitor.sources.guard).
+    """
     seconds = settings.timeout.total_seconds()
     size = max(1, settings.concurrency)
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    policy = egress_policy(settings, allow_private=allow_private)
     return httpx.AsyncClient(
         # Proxy variables and ~/.netrc would bypass the per-hop checks and leak credentials.
         trust_env=False,
         follow_redirects=False,
         headers={"User-Agent": settings.user_agent, "Accept": _ACCEPT},
-        limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+        limits=limits,
         timeout=httpx.Timeout(seconds),
+        transport=GuardedTransport(policy, limits=limits, resolver=resolver),
     )
+
+
+class Clients:
+    """One pooled client per egress policy in use, and which source uses which.
+
+    Separate pools mean a connection opened for a source allowed onto private networks is never
+    reused for a source that is not.
+    """
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        sources: Iterable[Source] = (),
+        *,
+        resolver: Resolver = system_resolve,
+    ) -> None:
+        self.default = make_client(settings, resolver=resolver)
+        by_policy = {settings.allow_private_networks: self.default}
+        self._by_source: dict[str, httpx.AsyncClient] = {}
+        for source in sources:
+            private = source.allow_private_networks
+            if private is None:
+                continue
+            if private not in by_policy:
+                by_policy[private] = make_client(settings, allow_private=private, resolver=resolver)
+            self._by_source[source.name] = by_policy[private]
+        self._all = tuple(by_policy.values())
+
+    def for_source(self, name: str) -> httpx.AsyncClient:
+        """The client that fetches the source called `name`."""
+        return self._by_source.get(name, self.default)
+
+    async def aclose(self) -> None:
+        """Close every client and its connections."""
+        for client in self._all:
+            await client.aclose()
 
 
 async def fetch(
@@ -71,7 +131,7 @@ async def fetch(
 ) -> FetchResult:
     """GET `url` within a total deadline of `timeout` seconds, following up to `max_redirects`."""
     current = _parse_url(url)
-    _check_scheme(current, None)
+    check_scheme(current, None)
     headers: dict[str, str] = {}
     if etag:
         headers["If-None-Match"] = etag
@@ -111,20 +171,6 @@ async def fetch(
         ) from None
 
 
-def display_url(url: httpx.URL | str) -> str:
-    """Host, port and path of a URL, without userinfo or query, safe for logs and messages."""
-    if isinstance(url, str):
-        try:
-            url = httpx.URL(url)
-        except httpx.InvalidURL:
-            return "an invalid URL"
-    if url.scheme not in ALLOWED_SCHEMES:
-        return f"a {url.scheme or 'relative'}: URL"
-    host = f"[{url.host}]" if ":" in url.host else url.host
-    port = f":{url.port}" if url.port is not None else ""
-    return f"{host}{port}{url.path}"
-
-
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header (delta seconds or an HTTP date), or None."""
     if not value:
@@ -145,7 +191,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 async def _request(
     client: httpx.AsyncClient, url: httpx.URL, headers: dict[str, str], limits: httpx.Timeout
 ) -> AsyncIterator[httpx.Response]:
-    # The one place a hop goes on the wire: an egress guard checks `url` here, before connecting.
+    # The one place a hop goes on the wire; the client's GuardedTransport checks each connection.
     where = display_url(url)
     try:
         async with client.stream("GET", url, headers=headers, timeout=limits) as response:
@@ -230,21 +276,8 @@ def _redirect_target(response: httpx.Response, current: httpx.URL, hop: int) -> 
         raise FetchError(
             "redirects", f"redirect {hop} from {where} has an invalid Location"
         ) from None
-    _check_scheme(target, current, hop=hop)
+    check_scheme(target, current, hop=hop)
     return target
-
-
-def _check_scheme(url: httpx.URL, previous: httpx.URL | None, *, hop: int = 0) -> None:
-    origin = f"redirect {hop} from {display_url(previous)}" if previous is not None else "URL"
-    if url.scheme not in ALLOWED_SCHEMES:
-        raise FetchError(
-            "scheme", f"{origin} points to {display_url(url)}; only http and https are allowed"
-        )
-    if not url.host:
-        raise FetchError("scheme", f"{origin} has no host")
-    if previous is not None and previous.scheme == "https" and url.scheme == "http":
-        # A downgrade would let anyone on the path rewrite the feed (reliability.md T4).
-        raise FetchError("scheme", f"{origin} downgrades https to http")
 
 
 def _parse_url(url: str) -> httpx.URL:

@@ -9,13 +9,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-import httpx
-
+from monitor import failpoints
 from monitor.errors import FetchError
 from monitor.model import FetchSettings, StorySettings
 from monitor.pipeline import ArticleMatcher, Decision, failure_backoff, plan
 from monitor.sources.feeds import parse_feed
-from monitor.sources.http import fetch
+from monitor.sources.http import Clients, fetch
 from monitor.stories import StoryIndex, article_keys, identify
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ class Poller:
         self,
         *,
         store: Store,
-        client: httpx.AsyncClient,
+        clients: Clients,
         settings: FetchSettings,
         matcher: ArticleMatcher,
         routes: Mapping[str, Sequence[str]],
@@ -58,7 +57,7 @@ class Poller:
         followups: Mapping[str, int] | None = None,
     ) -> None:
         self.store = store
-        self.client = client
+        self.clients = clients
         self.settings = settings
         self.matcher = matcher
         self.routes = routes
@@ -83,7 +82,7 @@ class Poller:
 
     async def _poll(self, source: ClaimedSource) -> PollOutcome:
         result = await fetch(
-            self.client,
+            self.clients.for_source(source.name),
             source.url,
             etag=source.etag,
             last_modified=source.last_modified,
@@ -140,6 +139,8 @@ class Poller:
                 backfill=backfill,
             )
             self.stories.load(record.stored)
+        if record.alerts:
+            failpoints.hit("after-enqueue")
         baseline = not source.baseline_done and result.status != 304
         if record.new_articles or record.alerts or record.updated:
             log.info(

@@ -49,6 +49,9 @@ class SourceStatus:
     consecutive_failures: int
     last_error_kind: str | None
     last_error: str | None
+    # The last poll that looked like an archive re-announcement, and the entries it held back.
+    last_backfill_at: datetime | None = None
+    last_backfill_entries: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,3 +67,4 @@ class AlertRecord:
     sent_at: datetime | None
     last_error: str | None
     alert: Alert
+    stage: int = 0  # 0: the story's alert; N: the follow-up when it reached N outlets

@@ -439,6 +439,8 @@ class Store:
                 consecutive_failures=r.consecutive_failures,
                 last_error_kind=r.last_error_kind,
                 last_error=r.last_error,
+                last_backfill_at=r.last_backfill_at,
+                last_backfill_entries=r.last_backfill_entries,
             )
             for r in rows
         ]
@@ -446,15 +448,23 @@ class Store:
     # outbox
 
     def claim_deliveries(
-        self, owner: str, now: datetime, *, lease: timedelta, limit: int
+        self,
+        owner: str,
+        now: datetime,
+        *,
+        lease: timedelta,
+        limit: int,
+        due_by: datetime | None = None,
     ) -> list[AlertRecord]:
-        """Lease due pending outbox rows, oldest first, with the alert's content."""
+        """Lease pending outbox rows due by `due_by` (default `now`), oldest first, with the
+        alert's content."""
         order = [outbox.c.next_attempt_at, outbox.c.id]
+        due = now if due_by is None else due_by
         with self._write() as conn:
             ids = self._lease(
                 conn,
                 outbox,
-                [outbox.c.status == PENDING, outbox.c.next_attempt_at <= now],
+                [outbox.c.status == PENDING, outbox.c.next_attempt_at <= due],
                 order,
                 owner=owner,
                 now=now,
@@ -490,6 +500,13 @@ class Store:
                 )
             )
 
+    def renew_leases(self, owner: str, until: datetime) -> None:
+        """Extend every outbox lease `owner` holds to `until`: the heartbeat of a live sender."""
+        with self._write() as conn:
+            conn.execute(
+                update(outbox).where(outbox.c.lease_owner == owner).values(lease_until=until)
+            )
+
     def release_leases(self, owner: str | None = None) -> None:
         """Hand back leases held by `owner` (by anyone when None, for a sole SQLite daemon)."""
         with self._write() as conn:
@@ -518,7 +535,8 @@ def _alert_query() -> Select[Any]:
     return (
         select(
             outbox,
-            matches.c.watch,
+            # outbox.watch too, but rows made before stories existed may lack it
+            matches.c.watch.label("match_watch"),
             matches.c.terms,
             articles.c.title,
             articles.c.summary,
@@ -562,8 +580,9 @@ def _alert_record(row: Row[Any], also: tuple[str, ...] = ()) -> AlertRecord:
         next_attempt_at=row.next_attempt_at,
         sent_at=row.sent_at,
         last_error=row.last_error,
+        stage=row.stage,
         alert=Alert(
-            watch=row.watch,
+            watch=row.match_watch,
             terms=tuple(json.loads(row.terms)),
             source=row.source,
             title=row.title,

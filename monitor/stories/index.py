@@ -18,10 +18,12 @@ import numpy as np
 from monitor.model import Article, StorySettings
 from monitor.stories import events
 from monitor.stories.identity import lead_of, lead_text
-from monitor.stories.minhash import LSHIndex, MinHasher, Signature, shingles
+from monitor.stories.minhash import LSHIndex, MinHasher, Signature, shingle_hashes
 from monitor.text import tokens
 
 COPY_THRESHOLD = 0.5
+# Texts this short ("Trade talks, day 2" and "day 3") look alike without being copies.
+MIN_COPY_SHINGLES = 10
 # Names this common say nothing about which event it is; they are not used to find candidates.
 _COMMON_NAME = 2000
 
@@ -76,7 +78,7 @@ class StoryIndex:
 
     def signature(self, title: str, lead: str) -> Signature:
         """The MinHash signature of a title and lead."""
-        return self.hasher.signature(shingles(tokens(title), tokens(lead)))
+        return self.hasher.signature(shingle_hashes(tokens(title), tokens(lead)))
 
     def load(self, items: Iterable[StoryItem]) -> None:
         """Add stored articles (from a rebuild or from other writers); ids only grow."""
@@ -129,13 +131,18 @@ class StoryIndex:
         try:
             for pos, (article, when) in enumerate(batch):
                 lead = lead_text(article)
-                sig = self.signature(article.title, lead)
-                story, how = self._find(article.title, lead, sig, when)
-                # Later articles of this batch may copy this one: index it under a temporary
-                # id, which is also the temporary id of the story it starts.
-                temp = -(pos + 1)
-                self._add(temp, temp if story is None else story, when, sig, article.title, lead)
-                provisional.append(temp)
+                grams = shingle_hashes(tokens(article.title), tokens(lead))
+                sig = self.hasher.signature(grams)
+                copyable = len(grams) >= MIN_COPY_SHINGLES
+                story, how = self._find(article.title, lead, sig if copyable else None, when)
+                if pos + 1 < len(batch):
+                    # Later articles of this batch may copy this one: index it under a
+                    # temporary id, which is also the temporary id of the story it starts.
+                    temp = -(pos + 1)
+                    self._add(
+                        temp, temp if story is None else story, when, sig, article.title, lead
+                    )
+                    provisional.append(temp)
                 if story is not None and story < 0:
                     out.append(Placement(joins=-story - 1, how=how, signature=sig.tobytes()))
                 else:
@@ -146,11 +153,11 @@ class StoryIndex:
         return out
 
     def _find(
-        self, title: str, lead: str, sig: Signature, when: datetime
+        self, title: str, lead: str, sig: Signature | None, when: datetime
     ) -> tuple[int | None, str]:
         if self.mode == "off":
             return None, "new"
-        for item, _ in self._lsh.query(sig, COPY_THRESHOLD):
+        for item, _ in self._lsh.query(sig, COPY_THRESHOLD) if sig is not None else ():
             entry = self._entries[item]
             if abs(entry.when - when) <= self.window:
                 return entry.story, "copy"

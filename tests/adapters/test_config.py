@@ -140,6 +140,32 @@ def test_bad_allowed_address(tmp_path: Path) -> None:
     ]
 
 
+def test_allowed_addresses_cannot_open_metadata_ranges(tmp_path: Path) -> None:
+    """allow_addresses may not open link-local, metadata or unspecified addresses."""
+    main = write_main(
+        tmp_path, "fetch: {allow_addresses: [169.254.0.0/16, 0.0.0.0/0, fd00:ec2::/32]}\n"
+    )
+    never = "overlaps link-local, cloud metadata or unspecified addresses, which are never allowed"
+    assert problems(main) == [
+        f"{main}:4: fetch.allow_addresses.{i}: {net} {never}"
+        for i, net in enumerate(["169.254.0.0/16", "0.0.0.0/0", "fd00:ec2::/32"])
+    ]
+
+
+def test_a_source_may_allow_private_networks(tmp_path: Path) -> None:
+    """allow_private_networks on a source is kept; unset, it follows fetch: (None)."""
+    main = write_main(
+        tmp_path,
+        """\
+        sources:
+          - {name: intranet, url: "http://wiki.corp/feed", allow_private_networks: true}
+          - {name: public, url: "https://news.test/feed"}
+        """,
+    )
+    sources = load_settings(main).sources
+    assert [s.allow_private_networks for s in sources] == [True, None]
+
+
 def test_duplicate_source_name(tmp_path: Path) -> None:
     """A second source with the same name is reported at its line, naming where the first is."""
     main = write_main(

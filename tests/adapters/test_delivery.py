@@ -2,64 +2,23 @@
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from monitor.model import Article, Channel, DeliverySettings, Match, Source
+from monitor.model import Channel, DeliverySettings
 from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer
 from monitor.store.repository import Store
+from tests.support.outbox import Clock, ZeroJitter, seed
 from tests.support.sinks import WebhookSink
-
-T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-class ZeroJitter(random.Random):
-    """Full jitter at its lower bound: every retry is due at once."""
-
-    def uniform(self, a: float, b: float) -> float:
-        return a
 
 
 @pytest.fixture
 def store(sqlite_url: str) -> Iterator[Store]:
     s = Store.open(sqlite_url)
-    s.sync_sources(
-        [Source(name="wire", url="http://127.0.0.1:1/", interval=timedelta(minutes=5))], T0
-    )
-    [src] = s.claim_sources("poller", T0, lease=timedelta(hours=1), limit=1)
-    article = Article(
-        source="wire",
-        key="guid:1",
-        url="http://news.test/1",
-        title="Seoul and Beijing sign trade deal",
-        summary="",
-        published=T0,
-    )
-    s.record_poll(
-        src.id,
-        owner="poller",
-        found=[(article, [Match(watch="w", terms=("trade",))])],
-        routes={"w": ("hook", "gone")},
-        now=T0,
-        next_poll_at=T0,
-        etag=None,
-        last_modified=None,
-        title=None,
-    )
+    seed(s, ["hook", "gone"])
     yield s
     s.close()
 

@@ -26,6 +26,7 @@ from monitor.sources.http import (
 from tests.support.feed_server import FeedServer, Handler, drip, redirect, rss
 
 FEED = rss([{"guid": "1", "title": "One"}])
+LOCAL = FetchSettings(user_agent="newsmonitor-test/1", allow_addresses=("127.0.0.1/32",))
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def server() -> Iterator[FeedServer]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client(FetchSettings(user_agent="newsmonitor-test/1")) as c:
+    async with make_client(LOCAL) as c:
         yield c
 
 

@@ -74,13 +74,13 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = False  # so server_close() joins every handler thread
     block_on_close = True
 
-    def __init__(self, routes: _Routes, protocol: str) -> None:
+    def __init__(self, routes: _Routes, protocol: str, host: str) -> None:
         self.routes = routes
         self.protocol = protocol
         self.stopping = threading.Event()
         self._open: set[socket.socket] = set()
         self._open_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _RequestHandler)
+        super().__init__((host, 0), _RequestHandler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._open_lock:
@@ -179,17 +179,18 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 
 class FeedServer:
-    """An HTTP server on 127.0.0.1 serving bodies and handlers set by the test."""
+    """An HTTP server on 127.0.0.1 (or another loopback `host`) serving what the test sets."""
 
-    def __init__(self, *, protocol: str = "HTTP/1.0") -> None:
+    def __init__(self, *, protocol: str = "HTTP/1.0", host: str = "127.0.0.1") -> None:
         self._routes = _Routes()
         self._protocol = protocol
+        self._host = host
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
 
     def __enter__(self) -> FeedServer:
-        self._server = _Server(self._routes, self._protocol)
+        self._server = _Server(self._routes, self._protocol, self._host)
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host}:{port}"
         self._thread = threading.Thread(

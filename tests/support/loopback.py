@@ -23,14 +23,30 @@ def _loopback(host: Any) -> bool:
         return False
 
 
+# Every (host, port) this process tried to connect to over IP, oldest first; tests that must prove
+# a target was never reached look here, since a refused connect still shows up.
+connections: list[tuple[str, int]] = []
+
+
+def _literal(host: Any) -> bool:
+    try:
+        ipaddress.ip_address(host.decode() if isinstance(host, bytes) else host)
+    except ValueError:
+        return False
+    return True
+
+
 def _hook(event: str, args: tuple[Any, ...]) -> None:
     if event == "socket.connect":
         sock, address = args
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            connections.append((str(address[0]), int(address[1])))
         if sock.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address[0]):
             raise ConnectionRefusedError(f"test guard: connection to {address!r} is not loopback")
     elif event == "socket.getaddrinfo":
         host = args[0]
-        if host is not None and not _loopback(host):
+        # An IP literal is parsed, not looked up: no traffic, and the connect is still checked.
+        if host is not None and not _loopback(host) and not _literal(host):
             raise socket.gaierror(f"test guard: lookup of {host!r} is not loopback")
 
 

@@ -57,7 +57,7 @@ def write_config(
     """A config with the given sources and channels and one Korea-China trade watch."""
     lines = [
         f"database: {json.dumps(database)}",
-        "fetch: {interval: 1s, timeout: 5s, allow_private_networks: true}",
+        "fetch: {interval: 1s, timeout: 5s, allow_addresses: [127.0.0.1/32]}",
         "delivery: {max_attempts: 3, retry_base: 1s, retry_max: 2s, timeout: 10s}",
         "sources:",
         *(f"  - {{name: {name}, url: {json.dumps(url)}}}" for name, url in feeds.items()),

@@ -140,7 +140,7 @@ def test_an_archive_re_announcement_alerts_nothing_and_is_counted_once() -> None
             url=None,
             title=f"Trade story {i}",
             summary=f"An older report number {i} from the archive of this outlet.",
-            published=NOW - timedelta(days=1, minutes=i),
+            published=NOW - timedelta(days=3, minutes=i),
         )
         for i in range(BACKFILL_MIN)
     ]
@@ -153,15 +153,21 @@ def test_an_archive_re_announcement_alerts_nothing_and_is_counted_once() -> None
 
 
 def test_a_few_late_entries_are_not_backfill() -> None:
-    """Fewer unseen old entries than the threshold still alert as usual."""
+    """Fewer unseen old entries than the threshold, or many that are only hours late (a cached
+    feed), still alert as usual."""
     last = NOW - timedelta(hours=1)
-    late = Article(
-        source="s",
-        key="guid:l",
-        url=None,
-        title="Trade late",
-        summary="",
-        published=NOW - timedelta(hours=2),
-    )
-    out = _plan_after(last, [late])
+    late = [
+        Article(
+            source="s",
+            key=f"guid:l{i}",
+            url=None,
+            title=f"Trade late {i}",
+            summary="",
+            published=NOW - timedelta(hours=2),
+        )
+        for i in range(BACKFILL_MIN)
+    ]
+    out = _plan_after(last, late[:1])
     assert out.backfill == 0 and out.decisions[0].matches
+    out = _plan_after(last, late)
+    assert out.backfill == 0 and all(d.matches for d in out.decisions)

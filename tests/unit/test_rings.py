@@ -10,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "monitor"
 CORE = [
+    "monitor.egress",
     "monitor.errors",
     "monitor.model",
     "monitor.text",

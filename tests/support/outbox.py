@@ -1,0 +1,69 @@
+"""A store with alerts waiting in the outbox, for delivery tests that need no feed."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from monitor.model import Article, Match, Source
+from monitor.store.repository import Store
+
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class ZeroJitter(random.Random):
+    """Full jitter at its lower bound: every retry is due as early as the rules allow."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return a
+
+
+def seed(
+    store: Store,
+    channels: Sequence[str],
+    *,
+    count: int = 1,
+    watch: str = "w",
+    title: str = "Seoul and Beijing sign trade deal",
+) -> None:
+    """`count` articles from source "wire" matching `watch`, each routed to `channels`."""
+    store.sync_sources(
+        [Source(name="wire", url="http://127.0.0.1:1/", interval=timedelta(minutes=5))], T0
+    )
+    [src] = store.claim_sources("poller", T0, lease=timedelta(hours=1), limit=1)
+    found = [
+        (
+            Article(
+                source="wire",
+                key=f"guid:{n}",
+                url=f"http://news.test/{n}",
+                title=title if count == 1 else f"{title} ({n})",
+                summary="",
+                published=T0,
+            ),
+            [Match(watch=watch, terms=("trade",))],
+        )
+        for n in range(count)
+    ]
+    store.record_poll(
+        src.id,
+        owner="poller",
+        found=found,
+        routes={watch: tuple(channels)},
+        now=T0,
+        next_poll_at=T0,
+        etag=None,
+        last_modified=None,
+        title=None,
+    )
