@@ -15,6 +15,7 @@ recall on planted copies, not quality on real news.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import resource
 import sys
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,24 +48,25 @@ class Item:
 def _corpus(n: int, copies: int, edit: float, seed: int) -> list[Item]:
     rng = random.Random(seed)
     vocab = [f"w{i}" for i in range(50_000)]
-    weights = [1 / (i + 1) for i in range(len(vocab))]
+    cum = list(itertools.accumulate(1 / (i + 1) for i in range(len(vocab))))
 
     def words(k: int) -> list[str]:
-        return rng.choices(vocab, weights, k=k)
+        return rng.choices(vocab, cum_weights=cum, k=k)
 
     items: list[Item] = []
     planted = set(rng.sample(range(n // 10, n), copies))
     for pos in range(n):
         if pos in planted:
-            base = items[rng.randrange(pos)]
-            while base.copy_of is not None:
-                base = items[rng.randrange(pos)]
+            origin = rng.randrange(pos)
+            while items[origin].copy_of is not None:
+                origin = rng.randrange(pos)
+            base = items[origin]
             lead = base.lead.split()
             for i in rng.sample(range(len(lead)), max(1, round(edit * len(lead)))):
                 lead[i] = rng.choice(vocab)
             title = base.title.split()
             title[rng.randrange(len(title))] = rng.choice(vocab)
-            items.append(Item(" ".join(title), " ".join(lead), items.index(base)))
+            items.append(Item(" ".join(title), " ".join(lead), origin))
         else:
             items.append(
                 Item(
@@ -131,46 +134,51 @@ def _grams(it: Item) -> list[int]:
     return grams
 
 
-def run_datasketch(items: list[Item]) -> Result:
-    from datasketch import MinHash, MinHashLSH
-
-    lsh = MinHashLSH(threshold=COPY_THRESHOLD, num_perm=NUM_PERM, params=(BANDS, NUM_PERM // BANDS))
-    sigs: dict[int, MinHash] = {}
+def _run_library(name: str, items: list[Item], lsh: Any, digest: Callable[[Item], Any]) -> Result:
+    """The same arrival loop as the story index, on another library's MinHash and LSH."""
+    sigs: dict[int, Any] = {}
+    roots: list[int] = []
     found: list[int | None] = []
     before = _rss_mb()
     start = time.perf_counter()
     for pos, it in enumerate(items):
-        m = MinHash(num_perm=NUM_PERM)
-        m.update_batch([g.to_bytes(4, "little") for g in _grams(it)])
+        m = digest(it)
         best = _best(pos, lsh.query(m), lambda j, m=m: m.jaccard(sigs[j]))
-        found.append(best)
+        root = pos if best is None else roots[best]
+        roots.append(root)
+        found.append(None if best is None else root)
         lsh.insert(pos, m)
         sigs[pos] = m
     secs = time.perf_counter() - start
-    return _score("datasketch", items, found, secs, _rss_mb() - before)
+    return _score(name, items, found, secs, _rss_mb() - before)
+
+
+def run_datasketch(items: list[Item]) -> Result:
+    from datasketch import MinHash, MinHashLSH
+
+    def digest(it: Item) -> MinHash:
+        m = MinHash(num_perm=NUM_PERM)
+        m.update_batch([g.to_bytes(4, "little") for g in _grams(it)])
+        return m
+
+    lsh = MinHashLSH(threshold=COPY_THRESHOLD, num_perm=NUM_PERM, params=(BANDS, NUM_PERM // BANDS))
+    return _run_library("datasketch", items, lsh, digest)
 
 
 def run_rensa(items: list[Item]) -> Result:
     from rensa import RMinHash, RMinHashLSH
 
-    lsh = RMinHashLSH(threshold=COPY_THRESHOLD, num_perm=NUM_PERM, num_bands=BANDS)
-    sigs: dict[int, RMinHash] = {}
-    found: list[int | None] = []
-    before = _rss_mb()
-    start = time.perf_counter()
-    for pos, it in enumerate(items):
+    def digest(it: Item) -> RMinHash:
         m = RMinHash(num_perm=NUM_PERM, seed=42)
         m.update([str(g) for g in _grams(it)])
-        best = _best(pos, lsh.query(m), lambda j, m=m: m.jaccard(sigs[j]))
-        found.append(best)
-        lsh.insert(pos, m)
-        sigs[pos] = m
-    secs = time.perf_counter() - start
-    return _score("rensa", items, found, secs, _rss_mb() - before)
+        return m
+
+    lsh = RMinHashLSH(threshold=COPY_THRESHOLD, num_perm=NUM_PERM, num_bands=BANDS)
+    return _run_library("rensa", items, lsh, digest)
 
 
 def _best(pos: int, candidates: list[int], jaccard: Callable[[int], float]) -> int | None:
-    """The earliest-placed best candidate at or above the threshold, mapped to its root."""
+    """The best candidate at or above the threshold (the earliest among equals)."""
     scored = [(jaccard(j), j) for j in candidates if j != pos]
     scored = [(s, j) for s, j in scored if s >= COPY_THRESHOLD]
     if not scored:

@@ -23,6 +23,12 @@ MIN_SHARED_NAMES = 2
 _FULL_CREDIT = timedelta(hours=12)
 _NAME = re.compile(r"\b[A-Z][\w'\u2019.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'\u2019.-]*)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# "SEOUL, Dec 1 (Reuters) -": every story from one bureau starts so; it names nothing.
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z .,/'-]{2,40}"  # the place, in capitals
+    r"(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?"  # a date
+    r"\s*(?:\([^)]{1,30}\))?\s*[-\u2013\u2014]+\s*"  # the agency, and a dash
+)
 
 
 def _words(text: str) -> list[str]:
@@ -41,8 +47,9 @@ _NOT_NAMES = frozenset(
     _words(
         """the a an in on at for from by with as after before this that but and or if when while
     monday tuesday wednesday thursday friday saturday sunday january february march april may
-    june july august september october november december breaking update live exclusive
-    analysis opinion"""
+    june july august september october november december jan feb mar apr jun jul aug sep sept
+    oct nov dec breaking update live exclusive analysis opinion reporting editing writing
+    additional photo video reuters ap afp yonhap xinhua kyodo upi dpa ani pti wire"""
     )
 )
 # Title words that mark a reaction, a follow-up or a later stage of an affair.
@@ -61,21 +68,30 @@ class Report:
     """What the event test needs of one article."""
 
     terms: Counter[str]
-    names: frozenset[str]
+    names: frozenset[str]  # names as written, and the words of multi-word ones
+    whole: frozenset[str]  # names as written only
     numbers: frozenset[str]
     title_numbers: frozenset[str]
     follow_up: frozenset[str]
     cjk: bool
 
 
-def _names(text: str) -> set[str]:
-    found: set[str] = set()
+def _names(text: str) -> tuple[set[str], set[str]]:
+    """The names in a text, and their words ("bank of korea" gives "bank" and "korea")."""
+    whole: set[str] = set()
+    parts: set[str] = set()
     for match in _NAME.finditer(text):
         words = [w for w in fold(match.group()).split() if w not in _NOT_NAMES]
         if words and not (len(words) == 1 and len(words[0]) < 2):
-            found.add(" ".join(words))
-            found.update(w for w in words if len(w) > 2)
-    return found
+            whole.add(" ".join(words))
+            parts.update(w for w in words if len(w) > 2)
+    return whole, parts
+
+
+def shared_names(a: Report, b: Report) -> int:
+    """Names both reports have, not counting a word the two have only inside different names
+    ("korea" of "North Korea" and of "Bank of Korea")."""
+    return sum(1 for n in a.names & b.names if n in a.whole or n in b.whole)
 
 
 def _mostly_capitalized(title: str) -> bool:
@@ -85,6 +101,7 @@ def _mostly_capitalized(title: str) -> bool:
 
 def report(title: str, lead: str) -> Report:
     """The features of one article's title and lead."""
+    lead = _DATELINE.sub("", lead)
     words = tokens(title) + tokens(lead)
     terms: Counter[str] = Counter()
     for word in words:
@@ -93,11 +110,16 @@ def report(title: str, lead: str) -> Report:
         elif word not in _STOP and len(word) > 1:
             terms[word] += 1
     # A title in Title Case says nothing about which of its words are names.
-    names = _names(lead) | (set() if _mostly_capitalized(title) else _names(title))
+    whole, parts = _names(lead)
+    if not _mostly_capitalized(title):
+        in_title = _names(title)
+        whole |= in_title[0]
+        parts |= in_title[1]
     title_words = set(tokens(title))
     return Report(
         terms=terms,
-        names=frozenset(names),
+        names=frozenset(whole | parts),
+        whole=frozenset(whole),
         numbers=frozenset(_NUMBER.findall(f"{title} {lead}")),
         title_numbers=frozenset(_NUMBER.findall(title)),
         follow_up=frozenset(title_words & _FOLLOW_UP),
@@ -106,7 +128,7 @@ def report(title: str, lead: str) -> Report:
 
 
 def cosine(a: Counter[str], b: Counter[str], idf: dict[str, float]) -> float:
-    """TF-IDF cosine of two term counts; unknown terms weigh as the rarest."""
+    """TF-IDF cosine of two term counts; terms `idf` lacks weigh as its rarest."""
     top = max(idf.values(), default=1.0)
 
     def weight(term: str, n: int) -> float:
@@ -126,7 +148,7 @@ def score(a: Report, b: Report, gap: timedelta, window: timedelta, idf: dict[str
         return 0.0
     if a.title_numbers and b.title_numbers and not a.title_numbers & b.title_numbers:
         return 0.0
-    if not a.cjk and len(a.names & b.names) < MIN_SHARED_NAMES:
+    if not a.cjk and shared_names(a, b) < MIN_SHARED_NAMES:
         return 0.0
     fade = 1.0
     if gap > _FULL_CREDIT and window > _FULL_CREDIT:

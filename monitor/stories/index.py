@@ -26,6 +26,7 @@ COPY_THRESHOLD = 0.5
 MIN_COPY_SHINGLES = 10
 # Names this common say nothing about which event it is; they are not used to find candidates.
 _COMMON_NAME = 2000
+_IDF_PRIOR = 1000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,8 +177,10 @@ class StoryIndex:
         candidates = [i for i, n in counts.items() if n >= need]
         if report.cjk:
             candidates = [i for i, e in self._entries.items() if e.report and e.report.cjk]
-        n = max(1, len(self._entries))
-        idf = {t: math.log((n + 1) / (self._df[t] + 1)) + 1 for t in report.terms}
+        # As if _IDF_PRIOR more documents held none of the terms: a young index weighs words
+        # alike instead of calling every word it has not seen yet the rarest.
+        n = len(self._entries) + _IDF_PRIOR
+        idf = {t: math.log(n / (self._df[t] + 1)) for t in report.terms}
         best, best_score = None, 0.0
         for item in candidates:
             entry = self._entries[item]
