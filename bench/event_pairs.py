@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from monitor.model import Article, StorySettings  # noqa: E402
-from monitor.stories import StoryIndex, StoryItem  # noqa: E402
+from monitor.stories import StoryItem  # noqa: E402
+from monitor.stories.index import StoryIndex  # noqa: E402
 
 WITHIN = timedelta(days=2)
 

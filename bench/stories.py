@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from monitor.model import Article, StorySettings  # noqa: E402
-from monitor.stories import StoryIndex, StoryItem  # noqa: E402
-from monitor.stories.index import COPY_THRESHOLD  # noqa: E402
+from monitor.stories import StoryItem  # noqa: E402
+from monitor.stories.index import COPY_THRESHOLD, StoryIndex  # noqa: E402
 from monitor.stories.minhash import BANDS, NUM_PERM, shingle_hashes  # noqa: E402
 from monitor.text import tokens  # noqa: E402
 

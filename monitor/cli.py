@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -20,9 +21,9 @@ from monitor import __version__
 from monitor.config import load_settings
 from monitor.errors import ConfigError, MonitorError
 from monitor.logs import hide, setup_logging
-from monitor.model import Settings, Source
-from monitor.notify.channels import check_channel_url
-from monitor.secrets import mask, url_secrets
+from monitor.model import Article, Settings, Source
+from monitor.notify.channels import channel_warning, check_channel_url, send_test_message
+from monitor.secrets import mask, masked_url, url_secrets
 from monitor.store.records import SourceStatus
 
 if TYPE_CHECKING:
@@ -122,8 +123,19 @@ def run(
 
 @app.command()
 def check() -> None:
-    """Validate the config and print a summary; writes nothing."""
+    """Validate the config, run the watches' examples and print a summary; writes nothing."""
+    from monitor.daemon import build_matcher
+    from monitor.rulecheck import check_examples
+
     settings = _load()
+    examples = check_examples(settings)
+    if examples.failures:
+        for failure in examples.failures:
+            err.print(failure, markup=False)
+        err.print(
+            f"{len(examples.failures)} of {examples.total} watch example(s) fail", markup=False
+        )
+        raise typer.Exit(2)
     out.print(f"config OK: {', '.join(settings.files)}", markup=False)
     out.print(f"database: {_redacted(settings.database)}", markup=False)
     out.print(f"sources: {len(settings.sources)}", markup=False)
@@ -137,6 +149,9 @@ def check() -> None:
     for c in settings.channels:
         on = "on" if c.enabled and c.url else ("off (url is empty)" if not c.url else "off")
         out.print(f"  {c.name}: {on}", markup=False)
+        warning = channel_warning(c.url) if c.enabled and c.url else None
+        if warning:
+            out.print(f"    warning: {warning}", markup=False)
     out.print(f"term lists: {', '.join(sorted(settings.terms)) or 'none'}", markup=False)
     out.print(f"watches: {len(settings.watches)}", markup=False)
     active = {c.name for c in settings.channels if c.enabled}
@@ -148,6 +163,15 @@ def check() -> None:
                 "    warning: every channel of this watch is off; matches are kept, not sent",
                 markup=False,
             )
+    unfiltered = build_matcher(settings).unfiltered
+    if unfiltered:
+        out.print(
+            "watches checked against every article (no term to prefilter on: only NOT or only "
+            f"regular expressions): {', '.join(unfiltered)}",
+            markup=False,
+        )
+    if examples.total:
+        out.print(f"examples: all {examples.total} hold", markup=False)
 
 
 def _duration(seconds: float) -> str:
@@ -254,7 +278,15 @@ def alerts(
         out.print("no alerts yet", markup=False)
         return
     table = Table(
-        "when (UTC)", "watch", "channel", "status", "source", "title", "matched", "also reported by"
+        "when (UTC)",
+        "watch",
+        "channel",
+        "status",
+        "source",
+        "title",
+        "matched",
+        "why",
+        "also reported by",
     )
     for r in records:
         status = r.status if r.status != "pending" or not r.attempts else f"retry ({r.attempts})"
@@ -266,9 +298,81 @@ def alerts(
             r.alert.source,
             r.alert.title,
             ", ".join(r.alert.terms),
+            "\n".join(f"{h.field}: {h.snippet}" for h in r.alert.hits),
             ", ".join(r.alert.also_reported_by) or "-",
         )
     out.print(table)
+
+
+@app.command("test-rule")
+def test_rule(
+    query: Annotated[str | None, typer.Argument(help="The query to try.")] = None,
+    watch: Annotated[
+        str | None, typer.Option("--watch", help="Try this watch's query instead.")
+    ] = None,
+    text: Annotated[str | None, typer.Option("--text", help="Try it on this text.")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", help="A text file, or JSONL documents (one per line); - for stdin."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per document.")] = False,
+) -> None:
+    """Say whether a query (or a watch's) matches some text, and why; exit 0 either way."""
+    from monitor.errors import QuerySyntaxError
+    from monitor.query import Matcher, compile_query
+    from monitor.query.tryout import DocumentError, json_document, lines, result, text_document
+
+    settings = _load()
+    if (query is None) == (watch is None):
+        raise typer.BadParameter("give a QUERY or --watch NAME, not both")
+    if (text is None) == (file is None):
+        raise typer.BadParameter("give --text or --file")
+    if watch is not None:
+        query = next((w.query for w in settings.watches if w.name == watch), None)
+        if query is None:
+            names = ", ".join(w.name for w in settings.watches) or "none"
+            raise typer.BadParameter(f"no watch {watch!r} (watches: {names})", param_hint="--watch")
+    assert query is not None  # one of the two is set, checked above
+    try:
+        compiled = compile_query(query, settings.terms)
+    except QuerySyntaxError as exc:
+        err.print(f"error: column {exc.column}: {exc.message}\n{exc.caret()}", markup=False)
+        raise typer.Exit(2) from None
+    tags = {s.name: s.tags for s in settings.sources}
+    matcher = Matcher([(watch or "query", compiled)], tags=tags)
+    docs: list[tuple[Any, Article, tuple[str, ...] | None]] = []
+    bad = 0
+    if file is None:
+        docs.append(("text", text_document(text or ""), None))
+    else:
+        raw = sys.stdin.read() if str(file) == "-" else _read_text(file)
+        if file.suffix != ".jsonl" and not raw.lstrip().startswith("{"):
+            docs.append(("text", text_document(raw), None))
+        for number, line in enumerate(raw.splitlines() if not docs else [], 1):
+            if not line.strip():
+                continue
+            try:
+                docs.append(json_document(line, number))
+            except DocumentError as exc:
+                err.print(f"{file}:{number}: {exc}", markup=False)
+                bad += 1
+    for doc_id, article, doc_tags in docs:
+        outcome = result(doc_id, matcher.match(article, doc_tags))
+        if as_json:
+            out.print(json.dumps(outcome, ensure_ascii=False), markup=False)
+        else:
+            for line in lines(outcome, label=file is not None and len(docs) > 1):
+                out.print(line, markup=False)
+    if bad:
+        raise typer.Exit(2)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        err.print(f"error: {path}: {exc}", markup=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -288,6 +392,31 @@ def demo(
         raise _fail(exc) from None
 
 
+@app.command("notify-test")
+def notify_test(
+    channel: Annotated[str, typer.Argument(help="The name of a channel in the config.")],
+) -> None:
+    """Send a test message through one channel; exit 1 with the reason if it fails."""
+    settings = _load()
+    found = {c.name: c for c in settings.channels}
+    target = found.get(channel)
+    if target is None:
+        err.print(f"error: no channel {channel!r} (defined: {', '.join(found) or 'none'})")
+        raise typer.Exit(2)
+    shown = masked_url(target.url)
+    if not (target.enabled and target.url):
+        err.print(f"error: channel {channel} is off", markup=False)
+        raise typer.Exit(2)
+    timeout = settings.delivery.timeout.total_seconds()
+    outcome = asyncio.run(send_test_message(target, send_timeout=timeout))
+    if outcome.ok:
+        out.print(f"sent a test message to {channel} ({shown})", markup=False)
+        return
+    verdict = "will not work until fixed" if outcome.verdict == "dead" else "may be temporary"
+    err.print(f"failed to send to {channel} ({shown}): {outcome.error} ({verdict})", markup=False)
+    raise typer.Exit(1)
+
+
 @app.command()
 def version() -> None:
     """Print the newsmonitor version."""
@@ -297,3 +426,7 @@ def version() -> None:
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+# Registers the history commands on `app`; imported last, as they use the helpers above.
+from monitor import cli_history  # noqa: E402, F401

@@ -18,8 +18,12 @@ from monitor.model import Settings
 from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer, DeliveryReport
 from monitor.pipeline import routes
-from monitor.query import Matcher, compile_query
+from monitor.query import Matcher
+from monitor.query import build_matcher as compile_watches
+from monitor.reload import Reloader
+from monitor.retention import RetentionJob
 from monitor.sources.http import Clients
+from monitor.sources.parsing import ParserPool
 from monitor.sources.poller import Poller, PollOutcome
 from monitor.store.database import DaemonLock, sqlite_path
 from monitor.store.records import ClaimedSource
@@ -38,7 +42,11 @@ def utcnow() -> datetime:
 
 def build_matcher(settings: Settings) -> Matcher:
     """All watches compiled into one matcher (the config loader already checked them)."""
-    return Matcher((w.name, compile_query(w.query, settings.terms)) for w in settings.watches)
+    return compile_watches(
+        ((w.name, w.query) for w in settings.watches),
+        settings.terms,
+        tags={s.name: s.tags for s in settings.sources},
+    )
 
 
 class Monitor:
@@ -60,7 +68,9 @@ class Monitor:
         db_file = sqlite_path(settings.database)
         self._lock = DaemonLock(db_file) if lock and db_file is not None else None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._delivering: asyncio.Task[DeliveryReport] | None = None
+        self._delivering: dict[str, asyncio.Task[DeliveryReport]] = {}
+        self.reloader = Reloader(self, build_matcher)
+        self.retention = RetentionJob(self)
 
     async def __aenter__(self) -> Monitor:
         if self._lock is not None:
@@ -75,7 +85,13 @@ class Monitor:
             # We are the only process on this file: leases left by a killed one are stale.
             await asyncio.to_thread(self.store.release_leases)
         await asyncio.to_thread(self.store.sync_sources, self.settings.sources, self.clock())
-        self.clients = Clients(self.settings.fetch, self.settings.sources)
+        fetch = self.settings.fetch
+        self.clients = Clients(fetch, self.settings.sources)
+        self.parser = ParserPool(
+            workers=fetch.parse_workers,
+            timeout=fetch.parse_timeout.total_seconds(),
+            max_entries=fetch.max_entries,
+        )
         self.channels = ChannelSet(
             self.settings.channels,
             send_timeout=self.settings.delivery.timeout.total_seconds(),
@@ -83,6 +99,7 @@ class Monitor:
         self.poller = Poller(
             store=self.store,
             clients=self.clients,
+            parser=self.parser,
             settings=self.settings.fetch,
             matcher=build_matcher(self.settings),
             routes=routes(self.settings.watches, self.settings.channels),
@@ -90,6 +107,8 @@ class Monitor:
             clock=self.clock,
             stories=self.settings.stories,
             followups={w.name: w.follow_up_at for w in self.settings.watches if w.follow_up_at},
+            sources=self.settings.sources,
+            operator_channels=self.settings.operator.channels,
         )
         self.deliverer = Deliverer(
             self.store,
@@ -97,7 +116,10 @@ class Monitor:
             self.settings.delivery,
             owner=self.owner,
             clock=self.clock,
+            operator=self.settings.operator,
+            templates={w.name: w.template for w in self.settings.watches if w.template},
         )
+        await self.deliverer.bury_strays()
         return self
 
     async def __aexit__(
@@ -108,6 +130,8 @@ class Monitor:
     ) -> None:
         await self._drain()
         await self.clients.aclose()
+        await self.parser.aclose()
+        await self.reloader.aclose()
         await asyncio.to_thread(self.store.release_leases, self.owner)
         self.store.close()
         if self._lock is not None:
@@ -115,7 +139,8 @@ class Monitor:
 
     def _lease(self) -> timedelta:
         # A poll is bounded by the fetch deadline; parsing and the commit get as long again.
-        return self.settings.fetch.timeout * 2 + timedelta(seconds=60)
+        fetch = self.settings.fetch
+        return fetch.timeout * 2 + fetch.parse_timeout + timedelta(seconds=60)
 
     async def poll_all(self) -> list[PollOutcome]:
         """Poll every active source once, due or not, `fetch.concurrency` at a time."""
@@ -144,7 +169,13 @@ class Monitor:
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Poll due sources and deliver due alerts every tick until `stop` is set."""
         scheduler = AsyncIOScheduler(timezone=UTC)
-        for job_id, job in (("poll", self._poll_tick), ("deliver", self._deliver_tick)):
+        jobs = (
+            ("poll", self._poll_tick),
+            ("deliver", self._deliver_tick),
+            ("reload", self.reloader.tick),
+            ("retention", self.retention.tick),
+        )
+        for job_id, job in jobs:
             scheduler.add_job(
                 job,
                 "interval",
@@ -162,6 +193,8 @@ class Monitor:
             len(self.settings.watches),
             ", ".join(self.channels.names()) or "none",
         )
+        for warning in self.channels.warnings:
+            log.warning("%s", warning)
         for watch, channels in self.poller.routes.items():
             if not channels:
                 log.warning(
@@ -187,9 +220,8 @@ class Monitor:
             log.error("background work failed", exc_info=task.exception())
 
     async def _poll_tick(self) -> None:
-        free = self.settings.fetch.concurrency - sum(
-            1 for t in self._tasks if t is not self._delivering
-        )
+        delivering = set(self._delivering.values())
+        free = self.settings.fetch.concurrency - sum(1 for t in self._tasks if t not in delivering)
         if free <= 0:
             return
         claimed = await asyncio.to_thread(
@@ -204,8 +236,11 @@ class Monitor:
             await self._deliver_tick()  # don't wait for the next tick to send fresh alerts
 
     async def _deliver_tick(self) -> None:
-        if self._delivering is None or self._delivering.done():
-            self._delivering = self._spawn(self.deliverer.deliver_due())
+        # One pass per channel at a time; a hung channel's pass never holds up the others.
+        for name in self.channels.names():
+            running = self._delivering.get(name)
+            if running is None or running.done():
+                self._delivering[name] = self._spawn(self.deliverer.deliver_channel(name))
 
     async def _drain(self) -> None:
         self.deliverer.stop()
@@ -237,13 +272,15 @@ async def serve(
         log.info("stopping: finishing work in flight (a second signal exits at once)")
         stop.set()
 
+    monitor = Monitor(settings)
     # Installed before start and kept through the drain, so a signal at any point is ours.
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
+    loop.add_signal_handler(signal.SIGHUP, monitor.reloader.request)
     try:
-        async with Monitor(settings) as monitor:
+        async with monitor:
             await monitor.run_forever(stop)
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
     return None

@@ -51,7 +51,7 @@ class FetchError(MonitorError):
     """A source could not be fetched or parsed.
 
     `kind` is a short stable word for counting and display: timeout, connect, http, too_large,
-    redirects, scheme, blocked, not_a_feed, parse.
+    redirects, scheme, blocked, not_a_feed, parse, parse_timeout.
     """
 
     def __init__(self, kind: str, message: str) -> None:

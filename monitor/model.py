@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from monitor.templating import MessageTemplate
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,11 +43,23 @@ class Article:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Hit:
+    """Why a watch fired: one clause that held, the field it held in, and the text around it
+    with the matching words marked «like this»."""
+
+    clause: str
+    field: str
+    snippet: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Match:
-    """A watch that matched an article, with the query terms that were found (as written)."""
+    """A watch that matched an article, with the query terms that were found (as written)
+    and, in `hits`, the clauses that held."""
 
     watch: str
     terms: tuple[str, ...]
+    hits: tuple[Hit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +72,8 @@ class Source:
     tags: tuple[str, ...] = ()
     # None: as fetch.allow_private_networks says.
     allow_private_networks: bool | None = None
+    # `interval: auto`: polled about as often as it publishes, within fetch.min/max_interval.
+    adaptive: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,17 +83,34 @@ class Channel:
     name: str
     url: str = field(repr=False)
     enabled: bool = True
+    template: MessageTemplate | None = None
+    max_length: int | None = None  # body characters; None: the service's own limit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Example:
+    """An article a watch must match (`match`) or must not, as its config gives it.
+
+    `where` is the example's place in the config, `file:line: key.path`, for reports.
+    """
+
+    article: Article
+    match: bool
+    where: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Watch:
-    """A named query and the channels its alerts go to; `follow_up_at` (when set) alerts once
-    more when a story it alerted on reaches that many outlets."""
+    """A named query and the channels its alerts go to; `examples` are checked by `check`;
+    `follow_up_at` (when set) alerts once more when a story it alerted on reaches that many
+    outlets."""
 
     name: str
     query: str
     notify: tuple[str, ...]
     follow_up_at: int | None = None
+    examples: tuple[Example, ...] = ()
+    template: MessageTemplate | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +126,13 @@ class FetchSettings:
     user_agent: str = "newsmonitor/0.1 (+https://github.com/newsmonitor/newsmonitor)"
     allow_private_networks: bool = False
     allow_addresses: tuple[str, ...] = ()
+    max_entries: int = 1000
+    parse_timeout: timedelta = timedelta(seconds=5)
+    parse_workers: int = 2
+    adaptive: bool = False
+    min_interval: timedelta = timedelta(minutes=1)
+    max_interval: timedelta = timedelta(hours=1)
+    per_host: int = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,6 +154,28 @@ class StorySettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RetentionSettings:
+    """How long stored text is kept; a zero duration keeps it forever.
+
+    After `bodies`, an article's text is emptied; after `articles`, an article that raised no
+    alert keeps only its identity (so it never alerts again) and its alert-less matches go.
+    Alerts, their delivery history and what they show are always kept.
+    """
+
+    bodies: timedelta = timedelta(0)
+    articles: timedelta = timedelta(0)
+    interval: timedelta = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OperatorSettings:
+    """Where notices about the service itself go, and when a failing channel is reported."""
+
+    channels: tuple[str, ...] = ()
+    channel_failures: int = 5  # failed sends in a row before a notice; 0 never reports
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """A loaded, validated configuration; the rest of the program reads only this."""
 
@@ -124,6 +188,8 @@ class Settings:
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     channels: tuple[Channel, ...] = ()
     watches: tuple[Watch, ...] = ()
+    retention: RetentionSettings = RetentionSettings()
+    operator: OperatorSettings = OperatorSettings()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,4 +203,16 @@ class Alert:
     summary: str
     url: str | None
     published: datetime | None
+    hits: tuple[Hit, ...] = ()
     also_reported_by: tuple[str, ...] = ()  # the story's other outlets, first come first
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """A message for the operator about the service itself: its kind (e.g. channel-failing),
+    what it is about (a channel, a source), a title and a body."""
+
+    kind: str
+    about: str
+    title: str
+    body: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -57,6 +57,19 @@ class Plan:
     backfill: int = 0
 
 
+def _ambiguous(items: Iterable[Keys | Known]) -> set[str]:
+    """Secondary keys that more than one primary key claims."""
+    owner: dict[str, str] = {}
+    out: set[str] = set()
+    for item in items:
+        for k in (item.url_key, item.text_key):
+            if k is None:
+                continue
+            if owner.setdefault(k, item.key) != item.key:
+                out.add(k)
+    return out
+
+
 def _find(keys: Keys, index: dict[str, Known]) -> Known | None:
     for k in (keys.key, keys.url_key, keys.text_key):
         if k is not None and k in index:
@@ -82,15 +95,23 @@ def plan(
     An article published longer ago than `max_age` (when not zero) is stored without alerting,
     and so are the entries of an archive re-announcement (see BACKFILL_MIN).
     """
+    entries = [(a, article_keys(a)) for a in items]
+    # A link or text that several distinct entries (or stored articles) share names none of
+    # them: some feeds link every item to one page, or repeat a headline under new guids.
+    shared = _ambiguous([k for _, k in entries]) | _ambiguous(known)
     index: dict[str, Known] = {}
     for k in known:
         for key in (k.key, k.url_key, k.text_key):
-            if key is not None:
+            if key is not None and key not in shared:
                 index.setdefault(key, k)
     seen: set[str] = set()
     fresh: list[tuple[Article, Keys, Known | None]] = []
-    for article in items:
-        keys = article_keys(article)
+    for article, keys in entries:
+        keys = replace(
+            keys,
+            url_key=None if keys.url_key in shared else keys.url_key,
+            text_key=None if keys.text_key in shared else keys.text_key,
+        )
         own = {k for k in (keys.key, keys.url_key, keys.text_key) if k is not None}
         if own & seen:
             continue

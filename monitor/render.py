@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import UTC
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from markupsafe import escape
 
 from monitor.model import Alert
+from monitor.templating import (
+    DEFAULT_BODIES,
+    DEFAULT_TITLE,
+    HTML,
+    MARKDOWN,
+    TEXT,
+    MessageTemplate,
+    alert_context,
+    neutral_markup,
+)
 
-TEXT, MARKDOWN = "text", "markdown"
 SUMMARY_CHARS = 600
 TITLE_CHARS = 250
 
@@ -32,48 +43,70 @@ def one_line(text: str, limit: int = TITLE_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def _neutral_markup(text: str) -> str:
-    # Slack reads <...> as mentions and links, even after apprise escapes them; look-alike
-    # angle quotes keep the text readable and inert.
-    return text.replace("<", "\u2039").replace(">", "\u203a")
-
-
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def render(alert: Alert, body_format: str) -> Message:
-    """The message for one alert in `text` or `markdown` (Slack-style) format.
+def render(
+    alert: Alert,
+    body_format: str,
+    *,
+    template: MessageTemplate | None = None,
+    max_length: int | None = None,
+    title_in_body: bool = False,
+) -> Message:
+    """The message for one alert in `text`, `markdown` (Slack-style) or `html` (email) format.
 
-    Every channel gets the link spelled out. A markdown (Slack-style) channel shows the title
-    apart from the body, so the body does not repeat it, and feed text loses anything its
-    markup would act on.
+    `template` overrides the default title or body. A body longer than `max_length` loses
+    summary first, then text before the link: the link itself is never cut. With
+    `title_in_body` (services that have no title, such as SMS) the title counts too.
     """
-    title = one_line(alert.title)
-    summary = _clip(" ".join(alert.summary.split()), SUMMARY_CHARS)
-    source = one_line(alert.source, 100)
-    published = (
-        alert.published.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        if alert.published
-        else "unknown"
-    )
-    matched = ", ".join(alert.terms) if alert.terms else "(query matched)"
+    alert = replace(alert, summary=_clip(" ".join(alert.summary.split()), SUMMARY_CHARS))
+    title_format = MARKDOWN if body_format == MARKDOWN else TEXT
+    title_template = (template and template.title) or DEFAULT_TITLE
+    body_template = (template and template.body) or DEFAULT_BODIES[body_format]
+    title = one_line(title_template.render(alert_context(alert, title_format)))
+    if max_length is not None and title_in_body:
+        max_length = max(0, max_length - len(title) - 1)
+
+    def body_with(summary_chars: int) -> str:
+        shorter = replace(alert, summary=_clip(alert.summary, summary_chars))
+        return body_template.render(alert_context(shorter, body_format)).strip()
+
+    body = body_with(len(alert.summary))
+    if max_length is not None and len(body) > max_length:
+        body = _fit(body_with, len(alert.summary), max_length)
+        if len(body) > max_length:
+            body = _cut_keeping_link(body, alert_context(alert, body_format)["url"], max_length)
+    return Message(title=title, body=body, body_format=body_format)
+
+
+def _fit(body_with: Callable[[int], str], longest: int, limit: int) -> str:
+    """The longest body within `limit`, by shortening the summary (binary search)."""
+    lo, hi = 0, longest
+    best = body_with(0)
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        candidate = body_with(mid)
+        if len(candidate) <= limit:
+            best, lo = candidate, mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def _cut_keeping_link(body: str, url: str | None, limit: int) -> str:
+    if not url:
+        return _clip(body, limit)
+    head = body.replace(url, "").rstrip()
+    room = max(0, limit - len(url) - 2)
+    return f"{_clip(head, room)}\n{url}" if room else url
+
+
+def render_notice(title: str, body: str, body_format: str) -> Message:
+    """An operator notice; its text may quote a channel's error, so it is made inert too."""
     if body_format == MARKDOWN:
-        title, summary, source = (_neutral_markup(t) for t in (title, summary, source))
-        matched = _neutral_markup(matched)
-    lines = [
-        f"Source: {source} | Published: {published}",
-        f"Matched: {matched}",
-    ]
-    if body_format != MARKDOWN:
-        lines.insert(0, title)
-    if alert.url:
-        # Percent-encoding keeps a URL valid while no markup can close or disguise it.
-        lines.append(alert.url.replace("<", "%3C").replace(">", "%3E").replace("|", "%7C"))
-    if summary:
-        lines += ["", summary]
-    return Message(
-        title=one_line(f"[{alert.watch}] {title}"),
-        body="\n".join(lines),
-        body_format=MARKDOWN if body_format == MARKDOWN else TEXT,
-    )
+        title, body = neutral_markup(title), neutral_markup(body)
+    elif body_format == HTML:
+        body = "<p>" + str(escape(body)).replace("\n", "<br>") + "</p>"
+    return Message(title=one_line(title), body=body, body_format=body_format)

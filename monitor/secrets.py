@@ -36,3 +36,8 @@ def mask(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, MASK)
     return _USERINFO.sub(rf"\1{MASK}@", text)
+
+
+def masked_url(url: str) -> str:
+    """A channel URL fit to show: its shape kept, each part that may be a credential masked."""
+    return mask(url, url_secrets(url) - {url})

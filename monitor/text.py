@@ -127,10 +127,36 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
 
 
-def tokens(text: str) -> list[str]:
-    """Folded word tokens; a CJK run is one token, and a change of script ends a token."""
-    folded = fold(text).replace("_", " ")
-    words = _WORD.findall(folded)
-    if not _IS_CJK.search(folded):
+def normalize(text: str) -> str:
+    """Like `fold` but keeping case: what case-sensitive terms and regular expressions see."""
+    if text.isascii():
+        return text.replace("`", "'")
+    return unicodedata.normalize("NFKC", text).translate(_FOLD)
+
+
+def _split(normalized: str) -> list[re.Match[str]]:
+    words = list(_WORD.finditer(normalized.replace("_", " ")))
+    if not _IS_CJK.search(normalized):
+        return words
+    return [
+        run for word in words for run in _SCRIPT_RUN.finditer(normalized, word.start(), word.end())
+    ]
+
+
+def word_spans(normalized: str) -> list[tuple[int, int]]:
+    """Where each word of `cased_tokens` lies in the normalized text, for snippets."""
+    return [m.span() for m in _split(normalized)]
+
+
+def cased_tokens(text: str) -> list[str]:
+    """The word tokens of `tokens`, before case folding (same count and order)."""
+    normalized = normalize(text).replace("_", " ")
+    words = _WORD.findall(normalized)
+    if not _IS_CJK.search(normalized):
         return words
     return [run for word in words for run in _SCRIPT_RUN.findall(word)]
+
+
+def tokens(text: str) -> list[str]:
+    """Folded word tokens; a CJK run is one token, and a change of script ends a token."""
+    return " ".join(cased_tokens(text)).casefold().split()

@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from monitor import schedule
 from tests.support import loopback
 from tests.support.feed_server import feed_server  # noqa: F401  (a shared fixture)
 from tests.support.sinks import SmtpSink, WebhookSink
 
 loopback.install()
+# The suite polls its local servers every second; outside the tests, configs keep the 30 s floor.
+schedule.INTERVAL_FLOOR = timedelta(seconds=1)
 
 PG_BASE = os.environ.get("NEWSMONITOR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -97,3 +101,11 @@ def slack_to(webhook_sink: WebhookSink, monkeypatch: pytest.MonkeyPatch) -> Webh
 
     monkeypatch.setattr(NotifySlack, "webhook_url", webhook_sink.slack_base)
     return webhook_sink
+
+
+@pytest.fixture
+def no_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """apprise waits 5.5 s between two sends of one service; tests that send bursts skip it."""
+    from apprise.plugins.base import NotifyBase
+
+    monkeypatch.setattr(NotifyBase, "request_rate_per_sec", 0)

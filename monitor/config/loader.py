@@ -23,15 +23,16 @@ from ruamel.yaml.events import (
 )
 from ruamel.yaml.scalarbool import ScalarBoolean
 
+from monitor.config.examples import read_examples
 from monitor.config.models import TERM_NAME, ChannelModel, IncludedFile, MainFile
 from monitor.errors import ConfigError, QuerySyntaxError
-from monitor.model import Settings
+from monitor.model import Example, Settings
 from monitor.query import compile_query
 
 Loc = tuple[str | int, ...]
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_MAIN_ONLY = ("database", "include", "fetch", "delivery", "stories")
+_MAIN_ONLY = ("database", "include", "fetch", "delivery", "stories", "retention", "operator")
 # Aliases can nest so that a small file expands to billions of values; stop long before that.
 _MAX_VALUES = 100_000
 # Stands in for a term list already reported as broken, so watches using it are not reported too.
@@ -82,10 +83,12 @@ def load_settings(
             _read(included_path, included, report, is_main=False)
     _check_names(files, report)
     _check_watches(files, report)
+    _check_operator(files[0], files, report)
     if check_channel_url is not None:
         _check_channel_urls(files, check_channel_url, report)
+    examples = _examples(files, report)
     report.raise_if_any()
-    return _settings(files)
+    return _settings(files, examples)
 
 
 def _read(path: Path, file: _File, report: _Report, *, is_main: bool) -> None:
@@ -352,6 +355,17 @@ def _check_watches(files: list[_File], report: _Report) -> None:
                 report.add(file, (*loc, "query"), message)
 
 
+def _check_operator(main: _File, files: list[_File], report: _Report) -> None:
+    channels = sorted({str(loc[1]) for _, loc, _ in _items(files, "channels")})
+    operator = (main.data or {}).get("operator")
+    named = operator.get("channels") if isinstance(operator, dict) else None
+    for index, name in enumerate(named if isinstance(named, list) else []):
+        if isinstance(name, str) and name not in channels:
+            defined = ", ".join(channels) or "none"
+            loc = ("operator", "channels", index)
+            report.add(main, loc, f"unknown channel {name!r} (defined: {defined})")
+
+
 def _terms(files: list[_File], report: _Report) -> dict[str, tuple[str, ...]]:
     """Every term list by name; each one is checked on its own, so a bad alias is found there."""
     terms: dict[str, tuple[str, ...]] = {}
@@ -390,7 +404,27 @@ def _check_channel_urls(
                 report.add(file, (*loc, "url"), message)
 
 
-def _settings(files: list[_File]) -> Settings:
+def _examples(files: list[_File], report: _Report) -> dict[tuple[int, int], tuple[Example, ...]]:
+    """Each watch's examples, by (file index, watch index); files they name are read here."""
+    out: dict[tuple[int, int], tuple[Example, ...]] = {}
+    for number, file in enumerate(files):
+        for index, watch in enumerate(file.model.watches if file.model else []):
+            loc: Loc = ("watches", index)
+
+            def where(sub: Loc, file: _File = file, loc: Loc = loc) -> str:
+                path = ".".join(str(part) for part in (*loc, *sub))
+                return f"{file.name}:{_line(file, (*loc, *sub))}: {path}"
+
+            found, problems = read_examples(
+                watch.examples, base=Path(file.name).parent, where=where
+            )
+            for sub, message in problems:
+                report.add(file, (*loc, *sub), message)
+            out[number, index] = tuple(found)
+    return out
+
+
+def _settings(files: list[_File], examples: dict[tuple[int, int], tuple[Example, ...]]) -> Settings:
     main = files[0].model
     assert isinstance(main, MainFile)  # only reached when every file validated
     fetch = main.fetch.to_domain()
@@ -401,8 +435,14 @@ def _settings(files: list[_File]) -> Settings:
         fetch=fetch,
         delivery=main.delivery.to_domain(),
         stories=main.stories.to_domain(),
-        sources=tuple(s.to_domain(fetch.interval) for m in models for s in m.sources),
+        retention=main.retention.to_domain(),
+        sources=tuple(s.to_domain(fetch) for m in models for s in m.sources),
         terms={name: tuple(aliases) for m in models for name, aliases in m.terms.items()},
         channels=tuple(c.to_domain(name) for m in models for name, c in m.channels.items()),
-        watches=tuple(w.to_domain() for m in models for w in m.watches),
+        watches=tuple(
+            w.to_domain(examples[number, index])
+            for number, file in enumerate(files)
+            for index, w in enumerate(file.model.watches if file.model else [])
+        ),
+        operator=main.operator.to_domain(),
     )

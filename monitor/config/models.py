@@ -18,17 +18,23 @@ from pydantic import (
     SecretStr,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
+from monitor import schedule
 from monitor.egress import never_allowed
 from monitor.model import (
     Channel,
     DeliverySettings,
+    Example,
     FetchSettings,
+    OperatorSettings,
+    RetentionSettings,
     Source,
     StorySettings,
     Watch,
 )
+from monitor.templating import MessageTemplate, compile_template
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?\s*[dhms]\s*)+")
@@ -124,7 +130,35 @@ def _http_url(value: str) -> str:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-Interval = Annotated[Duration, _check(lambda d: d >= timedelta(seconds=1), "must be at least 1s")]
+
+
+def _at_least_floor(value: timedelta) -> timedelta:
+    # Read at validation time, so tests can lower the floor for their local servers.
+    floor = schedule.INTERVAL_FLOOR
+    if value < floor:
+        raise ValueError(f"must be at least {floor.total_seconds():g}s")
+    return value
+
+
+# `interval: auto` as a duration no text can spell (durations are never negative), so that
+# errors name the key alone rather than each member of a union.
+AUTO = timedelta(microseconds=-1)
+
+
+def _duration_or_auto(value: Any) -> timedelta:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return AUTO
+    return parse_duration(value)
+
+
+def _auto_or_floor(value: timedelta) -> timedelta:
+    return value if value == AUTO else _at_least_floor(value)
+
+
+Interval = Annotated[Duration, AfterValidator(_at_least_floor)]
+IntervalOrAuto = Annotated[
+    timedelta, BeforeValidator(_duration_or_auto), AfterValidator(_auto_or_floor)
+]
 Timeout = Annotated[Duration, _check(lambda d: d > timedelta(0), "must be greater than 0")]
 Size = Annotated[
     int, BeforeValidator(parse_size), _check(lambda n: n > 0, "must be greater than 0")
@@ -144,6 +178,19 @@ Network = Annotated[str, AfterValidator(_network)]
 _FETCH = FetchSettings()
 _DELIVERY = DeliverySettings()
 _STORIES = StorySettings()
+_OPERATOR = OperatorSettings()
+
+
+def _not_below(other: str) -> Callable[[Any, timedelta, ValidationInfo], timedelta]:
+    """A field validator: the value must be at least the (earlier) field `other`."""
+
+    def validate(cls: Any, value: timedelta, info: ValidationInfo) -> timedelta:
+        low = info.data.get(other)
+        if low is not None and value < low:
+            raise ValueError(f"must be at least {other}")
+        return value
+
+    return classmethod(validate)  # type: ignore[return-value]
 
 
 class _Model(BaseModel):
@@ -153,7 +200,7 @@ class _Model(BaseModel):
 class FetchModel(_Model):
     """The `fetch:` block."""
 
-    interval: Interval = _FETCH.interval
+    interval: IntervalOrAuto = _FETCH.interval
     timeout: Timeout = _FETCH.timeout
     max_bytes: Size = _FETCH.max_bytes
     max_age: Duration = _FETCH.max_age
@@ -166,10 +213,25 @@ class FetchModel(_Model):
     user_agent: Text = _FETCH.user_agent
     allow_private_networks: bool = _FETCH.allow_private_networks
     allow_addresses: list[Network] = list(_FETCH.allow_addresses)
+    max_entries: Annotated[Count, _check(lambda n: n >= 1, "must be at least 1")] = (
+        _FETCH.max_entries
+    )
+    parse_timeout: Timeout = _FETCH.parse_timeout
+    parse_workers: Annotated[Count, _check(lambda n: 1 <= n <= 64, "must be from 1 to 64")] = (
+        _FETCH.parse_workers
+    )
+    min_interval: Interval = _FETCH.min_interval
+    max_interval: Interval = _FETCH.max_interval
+    per_host: Annotated[Count, _check(lambda n: n >= 1, "must be at least 1")] = _FETCH.per_host
+
+    _at_least_min = field_validator("max_interval")(_not_below("min_interval"))
 
     def to_domain(self) -> FetchSettings:
-        """The domain value."""
-        return FetchSettings(**{**dict(self), "allow_addresses": tuple(self.allow_addresses)})
+        """The domain value; `interval: auto` starts at min_interval and adapts."""
+        adaptive = self.interval == AUTO
+        interval = self.min_interval if adaptive else self.interval
+        values = {**dict(self), "interval": interval, "adaptive": adaptive}
+        return FetchSettings(**{**values, "allow_addresses": tuple(self.allow_addresses)})
 
 
 class DeliveryModel(_Model):
@@ -182,13 +244,7 @@ class DeliveryModel(_Model):
     retry_max: Timeout = _DELIVERY.retry_max
     timeout: Timeout = _DELIVERY.timeout
 
-    @field_validator("retry_max")
-    @classmethod
-    def _at_least_base(cls, value: timedelta, info: ValidationInfo) -> timedelta:
-        base = info.data.get("retry_base")
-        if base is not None and value < base:
-            raise ValueError("must be at least retry_base")
-        return value
+    _at_least_base = field_validator("retry_max")(_not_below("retry_base"))
 
     def to_domain(self) -> DeliverySettings:
         """The domain value."""
@@ -206,24 +262,82 @@ class StoriesModel(_Model):
         return StorySettings(mode=self.mode, window=self.window)
 
 
+_RETENTION = RetentionSettings()
+
+
+class RetentionModel(_Model):
+    """The `retention:` block; `0` keeps forever."""
+
+    bodies: Duration = _RETENTION.bodies
+    articles: Duration = _RETENTION.articles
+    interval: Interval = _RETENTION.interval
+
+    def to_domain(self) -> RetentionSettings:
+        """The domain value."""
+        return RetentionSettings(**dict(self))
+
+
+class OperatorModel(_Model):
+    """The `operator:` block: notices about the service itself."""
+
+    channels: list[Text] = list(_OPERATOR.channels)
+    channel_failures: Annotated[Count, _check(lambda n: n >= 0, "must not be negative")] = (
+        _OPERATOR.channel_failures
+    )
+
+    def to_domain(self) -> OperatorSettings:
+        """The domain value."""
+        return OperatorSettings(
+            channels=tuple(self.channels), channel_failures=self.channel_failures
+        )
+
+
 class SourceModel(_Model):
     """One item of `sources:`; `interval` falls back to `fetch.interval`."""
 
     name: SourceName
     url: Annotated[str, AfterValidator(_http_url)]
-    interval: Interval | None = None
+    interval: IntervalOrAuto | None = None
     tags: list[Text] = []
     allow_private_networks: bool | None = None
 
-    def to_domain(self, default_interval: timedelta) -> Source:
-        """The domain value, polled every `default_interval` unless it sets its own."""
-        interval = self.interval or default_interval
+    def to_domain(self, fetch: FetchSettings) -> Source:
+        """The domain value, polled as `fetch` says unless it sets its own interval."""
+        if self.interval is None:
+            interval, adaptive = fetch.interval, fetch.adaptive
+        elif self.interval == AUTO:
+            interval, adaptive = fetch.min_interval, True
+        else:
+            interval, adaptive = self.interval, False
         return Source(
             name=self.name,
             url=self.url,
             interval=interval,
             tags=tuple(self.tags),
             allow_private_networks=self.allow_private_networks,
+            adaptive=adaptive,
+        )
+
+
+def _template(source: str) -> str:
+    compile_template(source)  # raises TemplateProblem, a ValueError, with the template's line
+    return source
+
+
+TemplateSource = Annotated[str, AfterValidator(_template)]
+
+
+class TemplateModel(_Model):
+    """A `template:` block: Jinja2 title and body templates, checked when the config loads."""
+
+    title: TemplateSource | None = None
+    body: TemplateSource | None = None
+
+    def to_domain(self) -> MessageTemplate:
+        """The compiled templates."""
+        return MessageTemplate(
+            title=compile_template(self.title) if self.title else None,
+            body=compile_template(self.body) if self.body else None,
         )
 
 
@@ -232,6 +346,8 @@ class ChannelModel(_Model):
 
     url: SecretStr
     enabled: bool = True
+    template: TemplateModel | None = None
+    max_length: Annotated[Count, _check(lambda n: n >= 20, "must be at least 20")] | None = None
 
     @property
     def active(self) -> bool:
@@ -240,7 +356,47 @@ class ChannelModel(_Model):
 
     def to_domain(self, name: str) -> Channel:
         """The domain value, holding the url in plain text and off when the url is empty."""
-        return Channel(name=name, url=self.url.get_secret_value(), enabled=self.active)
+        return Channel(
+            name=name,
+            url=self.url.get_secret_value(),
+            enabled=self.active,
+            template=self.template.to_domain() if self.template else None,
+            max_length=self.max_length,
+        )
+
+
+class ExampleArticleModel(_Model):
+    """An example: a headline, a `file` (first line the title, the rest the summary), or an
+    article's fields written out."""
+
+    file: Text | None = None
+    title: str = ""
+    summary: str = ""
+    content: str = ""
+    lang: str | None = None
+
+    @model_validator(mode="after")
+    def _file_or_fields(self) -> ExampleArticleModel:
+        fields = (self.title, self.summary, self.content, self.lang)
+        if self.file is not None and any(fields):
+            raise ValueError("give either file or the article's fields, not both")
+        if self.file is None and not any(text.strip() for text in fields[:3] if text):
+            raise ValueError("an example needs a text, a file or a title")
+        return self
+
+
+def _headline(value: Any) -> Any:
+    return {"title": value} if isinstance(value, str) else value
+
+
+ExampleItem = Annotated[ExampleArticleModel, BeforeValidator(_headline)]
+
+
+class ExamplesModel(_Model):
+    """A watch's `examples:` block: articles it must match, and must not."""
+
+    match: list[ExampleItem] = []
+    no_match: list[ExampleItem] = []
 
 
 class WatchModel(_Model):
@@ -250,14 +406,18 @@ class WatchModel(_Model):
     query: Text
     notify: Annotated[list[Text], _check(bool, "must name at least one channel")]
     follow_up_at: Annotated[Count, _check(lambda n: n >= 2, "must be at least 2")] | None = None
+    examples: ExamplesModel = ExamplesModel()
+    template: TemplateModel | None = None
 
-    def to_domain(self) -> Watch:
-        """The domain value."""
+    def to_domain(self, examples: tuple[Example, ...] = ()) -> Watch:
+        """The domain value, with its examples read (the loader reads their files)."""
         return Watch(
             name=self.name,
             query=self.query,
             notify=tuple(self.notify),
             follow_up_at=self.follow_up_at,
+            examples=examples,
+            template=self.template.to_domain() if self.template else None,
         )
 
 
@@ -286,6 +446,8 @@ class MainFile(IncludedFile):
     fetch: FetchModel = FetchModel()
     delivery: DeliveryModel = DeliveryModel()
     stories: StoriesModel = StoriesModel()
+    retention: RetentionModel = RetentionModel()
+    operator: OperatorModel = OperatorModel()
 
     @field_validator("database")
     @classmethod
@@ -295,7 +457,9 @@ class MainFile(IncludedFile):
             raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
         return value
 
-    @field_validator("include", "fetch", "delivery", "stories", mode="before")
+    @field_validator(
+        "include", "fetch", "delivery", "stories", "retention", "operator", mode="before"
+    )
     @classmethod
     def _null_block(cls, value: Any, info: ValidationInfo) -> Any:
         if value is None:

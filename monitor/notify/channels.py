@@ -10,12 +10,16 @@ from typing import Any
 
 import apprise
 from apprise.decorators import notify
+from apprise.plugins.email import NotifyEmail
 
-from monitor.model import Channel
-from monitor.render import MARKDOWN, TEXT, Message
+from monitor.model import Alert, Channel
+from monitor.notify import wire
+from monitor.render import Message, render
 from monitor.secrets import mask, url_secrets
+from monitor.templating import HTML, MARKDOWN, TEXT, MessageTemplate
 
 _FORMATS = {apprise.NotifyFormat.MARKDOWN: MARKDOWN}
+wire.install()
 
 
 # apprise's decorator is untyped; the function keeps its own signature.
@@ -29,9 +33,20 @@ def _console(body: str, title: str, *args: Any, **kwargs: Any) -> bool:
 
 
 def check_channel_url(url: str) -> str | None:
-    """Why apprise cannot use this URL, or None when it can; makes no network call."""
-    if apprise.Apprise.instantiate(url) is None:
+    """Why this URL cannot be a channel, or None when it can; makes no network call."""
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
         return "apprise does not accept this channel URL (unknown service or malformed)"
+    if getattr(plugin, "optional", False):
+        return "optional=yes makes apprise report failed sends as sent, so alerts would be lost"
+    return None
+
+
+def channel_warning(url: str) -> str | None:
+    """What is risky about a usable channel URL, or None."""
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is not None and not getattr(plugin, "verify_certificate", True):
+        return "verify=no turns off TLS certificate checks: anyone on the path can read alerts"
     return None
 
 
@@ -43,10 +58,16 @@ def _preferred_format(plugin: Any) -> Any:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SendOutcome:
-    """How one send went; `error` is safe to store and show (no secrets)."""
+    """How one send went; `error` is safe to store and show (no secrets).
+
+    A failure is `retry` (worth another attempt, not before `retry_after` seconds when the
+    channel said so) or `dead` (the channel refused for good).
+    """
 
     ok: bool
     error: str | None = None
+    verdict: str = wire.RETRY
+    retry_after: float | None = None
 
 
 class ChannelSet:
@@ -57,9 +78,15 @@ class ChannelSet:
         self._apprise: dict[str, apprise.Apprise] = {}
         self._formats: dict[str, str] = {}
         self._secrets: dict[str, set[str]] = {}
+        self.warnings: list[str] = []
+        self._templates: dict[str, MessageTemplate | None] = {}
+        self._budgets: dict[str, tuple[int | None, bool]] = {}
         for ch in channels:
             if not (ch.enabled and ch.url):
                 continue
+            warning = channel_warning(ch.url)
+            if warning:
+                self.warnings.append(f"channel {ch.name}: {warning}")
             plugin = apprise.Apprise.instantiate(ch.url)
             if plugin is None:
                 raise ValueError(f"channel {ch.name}: apprise does not accept its URL")
@@ -67,7 +94,17 @@ class ChannelSet:
             bundle.add(plugin)
             self._apprise[ch.name] = bundle
             self._secrets[ch.name] = url_secrets(ch.url)
-            self._formats[ch.name] = _FORMATS.get(_preferred_format(plugin), TEXT)
+            # Email gets HTML (apprise adds a plain-text part), Slack-style services markdown.
+            self._formats[ch.name] = (
+                HTML
+                if isinstance(plugin, NotifyEmail)
+                else _FORMATS.get(_preferred_format(plugin), TEXT)
+            )
+            self._templates[ch.name] = ch.template
+            self._budgets[ch.name] = (
+                ch.max_length or plugin.body_maxlen or None,
+                not plugin.title_maxlen,
+            )
         # apprise paces each service object on its own; one send at a time per channel keeps
         # that pacing and the order of alerts.
         self._locks = {name: asyncio.Lock() for name in self._apprise}
@@ -83,24 +120,80 @@ class ChannelSet:
         """The message format the channel reads best."""
         return self._formats[name]
 
+    def compose(self, name: str, alert: Alert, template: MessageTemplate | None = None) -> Message:
+        """The alert as this channel shows it: its format, its length budget, and the title and
+        body templates of `template` (the watch's), else the channel's, else the defaults."""
+        layers = [t for t in (template, self._templates[name]) if t is not None]
+        chosen = MessageTemplate(
+            title=next((t.title for t in layers if t.title), None),
+            body=next((t.body for t in layers if t.body), None),
+        )
+        budget, title_in_body = self._budgets[name]
+        return render(
+            alert,
+            self._formats[name],
+            template=chosen,
+            max_length=budget,
+            title_in_body=title_in_body,
+        )
+
     async def send(self, name: str, message: Message) -> SendOutcome:
-        """Send one message through one channel, giving up after `send_timeout` seconds."""
+        """Send one message through one channel, waiting at most `send_timeout` seconds.
+
+        A send that times out keeps the channel busy until apprise's worker really finishes,
+        so there is never more than one attempt in flight per channel.
+        """
         timeout = self.send_timeout
         bundle = self._apprise.get(name)
         if bundle is None:
-            return SendOutcome(ok=False, error=f"channel {name!r} is not configured or is off")
-        async with self._locks[name]:
-            try:
-                async with asyncio.timeout(timeout):
-                    result = await bundle.async_notify(
-                        body=message.body,
-                        title=message.title,
-                        body_format=message.body_format,
-                    )
-            except TimeoutError:
-                return SendOutcome(ok=False, error=f"no answer within {timeout:g}s")
+            return SendOutcome(
+                ok=False, error=f"channel {name!r} is not configured or is off", verdict=wire.DEAD
+            )
+        lock = self._locks[name]
+        await lock.acquire()
+        with wire.observe() as seen:
+            attempt = asyncio.ensure_future(
+                bundle.async_notify(
+                    body=message.body, title=message.title, body_format=message.body_format
+                )
+            )
+        try:
+            done, _ = await asyncio.wait({attempt}, timeout=timeout)
+        except BaseException:
+            attempt.add_done_callback(lambda _: lock.release())
+            raise
+        if not done:
+            attempt.add_done_callback(lambda _: lock.release())
+            return SendOutcome(ok=False, error=f"no answer within {timeout:g}s")
+        lock.release()
+        try:
+            result = attempt.result()
+        except Exception as exc:  # a plugin bug must not stop the delivery loop
+            return SendOutcome(ok=False, error=self._safe(name, f"{type(exc).__name__}: {exc}"))
         if result:
             return SendOutcome(ok=True)
+        verdict, answer = wire.verdict(seen)
         problems = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR")]
         detail = problems[-1] if problems else f"apprise status {result.status.name}"
-        return SendOutcome(ok=False, error=mask(detail, self._secrets[name])[:500])
+        if answer and answer not in detail:
+            detail = f"{answer}: {detail}"
+        return SendOutcome(
+            ok=False,
+            error=self._safe(name, detail),
+            verdict=verdict,
+            retry_after=seen.retry_after if verdict == wire.RETRY else None,
+        )
+
+    def _safe(self, name: str, text: str) -> str:
+        return mask(text, self._secrets[name])[:500]
+
+
+async def send_test_message(channel: Channel, *, send_timeout: float) -> SendOutcome:
+    """Send one test message through `channel` on its own, as an alert would go."""
+    channels = ChannelSet([channel], send_timeout=send_timeout)
+    message = Message(
+        title="newsmonitor test message",
+        body=f"This is a test of channel {channel.name}: alerts sent here will look like this.",
+        body_format=TEXT,
+    )
+    return await channels.send(channel.name, message)

@@ -5,20 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor import failpoints
-from monitor.model import DeliverySettings
-from monitor.notify.channels import ChannelSet
+from monitor.model import DeliverySettings, Notice, OperatorSettings
+from monitor.notify import wire
+from monitor.notify.channels import ChannelSet, SendOutcome
 from monitor.pipeline import retry_delay
-from monitor.render import render
+from monitor.render import render_notice
+from monitor.templating import MessageTemplate
 
 if TYPE_CHECKING:
-    from monitor.store.records import AlertRecord
+    from monitor.store.records import AlertRecord, NoticeRecord
     from monitor.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ BATCH = 50
 # Short, and renewed while a pass runs, so that rows a killed sender held are free again
 # within LEASE (another PostgreSQL instance, or a restart, picks them up).
 LEASE = timedelta(seconds=20)
+FAILING, RECOVERED = "channel-failing", "channel-recovered"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +37,13 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     dead: int = 0
+
+    def __add__(self, other: DeliveryReport) -> DeliveryReport:
+        return DeliveryReport(
+            sent=self.sent + other.sent,
+            retried=self.retried + other.retried,
+            dead=self.dead + other.dead,
+        )
 
 
 class Deliverer:
@@ -49,6 +58,8 @@ class Deliverer:
         owner: str,
         clock: Callable[[], datetime],
         rng: random.Random | None = None,
+        operator: OperatorSettings | None = None,
+        templates: Mapping[str, MessageTemplate] | None = None,
     ) -> None:
         self.store = store
         self.channels = channels
@@ -58,31 +69,66 @@ class Deliverer:
         self.rng = rng or random.Random()
         self._stopping = False
         self.heartbeat = LEASE / 4
+        self.operator = operator or OperatorSettings()
+        self.templates = templates or {}  # per watch
+        self._healthy: set[str] = set()  # known to have no failure counted: skip the write
 
     def stop(self) -> None:
         """Start no new send; sends in flight finish, claimed rows are left for the next run."""
         self._stopping = True
 
-    async def _renew(self) -> None:
-        while True:
-            await asyncio.sleep(self.heartbeat.total_seconds())
-            await asyncio.to_thread(self.store.renew_leases, self.owner, self.clock() + LEASE)
+    async def bury_strays(self) -> None:
+        """Dead-letter alerts waiting for channels that are no longer configured or are off."""
+        names = self.channels.names()
+        buried = await asyncio.to_thread(
+            self.store.bury_strays,
+            names,
+            error="the channel is no longer configured or is off",
+            now=self.clock(),
+        )
+        if buried:
+            log.warning("%d alert(s) dead: their channel is no longer configured or is off", buried)
 
     async def deliver_due(self) -> DeliveryReport:
-        """Send every outbox row due now once, channels in parallel.
+        """Send every outbox row due now once, channels in parallel."""
+        await self.bury_strays()
+        reports = await asyncio.gather(*(self.deliver_channel(n) for n in self.channels.names()))
+        return sum(reports, DeliveryReport())
 
-        Rows are claimed as of the pass's start, so a retry scheduled during the pass waits for
-        the next one however short its backoff.
+    async def deliver_channel(self, channel: str) -> DeliveryReport:
+        """Send the rows due now for one channel, oldest first, each at most once.
+
+        Rows are claimed as due by the pass's start, so a retry scheduled during the pass waits
+        for the next one however short its backoff. Channels have passes of their own, so a
+        slow or hung channel holds up nobody else.
         """
-        heartbeat = asyncio.create_task(self._renew())
+        heartbeat = asyncio.create_task(self._renew(channel))
         try:
-            return await self._pass()
+            return await self._pass(channel)
         finally:
             heartbeat.cancel()
 
-    async def _pass(self) -> DeliveryReport:
+    async def _renew(self, channel: str) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat.total_seconds())
+            await asyncio.to_thread(
+                self.store.renew_leases, self.owner, self.clock() + LEASE, channel=channel
+            )
+
+    async def _pass(self, channel: str) -> DeliveryReport:
         total = DeliveryReport()
         started = self.clock()
+        for notice in await asyncio.to_thread(
+            self.store.notices.claim,
+            self.owner,
+            started,
+            lease=LEASE,
+            limit=BATCH,
+            channel=channel,
+        ):
+            if self._stopping:
+                break
+            await self._send_notice(notice)
         while not self._stopping:
             claimed = await asyncio.to_thread(
                 self.store.claim_deliveries,
@@ -91,43 +137,18 @@ class Deliverer:
                 lease=LEASE,
                 limit=BATCH,
                 due_by=started,
+                channel=channel,
             )
             if not claimed:
                 break
-            by_channel: dict[str, list[AlertRecord]] = defaultdict(list)
             for row in claimed:
-                by_channel[row.channel].append(row)
-            reports = await asyncio.gather(
-                *(self._drain_channel(rows) for rows in by_channel.values())
-            )
-            total = DeliveryReport(
-                sent=total.sent + sum(r.sent for r in reports),
-                retried=total.retried + sum(r.retried for r in reports),
-                dead=total.dead + sum(r.dead for r in reports),
-            )
+                if self._stopping:
+                    break
+                total += await self._send(row)
         return total
 
-    async def _drain_channel(self, rows: list[AlertRecord]) -> DeliveryReport:
-        sent = retried = dead = 0
-        for row in rows:
-            if self._stopping:
-                break
-            outcome = await self._send(row)
-            if outcome == "sent":
-                sent += 1
-            elif outcome == "retry":
-                retried += 1
-            else:
-                dead += 1
-        return DeliveryReport(sent=sent, retried=retried, dead=dead)
-
-    async def _send(self, row: AlertRecord) -> str:
-        if row.channel not in self.channels:
-            error = f"channel {row.channel!r} is no longer configured or is off"
-            await asyncio.to_thread(self.store.mark_dead, row.id, owner=self.owner, error=error)
-            log.warning("alert %d dead: %s", row.id, error)
-            return "dead"
-        message = render(row.alert, self.channels.body_format(row.channel))
+    async def _send(self, row: AlertRecord) -> DeliveryReport:
+        message = self.channels.compose(row.channel, row.alert, self.templates.get(row.alert.watch))
         outcome = await self.channels.send(row.channel, message)
         if outcome.ok:
             failpoints.hit("after-send")
@@ -135,18 +156,99 @@ class Deliverer:
                 self.store.mark_sent, row.id, owner=self.owner, now=self.clock()
             )
             log.info("sent alert %d (%s) to %s", row.id, row.alert.watch, row.channel)
-            return "sent"
-        error = outcome.error or "send failed"
-        attempts = row.attempts + 1
-        if attempts >= self.settings.max_attempts:
-            await asyncio.to_thread(self.store.mark_dead, row.id, owner=self.owner, error=error)
-            log.error(
-                "alert %d to %s dead after %d attempts: %s", row.id, row.channel, attempts, error
-            )
-            return "dead"
+            await self._health(row.channel, outcome)
+            return DeliveryReport(sent=1)
+        await self._health(row.channel, outcome)
+        return await self._failed(row, outcome)
+
+    def _backoff(self, attempts: int, outcome: SendOutcome) -> timedelta:
         delay = retry_delay(
             attempts, base=self.settings.retry_base, cap=self.settings.retry_max, rng=self.rng
         )
+        if outcome.retry_after is not None:
+            # The channel said when it will take messages again; sooner would only fail.
+            delay = max(delay, timedelta(seconds=outcome.retry_after))
+        return delay
+
+    async def _health(self, channel: str, outcome: SendOutcome) -> None:
+        """Count the send towards the channel's health; the operator hears of a change."""
+        op = self.operator
+        if not (op.channels and op.channel_failures) or (outcome.ok and channel in self._healthy):
+            return
+        n = op.channel_failures
+        failing = Notice(
+            kind=FAILING,
+            about=channel,
+            title=f"newsmonitor: channel {channel} is failing",
+            body=f"The last {n} sends to channel {channel} failed; its alerts are kept and"
+            f" retried.\nLast error: {outcome.error}",
+        )
+        recovered = Notice(
+            kind=RECOVERED,
+            about=channel,
+            title=f"newsmonitor: channel {channel} works again",
+            body=f"Channel {channel} accepted a message again after at least {n} failed sends;"
+            " the alerts held back are going out now.",
+        )
+        kind = await asyncio.to_thread(
+            self.store.notices.channel_result,
+            channel,
+            ok=outcome.ok,
+            error=outcome.error,
+            threshold=n,
+            notify=[c for c in op.channels if c != channel and c in self.channels],
+            failing=failing,
+            recovered=recovered,
+            now=self.clock(),
+        )
+        if outcome.ok:
+            self._healthy.add(channel)
+        else:
+            self._healthy.discard(channel)
+        if kind is not None:
+            log.warning("channel %s: %s (operator notified)", channel, kind)
+
+    async def _send_notice(self, notice: NoticeRecord) -> None:
+        message = render_notice(
+            notice.title, notice.body, self.channels.body_format(notice.channel)
+        )
+        outcome = await self.channels.send(notice.channel, message)
+        notices, now, attempts = self.store.notices, self.clock(), notice.attempts + 1
+        if outcome.ok:
+            await asyncio.to_thread(
+                notices.finish, notice.id, owner=self.owner, status="sent", now=now
+            )
+            log.info("sent operator notice %d (%s) to %s", notice.id, notice.kind, notice.channel)
+        elif outcome.verdict == wire.DEAD or attempts >= self.settings.max_attempts:
+            await asyncio.to_thread(
+                notices.finish,
+                notice.id,
+                owner=self.owner,
+                status="dead",
+                now=now,
+                error=outcome.error,
+            )
+            log.error("operator notice %d to %s dead: %s", notice.id, notice.channel, outcome.error)
+        else:
+            await asyncio.to_thread(
+                notices.finish,
+                notice.id,
+                owner=self.owner,
+                status="pending",
+                now=now,
+                error=outcome.error,
+                next_attempt_at=now + self._backoff(attempts, outcome),
+            )
+
+    async def _failed(self, row: AlertRecord, outcome: SendOutcome) -> DeliveryReport:
+        error = outcome.error or "send failed"
+        attempts = row.attempts + 1
+        if outcome.verdict == wire.DEAD or attempts >= self.settings.max_attempts:
+            await asyncio.to_thread(self.store.mark_dead, row.id, owner=self.owner, error=error)
+            why = "refused for good" if outcome.verdict == wire.DEAD else f"{attempts} attempts"
+            log.error("alert %d to %s dead (%s): %s", row.id, row.channel, why, error)
+            return DeliveryReport(dead=1)
+        delay = self._backoff(attempts, outcome)
         await asyncio.to_thread(
             self.store.mark_retry,
             row.id,
@@ -162,4 +264,4 @@ class Deliverer:
             int(delay.total_seconds()),
             error,
         )
-        return "retry"
+        return DeliveryReport(retried=1)

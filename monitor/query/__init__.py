@@ -2,24 +2,47 @@
 
 q = compile_query("@korea AND (trade OR deal*)", {"korea": ["South Korea", "한국"]})
 q.evaluate(article)  # None, or the terms found as written, e.g. ("South Korea", "deal*")
+Matcher([("korea-trade", q)]).match(article)  # [Match(...)] with the clauses that held
 """
 
 from __future__ import annotations
 
 from monitor.query.compile import compile_query
-from monitor.query.engine import CompiledQuery, Matcher
-from monitor.query.syntax import And, Node, Not, Or, Phrase, TermList, Word, parse
+from monitor.query.engine import CompiledQuery
+from monitor.query.index import Matcher, NaiveMatcher, build_matcher
+from monitor.query.syntax import (
+    And,
+    AtLeast,
+    Cased,
+    Field,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Regex,
+    TermList,
+    Word,
+    parse,
+)
 
 __all__ = [
     "And",
+    "AtLeast",
+    "Cased",
     "CompiledQuery",
+    "Field",
     "Matcher",
+    "NaiveMatcher",
+    "Near",
     "Node",
     "Not",
     "Or",
     "Phrase",
+    "Regex",
     "TermList",
     "Word",
+    "build_matcher",
     "compile_query",
     "parse",
 ]

@@ -1,26 +1,35 @@
 """Tokenizer and recursive-descent parser for the watch-rule language.
 
-Grammar, loosest first (NOT binds tighter than AND, AND tighter than OR)::
+Grammar, loosest first (NEAR binds tighter than NOT, NOT than AND, AND than OR)::
 
     query   := or END
     or      := and ("OR" and)*
     and     := unary (["AND"] unary)*        # adjacent clauses are joined by an implicit AND
-    unary   := ("NOT" | "-") unary | primary
-    primary := WORD | '"' PHRASE '"' | "@" NAME | "(" or ")"
+    unary   := ("NOT" | "-") unary | "ATLEAST/" N scoped | near
+    near    := scoped ["NEAR/" N scoped]
+    scoped  := FIELD ":" scoped | primary
+    primary := WORD | '"' PHRASE '"' ["~" N] | "{" CASED "}" | "/" REGEX "/" | "@" NAME
+             | "(" or ")"
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum, auto
-from typing import TypeAlias
+from functools import lru_cache
+from typing import NamedTuple, TypeAlias
 
 from monitor.errors import QuerySyntaxError
-from monitor.text import tokens
+from monitor.query.regex import RegexError, check_regex
+from monitor.text import cased_tokens, tokens
 
 KEYWORDS = frozenset({"AND", "OR", "NOT"})
-_DELIMITERS = frozenset('()"')
+FIELDS = ("title", "summary", "content", "source", "url", "tag", "lang")
+_DELIMITERS = frozenset('()"{}')
+_FIELD = re.compile(rf"({'|'.join(FIELDS)}):")
+_COUNTED = re.compile(r"(NEAR|ATLEAST)(?:/(\d*))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +42,54 @@ class Word:
 
 @dataclass(frozen=True, slots=True)
 class Phrase:
-    """Consecutive words written inside double quotes; `text` excludes the quotes."""
+    """Words inside double quotes: consecutive, or with `slop` (Lucene's `"a b"~n`) when set."""
 
     text: str
+    column: int = field(default=0, compare=False)
+    slop: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Cased:
+    """A word or words inside braces, matched with their case as written: `{US}`."""
+
+    text: str
+    column: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Regex:
+    """A regular expression between slashes, run by RE2 (linear time), ignoring case."""
+
+    pattern: str
+    column: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """Its operand, looked for only in one field of the article: `title:x`."""
+
+    name: str
+    operand: Node
+    column: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    """Both operands, with at most `distance` words between them, in either order."""
+
+    left: Node
+    right: Node
+    distance: int
+    column: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AtLeast:
+    """At least `count` mentions of its operand (a term, a list or an OR of terms)."""
+
+    count: int
+    operand: Node
     column: int = field(default=0, compare=False)
 
 
@@ -69,7 +123,7 @@ class Or:
     operands: tuple[Node, ...]
 
 
-Node: TypeAlias = Word | Phrase | TermList | Not | And | Or
+Node: TypeAlias = Word | Phrase | Cased | Regex | TermList | Field | Near | AtLeast | Not | And | Or
 
 
 class TermError(ValueError):
@@ -81,8 +135,10 @@ class TermError(ValueError):
         self.offset = offset
 
 
-def term_parts(raw: str) -> tuple[tuple[str, ...], bool]:
-    """The folded tokens of a term and whether a trailing '*' makes its last word a prefix."""
+@lru_cache(maxsize=1 << 16)  # rules share many terms, and the scanner and compiler both ask
+def term_parts(raw: str, *, cased: bool = False) -> tuple[tuple[str, ...], bool]:
+    """The folded (or, if `cased`, case-kept) tokens of a term and whether a trailing '*'
+    makes its last word a prefix."""
     star = raw.find("*")
     if star != -1 and star != len(raw) - 1:
         raise TermError("'*' is only allowed at the end of a term", star)
@@ -90,7 +146,7 @@ def term_parts(raw: str) -> tuple[tuple[str, ...], bool]:
     stem = raw[:-1] if prefix else raw
     if prefix and (not stem or stem[-1].isspace()):
         raise TermError("'*' must directly follow a word", len(raw) - 1)
-    parts = tuple(tokens(stem))
+    parts = tuple(cased_tokens(stem) if cased else tokens(stem))
     if not parts:
         raise TermError(f"{raw.strip()!r} has no letters or digits to match")
     return parts, prefix
@@ -99,7 +155,12 @@ def term_parts(raw: str) -> tuple[tuple[str, ...], bool]:
 class _Kind(Enum):
     WORD = auto()
     PHRASE = auto()
+    CASED = auto()
+    REGEX = auto()
     LIST = auto()
+    FIELD = auto()
+    NEAR = auto()
+    ATLEAST = auto()
     AND = auto()
     OR = auto()
     NOT = auto()
@@ -109,26 +170,27 @@ class _Kind(Enum):
     END = auto()
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):  # a tuple: made for every token of 100,000 rules at start-up
     kind: _Kind
     text: str
     column: int
+    number: int | None = None
 
 
-_STARTS_CLAUSE = frozenset(
-    {_Kind.WORD, _Kind.PHRASE, _Kind.LIST, _Kind.LPAREN, _Kind.NOT, _Kind.MINUS}
+_STARTS_PRIMARY = frozenset(
+    {_Kind.WORD, _Kind.PHRASE, _Kind.CASED, _Kind.REGEX, _Kind.LIST, _Kind.FIELD, _Kind.LPAREN}
 )
+_STARTS_CLAUSE = _STARTS_PRIMARY | {_Kind.NOT, _Kind.MINUS, _Kind.ATLEAST}
 
 
 def _error(text: str, message: str, column: int) -> QuerySyntaxError:
     return QuerySyntaxError(message, query=text, column=column)
 
 
-def _check_term(text: str, raw: str, column: int, start: int) -> None:
+def _check_term(text: str, raw: str, column: int, start: int, *, cased: bool = False) -> None:
     # `start` is the column of raw[0]; `column` is where whole-term problems are reported.
     try:
-        term_parts(raw)
+        term_parts(raw, cased=cased)
     except TermError as exc:
         where = column if exc.offset is None else start + exc.offset
         raise _error(text, exc.message, where) from None
@@ -153,13 +215,45 @@ def _scan(text: str) -> Iterator[_Token]:
             if not inner.strip():
                 raise _error(text, "empty phrase", col)
             _check_term(text, inner, col, col + 1)
-            yield _Token(_Kind.PHRASE, inner, col)
+            i = end + 1
+            slop = None
+            if i < n and text[i] == "~":
+                j = i + 1
+                while j < n and text[j].isdigit():
+                    j += 1
+                if j == i + 1:
+                    raise _error(text, "'~' must be followed by a number of words", i + 1)
+                slop, i = int(text[i + 1 : j]), j
+            yield _Token(_Kind.PHRASE, inner, col, slop)
+        elif ch == "{":
+            end = text.find("}", i + 1)
+            if end == -1:
+                raise _error(text, "unterminated case-sensitive term: '{' is never closed", col)
+            inner = text[i + 1 : end]
+            if not inner.strip():
+                raise _error(text, "empty case-sensitive term", col)
+            _check_term(text, inner, col, col + 1, cased=True)
+            yield _Token(_Kind.CASED, inner, col)
+            i = end + 1
+        elif ch == "}":
+            raise _error(text, "'}' has no matching '{'", col)
+        elif ch == "/":
+            end = _regex_end(text, i)
+            pattern = text[i + 1 : end]
+            try:
+                check_regex(pattern)
+            except RegexError as exc:
+                raise _error(text, exc.message, col + 1 + exc.offset) from None
+            yield _Token(_Kind.REGEX, pattern, col)
             i = end + 1
         elif ch == "-" and (i + 1 == n or text[i + 1].isspace() or text[i + 1] == ")"):
             raise _error(text, "'-' must be directly followed by the term to exclude", col)
         elif ch == "-":
             yield _Token(_Kind.MINUS, ch, col)
             i += 1
+        elif scope := _FIELD.match(text, i):
+            yield _field_token(text, scope, col)
+            i = scope.end()
         else:
             j = i + 1
             while j < n and not text[j].isspace() and text[j] not in _DELIMITERS:
@@ -169,11 +263,42 @@ def _scan(text: str) -> Iterator[_Token]:
                 yield _list_token(text, word, col)
             elif word in KEYWORDS:
                 yield _Token(_Kind[word], word, col)
+            elif counted := _COUNTED.fullmatch(word):
+                yield _counted_token(text, counted, col)
             else:
                 _check_term(text, word, col, col)
                 yield _Token(_Kind.WORD, word, col)
             i = j
     yield _Token(_Kind.END, "", n + 1)
+
+
+def _regex_end(text: str, start: int) -> int:
+    j = start + 1
+    while j < len(text) and text[j] != "/":
+        j += 2 if text[j] == "\\" else 1
+    if j >= len(text):
+        raise _error(text, "unterminated regular expression: '/' is never closed", start + 1)
+    if j == start + 1:
+        raise _error(text, "empty regular expression", start + 1)
+    return j
+
+
+def _field_token(text: str, scope: re.Match[str], column: int) -> _Token:
+    after = scope.end()
+    if after == len(text) or text[after].isspace() or text[after] == ")":
+        raise _error(text, f"{scope.group(0)} must be directly followed by a term", column)
+    return _Token(_Kind.FIELD, scope.group(1), column)
+
+
+def _counted_token(text: str, counted: re.Match[str], column: int) -> _Token:
+    name, number = counted.group(1), counted.group(2)
+    if not number:
+        example = "NEAR/5" if name == "NEAR" else "ATLEAST/2"
+        raise _error(text, f"{name} needs a number, as in {example}", column)
+    value = int(number)
+    if name == "ATLEAST" and value < 1:
+        raise _error(text, "ATLEAST needs a count of 1 or more", column)
+    return _Token(_Kind[name], name, column, value)
 
 
 def _list_token(text: str, word: str, column: int) -> _Token:
@@ -187,7 +312,11 @@ def _list_token(text: str, word: str, column: int) -> _Token:
 
 
 def _describe(token: _Token) -> str:
-    return "'-'" if token.kind is _Kind.MINUS else token.text
+    if token.kind is _Kind.MINUS:
+        return "'-'"
+    if token.kind is _Kind.FIELD:
+        return f"{token.text}:"
+    return token.text if token.number is None else f"{token.text}/{token.number}"
 
 
 class _Parser:
@@ -235,6 +364,26 @@ class _Parser:
         if self.tok.kind in (_Kind.NOT, _Kind.MINUS):
             op = self.advance()
             return Not(self.parse_unary(op), column=op.column)
+        if self.tok.kind is _Kind.ATLEAST:
+            op = self.advance()
+            assert op.number is not None  # the scanner always sets it
+            return AtLeast(op.number, self.parse_scoped(op), column=op.column)
+        left = self.parse_scoped(after)
+        if self.tok.kind is not _Kind.NEAR:
+            return left
+        op = self.advance()
+        assert op.number is not None  # the scanner always sets it
+        right = self.parse_scoped(op)
+        if self.tok.kind is _Kind.NEAR:
+            raise _error(
+                self.text, "NEAR joins two clauses; combine more with AND", self.tok.column
+            )
+        return Near(left, right, op.number, column=op.column)
+
+    def parse_scoped(self, after: _Token | None) -> Node:
+        if self.tok.kind is _Kind.FIELD:
+            op = self.advance()
+            return Field(op.text, self.parse_scoped(op), column=op.column)
         return self.parse_primary(after)
 
     def parse_primary(self, after: _Token | None) -> Node:
@@ -244,7 +393,13 @@ class _Parser:
             return Word(tok.text, column=tok.column)
         if tok.kind is _Kind.PHRASE:
             self.advance()
-            return Phrase(tok.text, column=tok.column)
+            return Phrase(tok.text, column=tok.column, slop=tok.number)
+        if tok.kind is _Kind.CASED:
+            self.advance()
+            return Cased(tok.text, column=tok.column)
+        if tok.kind is _Kind.REGEX:
+            self.advance()
+            return Regex(tok.text, column=tok.column)
         if tok.kind is _Kind.LIST:
             self.advance()
             return TermList(tok.text, column=tok.column)
@@ -252,8 +407,8 @@ class _Parser:
             return self.parse_group()
         if after is not None:
             raise _error(self.text, f"{_describe(after)} needs a term after it", after.column)
-        if tok.kind in (_Kind.AND, _Kind.OR):
-            raise _error(self.text, f"{tok.text} needs a term before it", tok.column)
+        if tok.kind in (_Kind.AND, _Kind.OR, _Kind.NEAR):
+            raise _error(self.text, f"{_describe(tok)} needs a term before it", tok.column)
         if tok.kind is _Kind.RPAREN:
             raise _error(self.text, "unbalanced parenthesis: ')' has no matching '('", tok.column)
         raise _error(self.text, "expected a term", tok.column)

@@ -1,4 +1,4 @@
-"""Parsing a fetched body as RSS or Atom into plain-text entries."""
+"""Parsing a fetched body as RSS, Atom or JSON Feed into plain-text entries."""
 
 from __future__ import annotations
 
@@ -6,23 +6,27 @@ import calendar
 import contextlib
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
 from monitor.errors import FetchError
 from monitor.model import Entry
+from monitor.schedule import feed_ttl
+from monitor.sources.charset import to_utf8
+from monitor.sources.jsonfeed import is_json_feed, load_json, parse_json_feed
 from monitor.text import strip_html
 
-_FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml"})
+_FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/feed+json"})
 _HTML_START = re.compile(rb"<(?:!doctype\s+html|html)[\s>]", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 _HTML_SCAN_LIMIT = 256 * 1024
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +36,8 @@ class ParsedFeed:
     title: str
     entries: tuple[Entry, ...]
     warning: str | None
+    # How often the feed says it changes (RSS <ttl>, sy:updatePeriod), if it says.
+    ttl: timedelta | None = None
 
 
 class NotAFeedError(FetchError):
@@ -42,23 +48,62 @@ class NotAFeedError(FetchError):
         self.feed_urls = feed_urls
 
 
-def parse_feed(body: bytes, *, url: str, headers: Mapping[str, str]) -> ParsedFeed:
-    """Entries of an RSS or Atom body; raises FetchError "not_a_feed" or "parse" otherwise."""
+def parse_feed(
+    body: bytes, *, url: str, headers: Mapping[str, str], max_entries: int | None = None
+) -> ParsedFeed:
+    """Entries of an RSS, Atom or JSON Feed body, the first `max_entries` of them at most;
+    raises FetchError "not_a_feed" or "parse" otherwise."""
     if not body.strip():
         return ParsedFeed(title="", entries=(), warning=None)
     response_headers = {key.lower(): value for key, value in headers.items()}
+    content_type = response_headers.get("content-type", "")
+    decoded = to_utf8(body, content_type)
+    if decoded.body.lstrip()[:1] in (b"{", b"["):
+        return _json_feed(decoded.body, url=url, max_entries=max_entries, note=decoded.note)
     response_headers["content-location"] = url
+    # feedparser gets the text we decoded, as UTF-8 that says so (see monitor.sources.charset).
+    response_headers["content-type"] = "application/xml; charset=utf-8"
     try:
         # Always a stream: feedparser opens a str or bytes argument as a path or URL (T7).
-        parsed = feedparser.parse(io.BytesIO(body), response_headers=response_headers)
+        parsed = feedparser.parse(io.BytesIO(decoded.body), response_headers=response_headers)
     except Exception as exc:  # feedparser has crashed on hostile input before; report, don't die
         raise FetchError("parse", f"feedparser failed: {type(exc).__name__}") from None
     feed_lang = _lang(parsed.feed.get("language"))
-    entries = tuple(_entry(raw, url, feed_lang) for raw in parsed.entries)
-    warning = _warning(parsed)
+    raw_entries, capped = _cap(parsed.entries, max_entries)
+    entries = tuple(_entry(raw, url, feed_lang) for raw in raw_entries)
+    warning = _join(decoded.note, _warning(parsed), capped)
     if entries or parsed.get("version"):
-        return ParsedFeed(title=_text(parsed.feed, "title"), entries=entries, warning=warning)
-    raise _not_a_feed(body, url=url, content_type=response_headers.get("content-type", ""))
+        feed = parsed.feed
+        return ParsedFeed(
+            title=_text(feed, "title"),
+            entries=entries,
+            warning=warning,
+            ttl=feed_ttl(
+                feed.get("ttl"), feed.get("sy_updateperiod"), feed.get("sy_updatefrequency")
+            ),
+        )
+    raise _not_a_feed(decoded.body, url=url, content_type=content_type)
+
+
+def _json_feed(body: bytes, *, url: str, max_entries: int | None, note: str | None) -> ParsedFeed:
+    document = load_json(body)
+    if document is None:
+        raise NotAFeedError("the body is not an RSS, Atom or JSON feed")
+    if not is_json_feed(document):
+        raise NotAFeedError("JSON, but not a JSON Feed (no jsonfeed.org version)")
+    title, found = parse_json_feed(document, link=lambda value: _link(value, url))
+    entries, capped = _cap(found, max_entries)
+    return ParsedFeed(title=title, entries=tuple(entries), warning=_join(note, capped))
+
+
+def _cap(entries: Sequence[T], limit: int | None) -> tuple[Sequence[T], str | None]:
+    if limit is None or len(entries) <= limit:
+        return entries, None
+    return entries[:limit], f"{len(entries)} entries, only the first {limit} were read"
+
+
+def _join(*warnings: str | None) -> str | None:
+    return "; ".join(w for w in warnings if w) or None
 
 
 def _entry(raw: Any, base: str, feed_lang: str | None) -> Entry:
@@ -151,9 +196,7 @@ def _not_a_feed(body: bytes, *, url: str, content_type: str) -> FetchError:
         return NotAFeedError("an HTML page, not a feed, and it links to no RSS or Atom feed")
     if start.startswith(b"<"):
         return FetchError("parse", "an XML document that is neither RSS nor Atom")
-    if start[:1] in (b"{", b"["):
-        return NotAFeedError("JSON, not an RSS or Atom feed")
-    return NotAFeedError("the body is not an RSS or Atom feed")
+    return NotAFeedError("the body is not an RSS, Atom or JSON feed")
 
 
 class _AlternateLinks(HTMLParser):

@@ -14,6 +14,7 @@ import httpx
 from monitor.egress import EgressPolicy
 from monitor.errors import FetchError
 from monitor.model import FetchSettings, Source
+from monitor.sources.decode import ACCEPT_ENCODING, BoundedDecoder
 from monitor.sources.guard import (
     GuardedTransport,
     Resolver,
@@ -75,7 +76,11 @@ def make_client(
         # Proxy variables and ~/.netrc would bypass the per-hop checks and leak credentials.
         trust_env=False,
         follow_redirects=False,
-        headers={"User-Agent": settings.user_agent, "Accept": _ACCEPT},
+        headers={
+            "User-Agent": settings.user_agent,
+            "Accept": _ACCEPT,
+            "Accept-Encoding": ACCEPT_ENCODING,
+        },
         limits=limits,
         timeout=httpx.Timeout(seconds),
         transport=GuardedTransport(policy, limits=limits, resolver=resolver),
@@ -249,17 +254,20 @@ async def _result(
 
 async def _read_capped(response: httpx.Response, url: httpx.URL, max_bytes: int) -> bytes:
     too_large = FetchError("too_large", f"{display_url(url)}: body exceeds {max_bytes} bytes")
-    declared = response.headers.get("content-length", "")
+    declared = response.headers.get("content-length", "").strip()
     if declared.isdigit() and int(declared) > max_bytes:
         raise too_large
+    decoder = BoundedDecoder(response.headers.get("content-encoding"))
     chunks: list[bytes] = []
     total = 0
-    # aiter_bytes yields decompressed data, so a small gzip bomb is counted at its real size.
-    async for chunk in response.aiter_bytes():
-        total += len(chunk)
-        if total > max_bytes:
-            raise too_large
-        chunks.append(chunk)
+    # Raw bytes, decoded here in bounded steps: a bomb is counted at its decoded size as it
+    # inflates, never inflated whole first.
+    async for raw in response.aiter_raw():
+        for piece in decoder.feed(raw):
+            total += len(piece)
+            if total > max_bytes:
+                raise too_large
+            chunks.append(piece)
     return b"".join(chunks)
 
 

@@ -8,14 +8,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from monitor import failpoints
 from monitor.errors import FetchError
-from monitor.model import FetchSettings, StorySettings
-from monitor.pipeline import ArticleMatcher, Decision, failure_backoff, plan
-from monitor.sources.feeds import parse_feed
-from monitor.sources.http import Clients, fetch
-from monitor.stories import StoryIndex, article_keys, identify
+from monitor.model import FetchSettings, Notice, Source, StorySettings
+from monitor.pipeline import ArticleMatcher, Decision, plan
+from monitor.schedule import cache_lifetime, failure_wait, next_interval, publishing_gap
+from monitor.sources.feeds import ParsedFeed
+from monitor.sources.http import Clients, FetchResult, HTTPStatusError, fetch
+from monitor.sources.parsing import ParserPool
+from monitor.stories import article_keys, identify
+from monitor.stories.index import StoryIndex
 
 if TYPE_CHECKING:
     from monitor.store.records import ClaimedSource
@@ -38,6 +42,8 @@ class PollOutcome:
     not_modified: bool = False
     baseline: bool = False
     error: str | None = None
+    # No entry of the response had been seen before: items may have been missed.
+    rolled_over: bool = False
 
 
 class Poller:
@@ -48,21 +54,30 @@ class Poller:
         *,
         store: Store,
         clients: Clients,
+        parser: ParserPool,
         settings: FetchSettings,
         matcher: ArticleMatcher,
         routes: Mapping[str, Sequence[str]],
         owner: str,
         clock: Callable[[], datetime],
+        sources: Sequence[Source] = (),
+        operator_channels: Sequence[str] = (),
         stories: StorySettings | None = None,
         followups: Mapping[str, int] | None = None,
     ) -> None:
         self.store = store
         self.clients = clients
+        self.parser = parser
         self.settings = settings
         self.matcher = matcher
         self.routes = routes
         self.owner = owner
         self.clock = clock
+        self.adaptive = frozenset(s.name for s in sources if s.adaptive)
+        self._gaps: dict[str, timedelta | None] = {}
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self.operator_channels = tuple(operator_channels)
+        self._rolled: set[str] = set()
         self.stories = StoryIndex(stories or StorySettings())
         self.followups = dict(followups or {})
         # Placing articles in stories and committing them is one step per poll, so that
@@ -73,12 +88,42 @@ class Poller:
     async def poll(self, source: ClaimedSource) -> PollOutcome:
         """Poll one source and record the outcome; never raises for a bad source."""
         try:
-            return await self._poll(source)
+            async with self._host_slot(source.url):
+                return await self._poll(source)
         except FetchError as exc:
-            return await self._failed(source, exc.kind, exc.message)
+            retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+            if isinstance(exc, HTTPStatusError) and exc.status not in (429, 503):
+                retry_after = None
+            return await self._failed(source, exc.kind, exc.message, retry_after=retry_after)
         except Exception as exc:  # a bug must not stop the other sources
             log.exception("unexpected error polling %s", source.name)
             return await self._failed(source, "internal", f"{type(exc).__name__}: {exc}")
+
+    def _host_slot(self, url: str) -> asyncio.Semaphore:
+        # One publisher's host gets at most `per_host` fetches at once, however many feeds it has.
+        host = (urlsplit(url).hostname or "").lower()
+        slot = self._hosts.get(host)
+        if slot is None:
+            slot = self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
+        return slot
+
+    def _next_wait(
+        self, source: ClaimedSource, result: FetchResult, parsed: ParsedFeed | None
+    ) -> timedelta:
+        now = self.clock()
+        adaptive = source.name in self.adaptive
+        if parsed is not None and adaptive:
+            self._gaps[source.name] = publishing_gap((e.published for e in parsed.entries), now)
+        hints = [cache_lifetime(result.headers, now), parsed.ttl if parsed else None]
+        known = [h for h in hints if h is not None]
+        return next_interval(
+            interval=source.interval,
+            adaptive=adaptive,
+            min_interval=self.settings.min_interval,
+            max_interval=self.settings.max_interval,
+            gap=self._gaps.get(source.name),
+            hint=max(known) if known else None,
+        )
 
     async def _poll(self, source: ClaimedSource) -> PollOutcome:
         result = await fetch(
@@ -93,10 +138,10 @@ class Poller:
         title: str | None = None
         found: list[Decision] = []
         backfill = 0
+        parsed: ParsedFeed | None = None
+        rolled = False
         if result.status != 304:
-            parsed = await asyncio.to_thread(
-                parse_feed, result.body, url=result.url, headers=result.headers
-            )
+            parsed = await self.parser.parse(result.body, url=result.url, headers=result.headers)
             if parsed.warning:
                 log.info("%s: feed has problems but was read: %s", source.name, parsed.warning)
             title = parsed.title or None
@@ -104,6 +149,7 @@ class Poller:
             known = await asyncio.to_thread(
                 self.store.known_articles, source.id, [article_keys(a) for a in articles]
             )
+            rolled = source.baseline_done and len(articles) >= 2 and not known
             planned = plan(
                 articles,
                 known=known,
@@ -114,13 +160,6 @@ class Poller:
                 last_success=source.last_success_at,
             )
             found, backfill = planned.decisions, planned.backfill
-        if backfill:
-            log.warning(
-                "%s: %d entries dated before the last poll appeared at once (an archive "
-                "re-announced, or every guid rewritten): stored without alerts",
-                source.name,
-                backfill,
-            )
         async with self._placing:
             now = self.clock()
             found = await asyncio.to_thread(self._place, found, now)
@@ -131,7 +170,7 @@ class Poller:
                 found=found,
                 routes=self.routes,
                 now=now,
-                next_poll_at=now + source.interval,
+                next_poll_at=now + self._faster(self._next_wait(source, result, parsed), rolled),
                 etag=result.etag,
                 last_modified=result.last_modified,
                 title=title,
@@ -141,6 +180,9 @@ class Poller:
             self.stories.load(record.stored)
         if record.alerts:
             failpoints.hit("after-enqueue")
+        await self._note_rollover(source, rolled, len(found), now)
+        if backfill:
+            await self._note_backfill(source, backfill, now)
         baseline = not source.baseline_done and result.status != 304
         if record.new_articles or record.alerts or record.updated:
             log.info(
@@ -160,6 +202,7 @@ class Poller:
             backfill=backfill,
             not_modified=result.status == 304,
             baseline=baseline,
+            rolled_over=rolled,
         )
 
     def _place(self, found: list[Decision], now: datetime) -> list[Decision]:
@@ -180,10 +223,73 @@ class Poller:
             placed[i] = replace(found[i], placement=placement)
         return placed
 
-    async def _failed(self, source: ClaimedSource, kind: str, message: str) -> PollOutcome:
+    def _faster(self, wait: timedelta, rolled: bool) -> timedelta:
+        # Entries may have scrolled out of the window unseen: come back sooner until the next
+        # response overlaps what we know again.
+        if not rolled:
+            return wait
+        return max(wait / 2, min(self.settings.min_interval, wait))
+
+    async def _note_backfill(self, source: ClaimedSource, count: int, now: datetime) -> None:
+        log.warning(
+            "%s: %d entries dated a day or more before the last poll appeared at once (an "
+            "archive re-announced?): stored without alerts",
+            source.name,
+            count,
+        )
+        if not self.operator_channels:
+            return
+        notice = Notice(
+            kind="source-backfill",
+            about=source.name,
+            title=f"Source {source.name} re-announced {count} old entries",
+            body=(
+                f"{count} entries this source had never shown, all dated a day or more before "
+                "its previous poll, appeared at once. They were stored without alerts, as an "
+                "archive re-announcement rather than news."
+            ),
+        )
+        await asyncio.to_thread(
+            self.store.notices.enqueue, notice, channels=self.operator_channels, now=now
+        )
+
+    async def _note_rollover(
+        self, source: ClaimedSource, rolled: bool, count: int, now: datetime
+    ) -> None:
+        was = source.name in self._rolled
+        if not rolled:
+            self._rolled.discard(source.name)
+            return
+        self._rolled.add(source.name)
+        log.warning(
+            "%s: none of the %d entries was seen before: items published between polls may "
+            "have been missed; polling it more often",
+            source.name,
+            count,
+        )
+        if was or not self.operator_channels:
+            return
+        notice = Notice(
+            kind="source-rolled-over",
+            about=source.name,
+            title=f"Source {source.name} may have missed items",
+            body=(
+                f"None of the {count} entries in its latest response had been seen before, so "
+                "entries published between two polls may have scrolled out of the feed unseen. "
+                "It is now polled more often; a shorter interval (or interval: auto) keeps up."
+            ),
+        )
+        await asyncio.to_thread(
+            self.store.notices.enqueue, notice, channels=self.operator_channels, now=now
+        )
+
+    async def _failed(
+        self, source: ClaimedSource, kind: str, message: str, *, retry_after: float | None = None
+    ) -> PollOutcome:
         now = self.clock()
         failures = source.consecutive_failures + 1
-        wait = failure_backoff(source.interval, failures)
+        asked = timedelta(seconds=retry_after) if retry_after is not None else None
+        wait = failure_wait(source.interval, failures, retry_after=asked)
         log.warning(
             "%s: %s: %s (failure %d, next try in %ds)",
             source.name,

@@ -54,7 +54,10 @@ def _sqlite_hooks(engine: Engine, *, foreign_keys: bool) -> None:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's begin hook emit BEGIN itself; pysqlite's implicit BEGIN is deferred.
         dbapi_conn.isolation_level = None
-        pragmas = ["journal_mode=WAL", "busy_timeout=10000", "synchronous=FULL"]
+        # auto_vacuum only takes on a new file (before its first table); older files are
+        # converted once by retention (store/retention.py), so deleted rows can give space back.
+        pragmas = ["auto_vacuum=INCREMENTAL", "journal_mode=WAL", "busy_timeout=10000"]
+        pragmas.append("synchronous=FULL")
         # A batch table rebuild with foreign keys on cascade-deletes child rows, so migrations
         # run with them off.
         pragmas.append(f"foreign_keys={'ON' if foreign_keys else 'OFF'}")

@@ -68,3 +68,18 @@ class AlertRecord:
     last_error: str | None
     alert: Alert
     stage: int = 0  # 0: the story's alert; N: the follow-up when it reached N outlets
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NoticeRecord:
+    """One operator notice x channel, claimed for sending."""
+
+    id: int
+    channel: str
+    kind: str
+    about: str
+    title: str
+    body: str
+    status: str  # pending | sent | dead
+    attempts: int
+    last_error: str | None

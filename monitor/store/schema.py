@@ -123,6 +123,8 @@ matches = Table(
     Column("watch", String(200), nullable=False),
     Column("terms", Text, nullable=False),  # JSON list of the query terms found
     Column("created_at", UTCDateTime, nullable=False),
+    # JSON list of {clause, field, snippet}: why the watch fired; NULL for older matches.
+    Column("hits", Text),
     UniqueConstraint("article_id", "watch"),
 )
 
@@ -152,4 +154,38 @@ outbox = Table(
     Column("stage", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("story_id", "watch", "channel", "stage"),
     Index(None, "status", "next_attempt_at"),
+)
+
+# Messages for the operator rather than readers (a channel failing, then recovering), one row
+# per notice x operator channel, delivered like the outbox.
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),  # e.g. channel-failing, channel-recovered
+    Column("about", String(200), nullable=False),  # what it concerns: a channel, a source
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | sent | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_until", UTCDateTime),
+    Column("lease_owner", String(200)),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index(None, "status", "next_attempt_at"),
+)
+
+# Consecutive failed sends per channel, so one failing notice and one recovery notice go out
+# however many daemons share the database and however often they restart.
+channel_health = Table(
+    "channel_health",
+    metadata,
+    Column("channel", String(200), primary_key=True),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("failing", Boolean, nullable=False, default=False),  # the failing notice went out
+    Column("last_error", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

@@ -19,6 +19,8 @@ from monitor.text import fold, is_cjk, tokens
 
 THRESHOLD = 0.3
 MIN_SHARED_NAMES = 2
+# Reports with fewer distinct words than this say too little to be matched by anything but a copy.
+MIN_TERMS = 8
 # Close in time counts fully; the score then fades to half at the edge of the window.
 _FULL_CREDIT = timedelta(hours=12)
 _NAME = re.compile(r"\b[A-Z][\w'\u2019.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'\u2019.-]*)*")
@@ -81,8 +83,12 @@ def _names(text: str) -> tuple[set[str], set[str]]:
     whole: set[str] = set()
     parts: set[str] = set()
     for match in _NAME.finditer(text):
-        words = [w for w in fold(match.group()).split() if w not in _NOT_NAMES]
-        if words and not (len(words) == 1 and len(words[0]) < 2):
+        words = [w for w in fold(match.group()).split() if w not in _NOT_NAMES | _STOP]
+        # One capitalized word opening a sentence ("Officials said") is no sign of a name.
+        opens = match.start() < 2 or text[match.start() - 2] in ".!?:"
+        if len(words) == 1 and (opens or len(words[0]) < 2):
+            continue
+        if words:
             whole.add(" ".join(words))
             parts.update(w for w in words if len(w) > 2)
     return whole, parts
@@ -144,7 +150,7 @@ def cosine(a: Counter[str], b: Counter[str], idf: dict[str, float]) -> float:
 
 def score(a: Report, b: Report, gap: timedelta, window: timedelta, idf: dict[str, float]) -> float:
     """How sure we are that two reports cover one event: 0 when a rule says they do not."""
-    if gap > window or a.follow_up != b.follow_up:
+    if gap > window or a.follow_up != b.follow_up or min(len(a.terms), len(b.terms)) < MIN_TERMS:
         return 0.0
     if a.title_numbers and b.title_numbers and not a.title_numbers & b.title_numbers:
         return 0.0

@@ -36,6 +36,14 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _url_key(url: str | None) -> str | None:
+    if not url:
+        return None
+    form = identity_url(url)
+    # A site's front page is where feeds without article links point every item.
+    return None if not form.partition("/")[2] else "url:" + form
+
+
 def lead_of(text: str) -> str:
     """The first words of a text, as written."""
     return " ".join(text.split()[:LEAD_WORDS])[:_LEAD_CHARS]
@@ -53,7 +61,7 @@ def article_keys(article: Article) -> Keys:
     seen = "\n".join((article.title, article.summary, article.content))
     return Keys(
         key=article.key,
-        url_key="url:" + identity_url(article.url) if article.url else None,
+        url_key=_url_key(article.url),
         text_key=text_key,
         content_hash=_digest(seen),
     )

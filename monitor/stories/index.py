@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -18,6 +18,7 @@ import numpy as np
 from monitor.model import Article, StorySettings
 from monitor.stories import events
 from monitor.stories.identity import lead_of, lead_text
+from monitor.stories.items import Placement, StoryItem
 from monitor.stories.minhash import LSHIndex, MinHasher, Signature, shingle_hashes
 from monitor.text import tokens
 
@@ -27,30 +28,6 @@ MIN_COPY_SHINGLES = 10
 # Names this common say nothing about which event it is; they are not used to find candidates.
 _COMMON_NAME = 2000
 _IDF_PRIOR = 1000
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StoryItem:
-    """A stored article as the index sees it."""
-
-    article_id: int
-    story_id: int
-    source: str
-    when: datetime
-    title: str
-    lead: str  # the summary as stored; the index takes its first words
-    signature: bytes | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Placement:
-    """Where a new article goes: an existing story, the story of an earlier article of the same
-    batch (`joins`, its position), or a story of its own (both None)."""
-
-    story: int | None = None
-    joins: int | None = None
-    how: str = "new"  # new | copy | event
-    signature: bytes = field(default=b"", repr=False)
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor import schedule
 from monitor.config import load_settings, parse_duration, parse_size
 from monitor.errors import ConfigError
 from monitor.model import Settings
@@ -164,6 +165,47 @@ def test_a_source_may_allow_private_networks(tmp_path: Path) -> None:
     )
     sources = load_settings(main).sources
     assert [s.allow_private_networks for s in sources] == [True, None]
+
+
+def test_intervals_below_30s_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A config may not poll more often than every 30 s (the suite lowers the floor)."""
+    monkeypatch.setattr(schedule, "INTERVAL_FLOOR", timedelta(seconds=30))
+    main = write_main(
+        tmp_path,
+        """\
+        fetch: {interval: 10s, min_interval: 29s}
+        sources:
+          - {name: fast, url: "https://news.test/feed", interval: 5s}
+          - {name: ok, url: "https://news.test/feed2", interval: 30s}
+        """,
+    )
+    assert problems(main) == [
+        f"{main}:4: fetch.interval: must be at least 30s",
+        f"{main}:4: fetch.min_interval: must be at least 30s",
+        f"{main}:6: sources.0.interval: must be at least 30s",
+    ]
+
+
+def test_interval_auto_adapts_within_min_and_max(tmp_path: Path) -> None:
+    """interval: auto (in fetch: or on a source) is adaptive, starting at min_interval."""
+    main = write_main(
+        tmp_path,
+        """\
+        fetch: {interval: auto, min_interval: 2m, max_interval: 3h, per_host: 4}
+        sources:
+          - {name: inherits, url: "https://news.test/a"}
+          - {name: fixed, url: "https://news.test/b", interval: 5m}
+        """,
+    )
+    settings = load_settings(main)
+    assert (settings.fetch.adaptive, settings.fetch.max_interval) == (True, timedelta(hours=3))
+    assert settings.fetch.per_host == 4
+    assert [(s.adaptive, s.interval) for s in settings.sources] == [
+        (True, timedelta(minutes=2)),
+        (False, timedelta(minutes=5)),
+    ]
+    wrong = write_main(tmp_path, "fetch: {min_interval: 2h, max_interval: 1h}\n")
+    assert problems(wrong) == [f"{wrong}:4: fetch.max_interval: must be at least min_interval"]
 
 
 def test_duplicate_source_name(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from monitor.errors import StoreError, StoreLockedError
-from monitor.model import Article, Match, Source
+from monitor.model import Article, Hit, Match, Source
 from monitor.store.database import DaemonLock, make_engine, migrate, sqlite_path
 from monitor.store.records import ClaimedSource, PollRecord
 from monitor.store.repository import Store
@@ -181,6 +181,17 @@ def test_an_article_is_stored_and_alerted_once(store: Store) -> None:
     assert store.known_keys(src.id, ["guid:1", "guid:2"]) == {"guid:1"}
     assert _poll(store, src.id, found, routes={"w": ("c",)}).alerts == 0
     assert len(store.list_alerts()) == 1
+
+
+def test_an_alert_keeps_why_its_watch_fired(store: Store) -> None:
+    """The clauses, fields and snippets of a match come back with the alert."""
+    store.sync_sources([_source()], T0)
+    src = _claim_one(store)
+    hits = (Hit(clause="@dprk (DPRK)", field="title", snippet="«DPRK» fires missile"),)
+    found = [(_article("guid:1"), [Match(watch="w", terms=("DPRK",), hits=hits)])]
+    _poll(store, src.id, found, routes={"w": ("c",)})
+    [alert] = store.list_alerts()
+    assert alert.alert.hits == hits
 
 
 def test_failure_is_recorded_and_counted(store: Store) -> None:

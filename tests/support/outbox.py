@@ -36,6 +36,8 @@ def seed(
     count: int = 1,
     watch: str = "w",
     title: str = "Seoul and Beijing sign trade deal",
+    summary: str = "",
+    url: str | None = None,
 ) -> None:
     """`count` articles from source "wire" matching `watch`, each routed to `channels`."""
     store.sync_sources(
@@ -47,9 +49,9 @@ def seed(
             Article(
                 source="wire",
                 key=f"guid:{n}",
-                url=f"http://news.test/{n}",
+                url=url or f"http://news.test/{n}",
                 title=title if count == 1 else f"{title} ({n})",
-                summary="",
+                summary=summary,
                 published=T0,
             ),
             [Match(watch=watch, terms=("trade",))],

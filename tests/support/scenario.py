@@ -53,11 +53,12 @@ def write_config(
     database: str,
     notify: list[str] | None = None,
     extra: str = "",
+    fetch: str = "interval: 1s, timeout: 5s, allow_addresses: [127.0.0.1/32]",
 ) -> Path:
     """A config with the given sources and channels and one Korea-China trade watch."""
     lines = [
         f"database: {json.dumps(database)}",
-        "fetch: {interval: 1s, timeout: 5s, allow_addresses: [127.0.0.1/32]}",
+        f"fetch: {{{fetch}}}",
         "delivery: {max_attempts: 3, retry_base: 1s, retry_max: 2s, timeout: 10s}",
         "sources:",
         *(f"  - {{name: {name}, url: {json.dumps(url)}}}" for name, url in feeds.items()),

@@ -8,7 +8,7 @@ import pytest
 
 from monitor.model import Article, Entry, Match
 from monitor.pipeline import BACKFILL_MIN, Known, Plan, plan
-from monitor.stories import canonical_url, identify, identity_url
+from monitor.stories import article_keys, canonical_url, identify, identity_url
 from tests.support.stories import known
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -171,3 +171,16 @@ def test_a_few_late_entries_are_not_backfill() -> None:
     assert out.backfill == 0 and out.decisions[0].matches
     out = _plan_after(last, late)
     assert out.backfill == 0 and all(d.matches for d in out.decisions)
+
+
+def test_a_link_shared_by_several_guids_identifies_none_of_them() -> None:
+    """Feeds that link every item to one page (or the front page) still get each item."""
+    same_link = [
+        identify(_entry(f"g{i}", "https://x.test/news", f"Item {i}"), "s") for i in range(3)
+    ]
+    assert len(_plan(same_link, [])) == 3
+    front = identify(_entry("g9", "https://x.test/", "Front"), "s")
+    assert article_keys(front).url_key is None
+    stored = [known(a, id=i) for i, a in enumerate(same_link)]
+    again = identify(_entry("g-new", "https://x.test/news", "Item new"), "s")
+    assert _plan([again], stored) == [("", None)]  # a new article, not an edit of one of them

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.model import Article, Match
+from monitor.model import Article
 from monitor.query import CompiledQuery, Matcher, compile_query
 
 TERMS: dict[str, list[str]] = {
@@ -223,13 +223,13 @@ def test_matcher_returns_matching_watches_in_order() -> None:
     matcher = Matcher(watches)
     assert len(matcher) == 4
     headline = article("North Korea fires missile as Seoul and Beijing finalise trade deal")
-    assert matcher.match(headline) == [
-        Match(watch="nk", terms=("North Korea", "missile*", "fire*")),
-        Match(watch="trade", terms=("Seoul", "Beijing", "trade", "deal*")),
-        Match(watch="anything-but-sports", terms=()),
+    assert [(m.watch, m.terms) for m in matcher.match(headline)] == [
+        ("nk", ("North Korea", "missile*", "fire*")),
+        ("trade", ("Seoul", "Beijing", "trade", "deal*")),
+        ("anything-but-sports", ()),
     ]
-    assert matcher.match(article("Sports: soccer final tonight")) == [
-        Match(watch="sports", terms=("soccer",))
+    assert [(m.watch, m.terms) for m in matcher.match(article("Sports: soccer tonight"))] == [
+        ("sports", ("soccer",))
     ]
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.model import Alert
+from monitor.model import Alert, Hit
 from monitor.render import MARKDOWN, TEXT, render
 
 
@@ -31,7 +31,7 @@ def test_alert_names_watch_title_source_link_time_and_terms(body_format: str) ->
     msg = render(_alert(), body_format)
     assert msg.title == "[nk-missile-tests] North Korea launches missile"
     for part in (
-        "Source: yonhap",
+        "Source: yonhap" if body_format == TEXT else "**yonhap**",
         "2026-11-28 21:05 UTC",
         "Matched: North Korea, missile*, launch*",
         "https://en.yna.co.kr/view/AEN1",
@@ -80,3 +80,17 @@ def test_long_summary_is_cut_but_the_link_is_kept() -> None:
 def test_unknown_publication_time_is_said() -> None:
     """An undated entry says so rather than inventing a time."""
     assert "Published: unknown" in render(_alert(published=None), TEXT).body
+
+
+@pytest.mark.parametrize("body_format", [TEXT, MARKDOWN])
+def test_alert_says_why_in_one_line(body_format: str) -> None:
+    """The hits of a match become one Why line: field and snippet, markup made inert."""
+    hits = (
+        Hit(clause="@dprk (DPRK)", field="title", snippet="«DPRK» fires <@here> missile"),
+        Hit(clause="launch*", field="summary", snippet="after the «launch»\nof"),
+    )
+    msg = render(_alert(hits=hits), body_format)
+    [why] = [line for line in msg.body.splitlines() if line.startswith("Why: ")]
+    assert "title: «DPRK» fires" in why and "summary: after the «launch» of" in why
+    assert ("<@here>" in why) is (body_format == TEXT)
+    assert "Why:" not in render(_alert(), body_format).body

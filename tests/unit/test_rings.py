@@ -19,9 +19,16 @@ CORE = [
     "monitor.pipeline",
     "monitor.secrets",
     "monitor.stories",
+    "monitor.stories.index",
 ]
 ADAPTERS = {"sources", "store", "notify", "config"}
-ENTRY_POINTS = {"monitor.daemon", "monitor.cli", "monitor.demo", "monitor.__main__"}
+ENTRY_POINTS = {
+    "monitor.daemon",
+    "monitor.cli",
+    "monitor.cli_history",
+    "monitor.demo",
+    "monitor.__main__",
+}
 THIRD_PARTY = [
     "httpx",
     "sqlalchemy",

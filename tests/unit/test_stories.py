@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.model import Article, StorySettings
-from monitor.stories import StoryIndex, StoryItem
+from monitor.stories import StoryItem
+from monitor.stories.index import StoryIndex
 from monitor.stories.minhash import LSHIndex, MinHasher, shingle_hashes, similarity
 from monitor.text import tokens
 
@@ -224,3 +227,19 @@ def test_short_items_with_near_identical_titles_are_not_copies() -> None:
         (_article(f"Seoul and Beijing trade deal, part {n}", "", f"o{n}"), T0) for n in range(3)
     ]
     assert len(set(_stories(_index("events"), batch))) == 3
+
+
+def test_short_reports_sharing_a_sentence_are_not_one_event() -> None:
+    """Two brief items with the same one-line lead are too thin to call one event."""
+    batch = [
+        (_article("Japan's central bank holds rates", "No change in Tokyo.", "a"), T0),
+        (_article("Seoul rates", "No change in Tokyo.", "b"), T0 + timedelta(minutes=5)),
+    ]
+    assert len(set(_stories(_index("events"), batch))) == 2
+
+
+def test_the_parser_workers_path_does_not_load_numpy() -> None:
+    """Parsing workers import the pipeline; only the story index brings numpy in."""
+    code = "import sys, monitor.sources.parsing, monitor.pipeline; print('numpy' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -2,10 +2,14 @@
 apprise's Slack plugin pointed at the test's local webhook receiver."""
 
 import os
+from datetime import timedelta
 
+from monitor import schedule
 from tests.support import loopback
 
 loopback.install()
+# The suite polls its local servers every second; outside the tests, configs keep the 30 s floor.
+schedule.INTERVAL_FLOOR = timedelta(seconds=1)
 
 _slack = os.environ.get("NEWSMONITOR_TEST_SLACK_URL")
 if _slack:

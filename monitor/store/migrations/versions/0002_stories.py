@@ -4,7 +4,7 @@ Existing articles become stories of their own, with link and text keys computed 
 upgrade does not make old entries look new; existing alerts take their article's story.
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0005
 Create Date: 2026-12-01 20:40:00
 """
 
@@ -18,7 +18,7 @@ from monitor.model import Article
 from monitor.stories import article_keys
 
 revision = "0002"
-down_revision = "0001"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

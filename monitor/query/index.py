@@ -1,0 +1,228 @@
+"""Many watches in one index: one multi-pattern scan per article, then only candidates verified.
+
+Every needle of every watch goes into an Aho-Corasick automaton (one over the folded string,
+one over the case-kept string), so an article is scanned once whatever the number of rules.
+A watch requires sets of needles (`CompiledQuery.required`): a match holds one needle of each.
+The rarest set (phrases first; needles few other watches require) indexes the watch, and the
+next two are checked before it is verified against the occurrences the scan already collected
+(Lucene Monitor's multipass presearcher). Watches that require nothing (only NOT, only
+regular expressions) are verified for every article.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TypeAlias
+
+import ahocorasick  # type: ignore[import-not-found]  # pyahocorasick ships no type information
+
+from monitor.model import Article, Match
+from monitor.query.compile import compile_query
+from monitor.query.document import CASED, FOLDED, Document, Occurrence, document
+from monitor.query.engine import CompiledQuery, NaiveLookup, Term
+
+
+class _Automaton:
+    """All needles of one string kind; a scan returns every needle's end positions."""
+
+    def __init__(self, needles: Iterable[str]) -> None:
+        self._auto = ahocorasick.Automaton()
+        for needle in needles:
+            self._auto.add_word(needle, needle)
+        self.empty = len(self._auto) == 0
+        if not self.empty:
+            self._auto.make_automaton()
+
+    def scan(self, string: str) -> dict[str, list[int]]:
+        found: dict[str, list[int]] = {}
+        if self.empty:
+            return found
+        for end, needle in self._auto.iter(string):
+            ends = found.get(needle)
+            if ends is None:
+                found[needle] = [end]
+            else:
+                ends.append(end)
+        return found
+
+
+_NeedleSet: TypeAlias = tuple[frozenset[str], frozenset[str]]
+
+
+def _needle_set(need: tuple[Term, ...]) -> _NeedleSet:
+    """The needles of a required set, folded and case-kept apart."""
+    return (
+        frozenset(t.needle for t in need if t.kind == FOLDED),
+        frozenset(t.needle for t in need if t.kind == CASED),
+    )
+
+
+class ScanLookup:
+    """The occurrences one scan found, turned into `Occurrence`s as terms ask for them."""
+
+    __slots__ = ("_cache", "doc", "found")
+
+    def __init__(self, doc: Document, found: tuple[dict[str, list[int]], dict[str, list[int]]]):
+        self.doc = doc
+        self.found = found
+        self._cache: dict[tuple[int, str], list[Occurrence]] = {}
+
+    def find(self, term: Term) -> list[Occurrence]:
+        """Every occurrence of the term's needle, in any field."""
+        ends = self.found[term.kind].get(term.needle)
+        if ends is None:
+            return []
+        key = (term.kind, term.needle)
+        occs = self._cache.get(key)
+        if occs is None:
+            # An end is the needle's last character; the core leaves out the padding spaces.
+            back = len(term.needle) - 1 - term.lead
+            occs = [
+                self.doc.occurrence(term.kind, end - back, end - back + term.width) for end in ends
+            ]
+            self._cache[key] = occs
+        return occs
+
+
+class Matcher:
+    """A fixed set of named watches evaluated together against each article.
+
+    `tags` maps a source name to its tags, for `tag:` terms.
+    """
+
+    __slots__ = ("_always", "_anchored", "_automata", "_filters", "_tags", "_watches")
+
+    def __init__(
+        self,
+        watches: Iterable[tuple[str, CompiledQuery]],
+        *,
+        tags: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self._watches = tuple(watches)
+        self._tags = dict(tags or {})
+        needles: tuple[set[str], set[str]] = (set(), set())
+        for _, query in self._watches:
+            for term in query.terms:
+                needles[term.kind].add(term.needle)
+        self._automata = (_Automaton(needles[FOLDED]), _Automaton(needles[CASED]))
+        # How many watches require each needle: a needle many rules share is a poor anchor.
+        shared: Counter[tuple[int, str]] = Counter()
+        for _, query in self._watches:
+            shared.update({(t.kind, t.needle) for need in query.required for t in need})
+
+        def cost(need: tuple[Term, ...]) -> float:
+            return sum(t.cost * shared[t.kind, t.needle] for t in need)
+
+        self._anchored: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
+        always: list[int] = []
+        filters: list[tuple[_NeedleSet, ...]] = []
+        for i, (_, query) in enumerate(self._watches):
+            passes = sorted(query.required, key=cost)
+            filters.append(tuple(_needle_set(need) for need in passes[1:3]))
+            if not passes:
+                always.append(i)
+                continue
+            for term in passes[0]:
+                watches_here = self._anchored[term.kind].setdefault(term.needle, [])
+                if not watches_here or watches_here[-1] != i:
+                    watches_here.append(i)
+        self._always = tuple(always)
+        self._filters = tuple(filters)
+
+    def __len__(self) -> int:
+        return len(self._watches)
+
+    def __repr__(self) -> str:
+        return f"Matcher({[name for name, _ in self._watches]!r})"
+
+    @property
+    def watches(self) -> tuple[tuple[str, CompiledQuery], ...]:
+        """The named compiled watches, in order."""
+        return self._watches
+
+    @property
+    def unfiltered(self) -> list[str]:
+        """Watches with no anchor, verified against every article."""
+        return [self._watches[i][0] for i in self._always]
+
+    def document(self, article: Article, tags: Sequence[str] | None = None) -> Document:
+        """The article analysed, with `tags`, else its source's tags."""
+        return document(article, self._tags.get(article.source, ()) if tags is None else tags)
+
+    def scan(self, doc: Document) -> tuple[ScanLookup, list[int]]:
+        """One scan of the document: its occurrences and the watches worth verifying."""
+        found = (self._automata[FOLDED].scan(doc.folded), self._automata[CASED].scan(doc.cased))
+        anchored_by: set[int] = set()
+        for kind in (FOLDED, CASED):
+            anchored = self._anchored[kind]
+            for needle in found[kind]:
+                watches = anchored.get(needle)
+                if watches is not None:
+                    anchored_by.update(watches)
+        folded, cased = found[FOLDED].keys(), found[CASED].keys()
+        filters = self._filters
+        candidates = [
+            i
+            for i in anchored_by
+            if all(
+                not folded.isdisjoint(need[FOLDED]) or not cased.isdisjoint(need[CASED])
+                for need in filters[i]
+            )
+        ]
+        candidates.extend(self._always)
+        candidates.sort()
+        return ScanLookup(doc, found), candidates
+
+    def match(self, article: Article, tags: Sequence[str] | None = None) -> list[Match]:
+        """One Match per watch that matches the article, in the order the watches were given.
+
+        `tags` stand in for the source's tags when given."""
+        lookup, candidates = self.scan(self.document(article, tags))
+        matches: list[Match] = []
+        for i in candidates:
+            name, query = self._watches[i]
+            if query.plan.holds(lookup):
+                found = query.explain(name, lookup)
+                assert found is not None  # holds and find agree
+                matches.append(found)
+        return matches
+
+
+def build_matcher(
+    watches: Iterable[tuple[str, str]],
+    terms: Mapping[str, Sequence[str]],
+    *,
+    tags: Mapping[str, Sequence[str]] | None = None,
+) -> Matcher:
+    """Compile (name, query) pairs into one Matcher; raises QuerySyntaxError.
+
+    The garbage collector is paused while the many small objects of the index are made (with
+    100,000 rules it would otherwise scan them over and over, several times the build time),
+    then they are moved out of its reach for good: they live as long as the matcher.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        matcher = Matcher(((name, compile_query(q, terms)) for name, q in watches), tags=tags)
+    finally:
+        if enabled:
+            gc.enable()
+    gc.freeze()
+    return matcher
+
+
+class NaiveMatcher(Matcher):
+    """Every watch evaluated on its own by substring search: the reference for the index."""
+
+    __slots__ = ()
+
+    def match(self, article: Article, tags: Sequence[str] | None = None) -> list[Match]:
+        """One Match per watch that matches the article, in the order the watches were given."""
+        lookup = NaiveLookup(self.document(article, tags))
+        return [
+            found
+            for name, query in self._watches
+            if (found := query.explain(name, lookup)) is not None
+        ]

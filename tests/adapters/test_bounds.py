@@ -1,0 +1,163 @@
+"""Bounded cost per fetch (G11): bombs, endless and lying bodies, and parsing under a hard limit."""
+
+from __future__ import annotations
+
+import gzip
+import tracemalloc
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import brotli
+import httpx
+import pytest
+
+from monitor.errors import FetchError
+from monitor.model import FetchSettings
+from monitor.sources.decode import STEP, BoundedDecoder
+from monitor.sources.http import fetch, make_client
+from monitor.sources.parsing import ParserPool
+from tests.support import hostile, loopback
+from tests.support.feed_server import FeedServer, rss
+
+LOCAL = FetchSettings(allow_addresses=("127.0.0.1/32",))
+CAP = 1024 * 1024
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(LOCAL) as c:
+        yield c
+
+
+@pytest.fixture
+async def pool() -> AsyncIterator[ParserPool]:
+    parsers = ParserPool(workers=2, timeout=1.0, max_entries=50)
+    yield parsers
+    await parsers.aclose()
+
+
+async def fetch_error(client: httpx.AsyncClient, url: str) -> FetchError:
+    with pytest.raises(FetchError) as caught:
+        await fetch(client, url, max_bytes=CAP, timeout=5.0)
+    return caught.value
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bomb"),
+    [("gzip", hostile.gzip_bomb), ("br", hostile.brotli_bomb)],
+)
+async def test_compression_bomb_stops_at_the_cap_without_inflating_whole(
+    feed_server: FeedServer, client: httpx.AsyncClient, encoding: str, bomb: object
+) -> None:
+    """A gzip or brotli bomb fails "too_large" and memory stays within a few caps (F3)."""
+    body = bomb()  # type: ignore[operator]
+    feed_server.set_handler("/bomb", hostile.encoded(body, encoding))
+    tracemalloc.start()
+    try:
+        error = await fetch_error(client, feed_server.url("/bomb"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert error.kind == "too_large"
+    assert peak < 3 * CAP + len(body)
+
+
+async def test_endless_body_stops_at_the_cap(
+    feed_server: FeedServer, client: httpx.AsyncClient
+) -> None:
+    """A body without Content-Length that never ends fails "too_large" (F2)."""
+    feed_server.set_handler("/endless", hostile.endless())
+    error = await fetch_error(client, feed_server.url("/endless"))
+    assert error.kind == "too_large"
+
+
+async def test_short_lying_length_reads_only_what_was_declared(
+    feed_server: FeedServer, client: httpx.AsyncClient
+) -> None:
+    """Content-Length 100 followed by 5 MiB gives at most 100 bytes, and no hang (F4)."""
+    feed_server.set_handler("/lie", hostile.lying_length(declared=100, body=b"<" * (5 * CAP)))
+    result = await fetch(client, feed_server.url("/lie"), max_bytes=CAP, timeout=5.0)
+    assert len(result.body) <= 100
+
+
+async def test_long_lying_length_is_a_protocol_error(
+    feed_server: FeedServer, client: httpx.AsyncClient
+) -> None:
+    """A body that ends before its declared length fails "http", not a truncated success."""
+    feed_server.set_handler("/lie", hostile.lying_length(declared=50_000, body=rss([])))
+    error = await fetch_error(client, feed_server.url("/lie"))
+    assert error.kind == "http"
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
+def test_decoder_gives_back_the_body_in_bounded_pieces(encoding: str) -> None:
+    """Each encoding round-trips, fed in small chunks, and no piece exceeds STEP."""
+    original = rss([{"guid": str(i), "title": f"Item {i}"} for i in range(3000)])
+    packed = {
+        "gzip": gzip.compress,
+        "deflate": __import__("zlib").compress,
+        "br": brotli.compress,
+    }[encoding](original)
+    decoder = BoundedDecoder(encoding)
+    pieces = [p for i in range(0, len(packed), 1000) for p in decoder.feed(packed[i : i + 1000])]
+    assert b"".join(pieces) == original
+    assert max(len(p) for p in pieces) <= STEP
+
+
+def test_unknown_or_stacked_encodings_are_refused() -> None:
+    """A coding we cannot decode is an error, not a body passed on undecoded."""
+    for value in ("zstd", "gzip, br"):
+        with pytest.raises(FetchError, match="Content-Encoding"):
+            BoundedDecoder(value)
+
+
+async def test_author_redos_is_killed_and_the_pool_carries_on(pool: ParserPool) -> None:
+    """A parse that runs past the limit kills its worker; the next feed parses normally (F10)."""
+    with pytest.raises(FetchError) as caught:
+        await pool.parse(hostile.author_redos(), url="http://127.0.0.1/", headers={})
+    assert caught.value.kind == "parse_timeout"
+    assert pool.restarts == 1
+    parsed = await pool.parse(rss([{"guid": "1", "title": "Fine"}]), url="http://x/", headers={})
+    assert [e.title for e in parsed.entries] == ["Fine"]
+
+
+async def test_entity_bombs_parse_quickly_into_nothing(pool: ParserPool) -> None:
+    """Billion laughs and quadratic blowup do not expand: the titles come back short (F9)."""
+    for body in (hostile.billion_laughs(), hostile.quadratic_blowup()):
+        parsed = await pool.parse(body, url="http://127.0.0.1/", headers={})
+        # Expanded, the titles would be 3 GB and 100 MB long; the entities stay unexpanded.
+        assert all(len(e.title) <= len(body) and "lollol" not in e.title for e in parsed.entries)
+    assert pool.restarts == 0
+
+
+async def test_external_entities_are_never_resolved(pool: ParserPool, tmp_path: Path) -> None:
+    """An XXE entity naming a file or a DTD on a server reads neither (F9)."""
+    canary = tmp_path / "canary.txt"
+    canary.write_text("CANARY-7f3a")
+    loopback.connections.clear()
+    with FeedServer() as dtd_server:
+        dtd_server.set("/evil.dtd", '<!ENTITY leak "DTD-CANARY">')
+        for body in (hostile.xxe(str(canary)), hostile.external_dtd(dtd_server.url("/evil.dtd"))):
+            parsed = await pool.parse(body, url="http://127.0.0.1/", headers={})
+            text = " ".join(f"{e.title} {e.summary}" for e in parsed.entries) + parsed.title
+            assert "CANARY" not in text
+        assert dtd_server.requests == []
+
+
+async def test_entries_are_capped(pool: ParserPool) -> None:
+    """A feed with more entries than max_entries gives the first ones and a warning (F16)."""
+    body = rss([{"guid": str(i), "title": f"Item {i}"} for i in range(2000)])
+    parsed = await pool.parse(body, url="http://127.0.0.1/", headers={})
+    assert [e.guid for e in parsed.entries] == [str(i) for i in range(50)]
+    assert parsed.warning is not None and "2000 entries" in parsed.warning
+
+
+async def test_not_a_feed_keeps_its_alternate_links_across_the_process_boundary(
+    pool: ParserPool,
+) -> None:
+    """An HTML page's advertised feed URL survives the trip back from the worker."""
+    page = b'<html><head><link rel="alternate" type="application/rss+xml" href="/rss"></head>'
+    with pytest.raises(FetchError) as caught:
+        await pool.parse(page, url="http://news.test/", headers={"content-type": "text/html"})
+    assert caught.value.kind == "not_a_feed"
+    assert getattr(caught.value, "feed_urls", ()) == ("http://news.test/rss",)
