@@ -14,9 +14,11 @@ from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from monitor.indexer import IndexJob
 from monitor.model import Settings
 from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer, DeliveryReport
+from monitor.notify.pacing import Pacer
 from monitor.pipeline import routes
 from monitor.query import Matcher
 from monitor.query import build_matcher as compile_watches
@@ -71,6 +73,7 @@ class Monitor:
         self._delivering: dict[str, asyncio.Task[DeliveryReport]] = {}
         self.reloader = Reloader(self, build_matcher)
         self.retention = RetentionJob(self)
+        self.indexer = IndexJob(self)
 
     async def __aenter__(self) -> Monitor:
         if self._lock is not None:
@@ -118,6 +121,11 @@ class Monitor:
             clock=self.clock,
             operator=self.settings.operator,
             templates={w.name: w.template for w in self.settings.watches if w.template},
+            pacer=Pacer(
+                self.settings.watches,
+                self.settings.channels,
+                timezone=self.settings.delivery.timezone,
+            ),
         )
         await self.deliverer.bury_strays()
         return self
@@ -174,6 +182,7 @@ class Monitor:
             ("deliver", self._deliver_tick),
             ("reload", self.reloader.tick),
             ("retention", self.retention.tick),
+            ("index", self.indexer.tick),
         )
         for job_id, job in jobs:
             scheduler.add_job(

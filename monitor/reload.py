@@ -76,10 +76,15 @@ def describe(old: Settings, new: Settings) -> str:
     )
     if terms:
         items.append("terms " + " ".join(f"~{t}" for t in terms))
-    for block in ("fetch", "delivery", "stories"):
+    for block in ("fetch", "delivery", "stories", "operator"):
         if getattr(old, block) != getattr(new, block):
             items.append(f"{block} settings")
     return "; ".join(item for item in items if item) or "nothing that takes effect"
+
+
+def _parser_settings(settings: Settings) -> tuple[object, ...]:
+    fetch = settings.fetch
+    return (fetch.parse_workers, fetch.parse_timeout, fetch.max_entries)
 
 
 class Reloader:
@@ -146,6 +151,10 @@ class Reloader:
         if new.database != current.database:
             log.warning("the database setting changed: it takes effect at the next restart")
             new = dataclasses.replace(new, database=current.database)
+        if _parser_settings(new) != _parser_settings(current):
+            log.warning(
+                "fetch.parse_workers, parse_timeout and max_entries take effect at the next restart"
+            )
         if new == current:
             log.info("config reloaded: nothing changed")
             return True
@@ -171,6 +180,10 @@ class Reloader:
             monitor.poller.clients = monitor.clients
             monitor.poller.settings = new.fetch
         monitor.deliverer.settings = new.delivery
+        monitor.deliverer.operator = new.operator
+        monitor.deliverer.templates = {w.name: w.template for w in new.watches if w.template}
+        monitor.poller.adaptive = frozenset(s.name for s in new.sources if s.adaptive)
+        monitor.poller.operator_channels = new.operator.channels
         monitor.poller.matcher = self.build_matcher(new)
         monitor.poller.routes = routes(new.watches, new.channels)
         monitor.settings = new

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 
 from monitor.errors import QuerySyntaxError
 from monitor.query.document import CASED, FOLDED, TEXT_FIELDS
@@ -39,7 +40,8 @@ from monitor.query.syntax import Near as NearNode
 from monitor.text import is_cjk
 
 
-def needle(parts: Sequence[str], prefix: bool) -> str:
+@lru_cache(maxsize=1 << 16)
+def needle(parts: tuple[str, ...], prefix: bool) -> str:
     """The substring that finds these tokens in a `Document`, honouring word edges."""
     body = " ".join(parts)
     # A Latin edge must be a word boundary (a space); a CJK edge may run on into more CJK, so

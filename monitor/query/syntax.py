@@ -27,8 +27,11 @@ from monitor.text import cased_tokens, tokens
 
 KEYWORDS = frozenset({"AND", "OR", "NOT"})
 FIELDS = ("title", "summary", "content", "source", "url", "tag", "lang")
-_DELIMITERS = frozenset('()"{}')
 _FIELD = re.compile(rf"({'|'.join(FIELDS)}):")
+_FIELD_INITIALS = frozenset(name[0] for name in FIELDS)
+_SPACES = re.compile(r"\s+")
+_PUNCTUATION = frozenset('()"{}/-')  # characters that start something other than a word
+_WORD_REST = re.compile(r'[^\s()"{}]*')  # a word runs to a space or a delimiter
 _COUNTED = re.compile(r"(NEAR|ATLEAST)(?:/(\d*))?")
 
 
@@ -203,7 +206,25 @@ def _scan(text: str) -> Iterator[_Token]:
         ch = text[i]
         col = i + 1
         if ch.isspace():
-            i += 1
+            i = _SPACES.match(text, i).end()  # type: ignore[union-attr]  # \s+ matches here
+        elif ch not in _PUNCTUATION:
+            # Words come first: they are most of every query.
+            if ch in _FIELD_INITIALS and (scope := _FIELD.match(text, i)):
+                yield _field_token(text, scope, col)
+                i = scope.end()
+                continue
+            j = _WORD_REST.match(text, i + 1).end()  # type: ignore[union-attr]  # may be empty
+            word = text[i:j]
+            if ch == "@":
+                yield _list_token(text, word, col)
+            elif word in KEYWORDS:
+                yield _Token(_Kind[word], word, col)
+            elif ch in "NA" and (counted := _COUNTED.fullmatch(word)):
+                yield _counted_token(text, counted, col)
+            else:
+                _check_term(text, word, col, col)
+                yield _Token(_Kind.WORD, word, col)
+            i = j
         elif ch in "()":
             yield _Token(_Kind.LPAREN if ch == "(" else _Kind.RPAREN, ch, col)
             i += 1
@@ -248,27 +269,9 @@ def _scan(text: str) -> Iterator[_Token]:
             i = end + 1
         elif ch == "-" and (i + 1 == n or text[i + 1].isspace() or text[i + 1] == ")"):
             raise _error(text, "'-' must be directly followed by the term to exclude", col)
-        elif ch == "-":
+        else:  # '-' followed by a term
             yield _Token(_Kind.MINUS, ch, col)
             i += 1
-        elif scope := _FIELD.match(text, i):
-            yield _field_token(text, scope, col)
-            i = scope.end()
-        else:
-            j = i + 1
-            while j < n and not text[j].isspace() and text[j] not in _DELIMITERS:
-                j += 1
-            word = text[i:j]
-            if ch == "@":
-                yield _list_token(text, word, col)
-            elif word in KEYWORDS:
-                yield _Token(_Kind[word], word, col)
-            elif counted := _COUNTED.fullmatch(word):
-                yield _counted_token(text, counted, col)
-            else:
-                _check_term(text, word, col, col)
-                yield _Token(_Kind.WORD, word, col)
-            i = j
     yield _Token(_Kind.END, "", n + 1)
 
 

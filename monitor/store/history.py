@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, Select, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from monitor.model import Match
 from monitor.store.database import READ_ONLY
 from monitor.store.schema import articles, matches, outbox, sources
 
@@ -93,3 +97,53 @@ def export_rows(
             if "terms" in out:
                 out["terms"] = json.loads(out["terms"])
             yield out
+
+
+def record_replayed(
+    engine: Engine,
+    hits: Sequence[tuple[int, Match]],
+    routes: Mapping[str, Sequence[str]],
+    *,
+    now: datetime,
+) -> int:
+    """Store the matches a replay found that were never recorded, each with its outbox rows;
+    how many outbox rows were added.
+
+    A match already stored (alerted or not) adds nothing, and an outbox row the unique keys
+    refuse is skipped, so a replay never sends what the daemon sent or will send.
+    """
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    added = 0
+    with engine.begin() as conn:
+        for article_id, match in hits:
+            match_id = conn.execute(
+                insert(matches)
+                .values(
+                    article_id=article_id,
+                    watch=match.watch,
+                    terms=json.dumps(list(match.terms), ensure_ascii=False),
+                    hits=json.dumps([asdict(h) for h in match.hits], ensure_ascii=False),
+                    created_at=now,
+                )
+                .on_conflict_do_nothing()
+                .returning(matches.c.id)
+            ).scalar()
+            channels = routes.get(match.watch, ())
+            if match_id is None or not channels:
+                continue
+            rows = [
+                {
+                    "match_id": match_id,
+                    "channel": ch,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for ch in channels
+            ]
+            result = conn.execute(
+                insert(outbox).on_conflict_do_nothing().returning(outbox.c.id), rows
+            )
+            added += len(result.all())
+    return added

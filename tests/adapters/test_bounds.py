@@ -121,6 +121,20 @@ async def test_author_redos_is_killed_and_the_pool_carries_on(pool: ParserPool) 
     assert [e.title for e in parsed.entries] == ["Fine"]
 
 
+async def test_a_new_workers_start_up_does_not_count_against_the_limit() -> None:
+    """A worker's start (a fresh interpreter importing the parsers) is not parse time: a pool
+    whose limit is shorter than that start still parses a small feed."""
+    pool = ParserPool(workers=1, timeout=0.2, max_entries=50)
+    try:
+        parsed = await pool.parse(
+            rss([{"guid": "1", "title": "Quick"}]), url="http://x/", headers={}
+        )
+    finally:
+        await pool.aclose()
+    assert [e.title for e in parsed.entries] == ["Quick"]
+    assert pool.restarts == 0
+
+
 async def test_entity_bombs_parse_quickly_into_nothing(pool: ParserPool) -> None:
     """Billion laughs and quadratic blowup do not expand: the titles come back short (F9)."""
     for body in (hostile.billion_laughs(), hostile.quadratic_blowup()):

@@ -15,6 +15,7 @@ from monitor.store.history import export_rows
 from monitor.store.repository import Store
 from monitor.store.retention import apply_retention
 from monitor.store.schema import articles
+from tests.support.history import store_poll
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -43,17 +44,7 @@ def store(db_url: str) -> Iterator[Store]:
             (_article(f"{age}-alert"), [Match(watch="loud", terms=("x",))]),
         ]
         when = NOW - age * DAY
-        s.record_poll(
-            src.id,
-            owner="me",
-            found=found,
-            routes={"loud": ("console",)},
-            now=when,
-            next_poll_at=when,
-            etag=None,
-            last_modified=None,
-            title=None,
-        )
+        store_poll(s, src.id, found, when=when, routes={"loud": ("console",)})
     yield s
     s.close()
 
@@ -124,17 +115,7 @@ def test_sqlite_files_use_incremental_vacuum_and_give_space_back(tmp_path: Path)
         store.sync_sources([Source(name="wire", url="http://news.test/f", interval=DAY)], NOW)
         [src] = store.claim_sources("me", NOW, lease=DAY, limit=1)
         big = [(_article(f"k{i}"), []) for i in range(2000)]
-        store.record_poll(
-            src.id,
-            owner="me",
-            found=big,
-            routes={},
-            now=NOW - 100 * DAY,
-            next_poll_at=NOW,
-            etag=None,
-            last_modified=None,
-            title=None,
-        )
+        store_poll(store, src.id, big, when=NOW - 100 * DAY)
         with store.engine.connect() as conn:
             pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
         report = apply_retention(store.engine, SETTINGS, now=NOW)

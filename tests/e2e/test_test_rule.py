@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import process
+from tests.support.scenario import write_config
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "monitor.yaml"
 pytestmark = pytest.mark.slow
@@ -92,3 +93,21 @@ def test_an_unknown_watch_is_a_usage_error() -> None:
     done = process.run(CONFIG, "test-rule", "--watch", "nope", "--text", "x")
     assert done.returncode == 2
     assert "korea-china-trade" in done.stderr
+
+
+def test_check_lists_watches_that_cannot_be_prefiltered(tmp_path: Path) -> None:
+    """`check` names the watches evaluated for every article (only NOT, only a regex)."""
+    extra = (
+        "  - {name: no-sports, query: 'NOT sports', notify: [console]}\n"
+        "  - {name: opec, query: '/opec\\+/', notify: [console]}\n"
+    )
+    config = write_config(
+        tmp_path / "monitor.yaml",
+        feeds={},
+        channels={"console": "console://"},
+        database=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        extra=extra,
+    )
+    done = process.run(config, "check")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].endswith("regular expressions): no-sports, opec")

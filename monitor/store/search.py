@@ -1,0 +1,221 @@
+"""The search index (SQLite FTS5) and the article scans that search and replay run on.
+
+The index is derived data: created on first use, filled from the articles table in id order,
+and never needed for correctness (PostgreSQL, which has no FTS5, scans articles by time).
+It holds no copy of the text (`content=''`), only the terms, so it adds little to the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, func, select, text
+
+from monitor.model import Article
+from monitor.searchtext import index_text
+from monitor.store.database import READ_ONLY
+from monitor.store.schema import articles, sources
+
+INDEX = "article_search"
+# Every indexed term once: a prefix term is looked up here and searched as an OR of the terms
+# it stands for, which FTS5 reads newest first and stops early on, unlike a prefix query.
+TERMS = "article_search_terms"
+BATCH = 2000
+FIRST_BATCH = 50
+MAX_EXPANSION = 64
+_CREATE = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {INDEX} USING fts5("
+    "words, grams, content='', tokenize='unicode61 remove_diacritics 2')",
+    f"CREATE TABLE IF NOT EXISTS {TERMS} (term TEXT PRIMARY KEY) WITHOUT ROWID",
+)
+_PREFIX = re.compile(r'(words|grams) : "([^"]*)"\*')
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredArticle:
+    """An article as stored, with its row id and when it was fetched."""
+
+    id: int
+    fetched_at: datetime
+    article: Article
+
+
+def has_index(engine: Engine) -> bool:
+    """Whether this database can hold the full-text index (SQLite with FTS5)."""
+    return engine.dialect.name == "sqlite"
+
+
+def catch_up(engine: Engine) -> int:
+    """Index the articles added since the last call; how many. Creates the index if needed."""
+    if not has_index(engine):
+        return 0
+    total = 0
+    with engine.begin() as conn:
+        for statement in _CREATE:
+            conn.exec_driver_sql(statement)
+    while True:
+        with engine.begin() as conn:
+            last = conn.exec_driver_sql(f"SELECT max(rowid) FROM {INDEX}").scalar() or 0
+            rows = conn.execute(
+                _select().where(articles.c.id > last).order_by(articles.c.id).limit(BATCH)
+            ).all()
+            if not rows:
+                return total
+            indexed = [_index_row(r) for r in rows]
+            conn.execute(
+                text(f"INSERT INTO {INDEX}(rowid, words, grams) VALUES (:id, :words, :grams)"),
+                indexed,
+            )
+            terms = {t for row in indexed for t in (*row["words"].split(), *row["grams"].split())}
+            conn.execute(
+                text(f"INSERT OR IGNORE INTO {TERMS}(term) VALUES (:term)"),
+                [{"term": t} for t in sorted(terms)],
+            )
+            total += len(rows)
+
+
+def _index_row(row: Row[Any]) -> dict[str, Any]:
+    words, grams = index_text(_article(row))
+    return {"id": row.id, "words": words, "grams": grams}
+
+
+def _select() -> Any:
+    return select(
+        articles.c.id,
+        articles.c.key,
+        articles.c.url,
+        articles.c.title,
+        articles.c.summary,
+        articles.c.guid,
+        articles.c.published_at,
+        articles.c.fetched_at,
+        sources.c.name.label("source"),
+    ).join(sources, sources.c.id == articles.c.source_id)
+
+
+def _article(row: Row[Any]) -> Article:
+    return Article(
+        source=row.source,
+        key=row.key,
+        url=row.url,
+        title=row.title,
+        summary=row.summary,
+        published=row.published_at,
+        guid=row.guid,
+    )
+
+
+def _stored(row: Row[Any]) -> StoredArticle:
+    return StoredArticle(id=row.id, fetched_at=row.fetched_at, article=_article(row))
+
+
+def _read(engine: Engine) -> Any:
+    return engine.connect().execution_options(**{READ_ONLY: True})
+
+
+def newest_first(
+    engine: Engine,
+    *,
+    condition: str | None,
+    since: datetime | None,
+    source: str | None,
+) -> Iterator[StoredArticle]:
+    """Articles newest first that may match: those meeting the index `condition` (when the
+    database has the index and a condition is given), else all, within `since` and `source`."""
+    use_index = condition is not None and has_index(engine)
+    below: int | None = None
+    # Most searches want a page of hits: read a few candidates first, more while few match.
+    size = FIRST_BATCH
+    with _read(engine) as conn:
+        if use_index:
+            condition = _expand_prefixes(conn, condition or "")
+        while True:
+            if use_index:
+                ids = _index_ids(conn, condition or "", below, size)
+                if not ids:
+                    return
+                below = ids[-1]
+                stmt = _select().where(articles.c.id.in_(ids))
+            else:
+                stmt = _select().limit(size)
+                if below is not None:
+                    stmt = stmt.where(articles.c.id < below)
+            stmt = stmt.order_by(articles.c.id.desc())
+            if source is not None:
+                stmt = stmt.where(sources.c.name == source)
+            rows = conn.execute(stmt).all()
+            if not use_index:
+                if not rows:
+                    return
+                below = rows[-1].id
+            for row in rows:
+                if since is not None and row.fetched_at < since:
+                    return  # ids grow with fetch time: everything further is older
+                yield _stored(row)
+            size = min(BATCH, size * 4)
+
+
+def _expand_prefixes(conn: Connection, condition: str) -> str:
+    """The condition with each prefix term replaced by an OR of the indexed terms it covers
+    (kept as a prefix when it covers more than MAX_EXPANSION or none)."""
+
+    def expand(found: re.Match[str]) -> str:
+        column, phrase = found.group(1), found.group(2)
+        head, _, last = phrase.rpartition(" ")
+        rows = conn.execute(
+            text(f"SELECT term FROM {TERMS} WHERE term >= :p ORDER BY term LIMIT :n"),
+            {"p": last, "n": MAX_EXPANSION + 1},
+        )
+        terms = [t for (t,) in rows if t.startswith(last)]
+        if not terms or len(terms) > MAX_EXPANSION:
+            return found.group(0)
+        phrases = " OR ".join(f'"{head} {t}"' if head else f'"{t}"' for t in terms)
+        return f"{column} : ({phrases})"
+
+    return _PREFIX.sub(expand, condition)
+
+
+def _index_ids(conn: Connection, condition: str, below: int | None, limit: int) -> list[int]:
+    where = "" if below is None else "AND rowid < :below"
+    found = conn.execute(
+        text(
+            f"SELECT rowid FROM {INDEX} WHERE {INDEX} MATCH :q {where} "
+            "ORDER BY rowid DESC LIMIT :limit"
+        ),
+        {"q": condition, "below": below, "limit": limit},
+    )
+    return [r[0] for r in found]
+
+
+def oldest_first(
+    engine: Engine, *, since: datetime | None, source: str | None
+) -> Iterator[StoredArticle]:
+    """Every article fetched since `since` (from `source`), oldest first, in batches."""
+    after = 0
+    with _read(engine) as conn:
+        while True:
+            stmt = _select().where(articles.c.id > after)
+            if since is not None:
+                stmt = stmt.where(articles.c.fetched_at >= since)
+            if source is not None:
+                stmt = stmt.where(sources.c.name == source)
+            rows = conn.execute(stmt.order_by(articles.c.id).limit(BATCH)).all()
+            if not rows:
+                return
+            after = rows[-1].id
+            yield from (_stored(r) for r in rows)
+
+
+def count_since(engine: Engine, *, since: datetime | None, source: str | None) -> int:
+    """How many articles `oldest_first` would give."""
+    stmt = select(func.count()).select_from(articles.join(sources))
+    if since is not None:
+        stmt = stmt.where(articles.c.fetched_at >= since)
+    if source is not None:
+        stmt = stmt.where(sources.c.name == source)
+    with _read(engine) as conn:
+        return int(conn.execute(stmt).scalar_one())

@@ -1,0 +1,31 @@
+"""Filling a store with history as polls made at chosen times would."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from monitor.model import Article, Match
+from monitor.store.repository import Store
+
+
+def store_poll(
+    store: Store,
+    source_id: int,
+    found: Sequence[tuple[Article, Sequence[Match]]],
+    *,
+    when: datetime,
+    routes: Mapping[str, Sequence[str]] | None = None,
+) -> None:
+    """Record one successful poll at `when` that found these articles and matches."""
+    store.record_poll(
+        source_id,
+        owner="me",
+        found=found,
+        routes=routes or {},
+        now=when,
+        next_poll_at=when,
+        etag=None,
+        last_modified=None,
+        title=None,
+    )
