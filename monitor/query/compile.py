@@ -40,7 +40,7 @@ from monitor.query.syntax import Near as NearNode
 from monitor.text import is_cjk
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 18)
 def needle(parts: tuple[str, ...], prefix: bool) -> str:
     """The substring that finds these tokens in a `Document`, honouring word edges."""
     body = " ".join(parts)
