@@ -203,8 +203,11 @@ def _check_term(text: str, raw: str, column: int, start: int, *, cased: bool = F
     try:
         term_parts(raw, cased=cased)
     except TermError as exc:
-        where = column if exc.offset is None else start + exc.offset
-        raise _error(text, exc.message, where) from None
+        raise _term_error(text, exc, column, start) from None
+
+
+def _term_error(text: str, exc: TermError, column: int, start: int) -> QuerySyntaxError:
+    return _error(text, exc.message, column if exc.offset is None else start + exc.offset)
 
 
 def _scan(text: str) -> list[_Token]:
@@ -238,7 +241,10 @@ def _scan_into(text: str, tokens: list[_Token]) -> None:
             elif ch in "NA" and (counted := _COUNTED.fullmatch(word)):
                 append(_counted_token(text, counted, col))
             else:
-                _check_term(text, word, col, col)
+                try:  # _check_term, inlined: words are most tokens
+                    term_parts(word)
+                except TermError as exc:
+                    raise _term_error(text, exc, col, col) from None
                 append(_Token(_Kind.WORD, word, col))
             continue
         if kind == "paren":
@@ -407,7 +413,9 @@ class _Parser:
             op = self.advance()
             assert op.number is not None  # the scanner always sets it
             return AtLeast(op.number, self.parse_scoped(op), column=op.column)
-        left = self.parse_scoped(after)
+        left = (
+            self.parse_scoped(after) if self.tok.kind is _Kind.FIELD else self.parse_primary(after)
+        )
         if self.tok.kind is not _Kind.NEAR:
             return left
         op = self.advance()
