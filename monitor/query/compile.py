@@ -101,9 +101,12 @@ def _is_positional(plan: Plan, regex_ok: bool) -> bool:
 
 
 class _Builder:
-    def __init__(self, text: str, terms: Mapping[str, Sequence[str]]) -> None:
+    """Builds one plan; its leaves are numbered from `first`."""
+
+    def __init__(self, text: str, terms: Mapping[str, Sequence[str]], first: int = 0) -> None:
         self.text = text
         self.terms = terms
+        self.first = first
         self.labels: list[str] = []
         self.clauses: list[str] = []
         self.leaves: list[Term] = []
@@ -111,7 +114,7 @@ class _Builder:
     def leaf(self, label: str, clause: str) -> int:
         self.labels.append(label)
         self.clauses.append(clause)
-        return len(self.labels) - 1
+        return self.first + len(self.labels) - 1
 
     def term(self, index: int, raw: str, kind: int, fields: frozenset[str]) -> Term:
         term = Term(index, term_needle(raw, kind == CASED), kind, fields)
@@ -160,6 +163,12 @@ class _Builder:
         return AllOf(tuple([self.build(operand, scope) for operand in node.operands]))
 
     def any_of(self, node: Or, scope: tuple[frozenset[str], str]) -> Plan:
+        if all(type(operand) in _PLAIN for operand in node.operands):
+            plan, labels, clauses, leaves = _plain_group(node, scope, self.first + len(self.labels))
+            self.labels += labels
+            self.clauses += clauses
+            self.leaves += leaves
+            return plan
         return AnyOf(tuple([self.build(operand, scope) for operand in node.operands]))
 
     def phrase(self, node: Phrase, scope: tuple[frozenset[str], str]) -> Plan:
@@ -228,6 +237,22 @@ _BUILD: dict[type, Callable[[_Builder, Any, tuple[frozenset[str], str]], Plan]] 
     And: _Builder.all_of,
     Or: _Builder.any_of,
 }
+
+
+# Terms whose plan depends on nothing but the term and its scope (no @list, no regex).
+_PLAIN = frozenset({Word, Phrase, Cased})
+
+
+@lru_cache(maxsize=1 << 12)
+def _plain_group(
+    node: Or, scope: tuple[frozenset[str], str], first: int
+) -> tuple[AnyOf, tuple[str, ...], tuple[str, ...], tuple[Term, ...]]:
+    """An OR of plain terms, built once and shared by every query that has it at the same
+    leaf number: rules repeat their context lists (`(trade OR deal* OR tariff*)`). Its
+    terms were checked when the query was scanned, so building it raises nothing."""
+    builder = _Builder("", {}, first)
+    plan = AnyOf(tuple([builder.build(operand, scope) for operand in node.operands]))
+    return plan, tuple(builder.labels), tuple(builder.clauses), tuple(builder.leaves)
 
 
 def compile_query(text: str, terms: Mapping[str, Sequence[str]]) -> CompiledQuery:

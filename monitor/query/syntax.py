@@ -185,7 +185,9 @@ class _Token(NamedTuple):  # a tuple: made for every token of 100,000 rules at s
     error: QuerySyntaxError | None = None
 
 
-_PARENS = {"(": _Token(_Kind.LPAREN, "(", 0), ")": _Token(_Kind.RPAREN, ")", 0)}
+# Builds a _Token from a full tuple of its fields, without NamedTuple's slower keyword __new__.
+_new_token = tuple.__new__
+_PARENS = {"(": _Kind.LPAREN, ")": _Kind.RPAREN}
 
 
 _STARTS_PRIMARY = frozenset(
@@ -245,10 +247,11 @@ def _scan_into(text: str, tokens: list[_Token]) -> None:
                     term_parts(word)
                 except TermError as exc:
                     raise _term_error(text, exc, col, col) from None
-                append(_Token(_Kind.WORD, word, col))
+                append(_new_token(_Token, (_Kind.WORD, word, col, None, None)))
             continue
         if kind == "paren":
-            append(_PARENS[text[i - 1]]._replace(column=i))
+            ch = text[i - 1]
+            append(_new_token(_Token, (_PARENS[ch], ch, i, None, None)))
             continue
         if kind == "field":
             scope = found.group(kind)  # type: ignore[union-attr]
@@ -282,7 +285,7 @@ def _scan_other(text: str, i: int, tokens: list[_Token]) -> int:
             if j == i + 1:
                 raise _error(text, "'~' must be followed by a number of words", i + 1)
             slop, i = int(text[i + 1 : j]), j
-        tokens.append(_Token(_Kind.PHRASE, inner, col, slop))
+        tokens.append(_new_token(_Token, (_Kind.PHRASE, inner, col, slop, None)))
         return i
     if ch == "{":
         end = text.find("}", i + 1)
