@@ -18,6 +18,7 @@ from monitor.indexer import IndexJob
 from monitor.model import Settings
 from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer, DeliveryReport
+from monitor.notify.pacing import Pacer
 from monitor.pipeline import routes
 from monitor.query import Matcher
 from monitor.query import build_matcher as compile_watches
@@ -118,6 +119,11 @@ class Monitor:
             clock=self.clock,
             operator=self.settings.operator,
             templates={w.name: w.template for w in self.settings.watches if w.template},
+            pacer=Pacer(
+                self.settings.watches,
+                self.settings.channels,
+                timezone=self.settings.delivery.timezone,
+            ),
         )
         await self.deliverer.bury_strays()
         return self

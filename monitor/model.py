@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -85,6 +85,8 @@ class Channel:
     enabled: bool = True
     template: MessageTemplate | None = None
     max_length: int | None = None  # body characters; None: the service's own limit
+    digest: str | None = None  # crontab schedule: alerts wait and go out together
+    quiet_hours: tuple[time, time] | None = None  # local start and end; held, then one catch-up
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,6 +110,9 @@ class Watch:
     notify: tuple[str, ...]
     examples: tuple[Example, ...] = ()
     template: MessageTemplate | None = None
+    digest: str | None = None  # crontab schedule, as for a channel
+    burst: timedelta | None = None  # alerts within one such window go out as one message
+    rate_limit: tuple[int, timedelta] | None = None  # at most N alerts per window, then a summary
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,6 +145,7 @@ class DeliverySettings:
     retry_base: timedelta = timedelta(seconds=30)
     retry_max: timedelta = timedelta(hours=1)
     timeout: timedelta = timedelta(seconds=30)
+    timezone: str = "UTC"  # of digest schedules and quiet hours
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

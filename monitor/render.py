@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from markupsafe import escape
@@ -110,3 +110,59 @@ def render_notice(title: str, body: str, body_format: str) -> Message:
     elif body_format == HTML:
         body = "<p>" + str(escape(body)).replace("\n", "<br>") + "</p>"
     return Message(title=one_line(title), body=body, body_format=body_format)
+
+
+def render_group(
+    heading: str, alerts: Sequence[Alert], body_format: str, *, max_length: int | None = None
+) -> Message:
+    """Several alerts as one message (a digest, a burst, a catch-up): grouped by watch, the
+    biggest group first, newest first within it, each with its count; items that do not fit
+    in `max_length` are counted, not dropped silently."""
+    by_watch: dict[str, list[Alert]] = {}
+    for alert in sorted(alerts, key=_newest_first):
+        by_watch.setdefault(alert.watch, []).append(alert)
+    groups = sorted(by_watch.items(), key=lambda item: -len(item[1]))
+    blocks = [
+        (_group_heading(watch, len(items), body_format), [_item(a, body_format) for a in items])
+        for watch, items in groups
+    ]
+    title = one_line(heading if body_format != MARKDOWN else neutral_markup(heading))
+    shown = sum(len(items) for _, items in blocks)
+    while True:
+        body = _join_group(blocks, body_format, hidden=len(alerts) - shown)
+        if max_length is None or len(body) <= max_length or shown <= 1:
+            return Message(title=title, body=body[: max_length or None], body_format=body_format)
+        for _, items in reversed(blocks):
+            if items:
+                items.pop()
+                shown -= 1
+                break
+
+
+def _newest_first(alert: Alert) -> tuple[bool, float]:
+    return (alert.published is None, -(alert.published.timestamp() if alert.published else 0))
+
+
+def _group_heading(watch: str, count: int, body_format: str) -> str:
+    label = f"{watch} ({count})"
+    if body_format == HTML:
+        return f"<h3>{escape(label)}</h3>"
+    return f"**{neutral_markup(label)}**" if body_format == MARKDOWN else label
+
+
+def _item(alert: Alert, body_format: str) -> str:
+    c = alert_context(alert, body_format)
+    line = f"{c['title']} ({c['source']}, {c['published']})"
+    if body_format == HTML:
+        link = f'<br><a href="{c["url"]}">{c["url"]}</a>' if c["url"] else ""
+        return f"<li>{line}{link}</li>"
+    return f"- {line}" + (f"\n  {c['url']}" if c["url"] else "")
+
+
+def _join_group(blocks: list[tuple[str, list[str]]], body_format: str, hidden: int) -> str:
+    more = f"… and {hidden} more" if hidden else ""
+    if body_format == HTML:
+        parts = [f"{head}<ul>{''.join(items)}</ul>" for head, items in blocks if items]
+        return "".join(parts) + (f"<p>{more}</p>" if more else "")
+    parts = [head + "\n" + "\n".join(items) for head, items in blocks if items]
+    return "\n\n".join(parts) + (f"\n\n{more}" if more else "")

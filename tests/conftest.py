@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor import schedule
+from monitor.store.repository import Store
 from tests.support import loopback
 from tests.support.feed_server import feed_server  # noqa: F401  (a shared fixture)
 from tests.support.sinks import SmtpSink, WebhookSink
@@ -109,3 +110,11 @@ def no_pacing(monkeypatch: pytest.MonkeyPatch) -> None:
     from apprise.plugins.base import NotifyBase
 
     monkeypatch.setattr(NotifyBase, "request_rate_per_sec", 0)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    """An empty newsmonitor database, on SQLite and then on PostgreSQL."""
+    opened = Store.open(db_url)
+    yield opened
+    opened.close()

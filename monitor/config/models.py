@@ -6,10 +6,12 @@ import ipaddress
 import math
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -129,6 +131,41 @@ def _http_url(value: str) -> str:
     return value
 
 
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ValueError(f"unknown time zone {name!r} (use e.g. UTC, Europe/Berlin)") from None
+    return name
+
+
+def _crontab(spec: str) -> str:
+    try:
+        CronTrigger.from_crontab(spec, timezone="UTC")
+    except ValueError as exc:
+        raise ValueError(
+            f'not a crontab schedule ("minute hour day month weekday"): {exc}'
+        ) from None
+    return spec
+
+
+def _quiet_hours(spec: str) -> tuple[time, time]:
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in spec.split("-"))
+    except ValueError:
+        raise ValueError('use "HH:MM-HH:MM", e.g. "22:00-07:00"') from None
+    if start == end:
+        raise ValueError("start and end are the same time")
+    return start, end
+
+
+def _rate_limit(spec: str) -> tuple[int, timedelta]:
+    count, _, per = spec.partition("/")
+    if not count.strip().isdigit() or int(count) < 1 or not per:
+        raise ValueError('use "N/duration", e.g. "5/1h"')
+    return int(count), parse_duration(per.strip())
+
+
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
@@ -174,6 +211,10 @@ TermName = Annotated[
     _check(lambda s: TERM_NAME.fullmatch(s) is not None, "term list names must match [a-z0-9_]+"),
 ]
 Network = Annotated[str, AfterValidator(_network)]
+Crontab = Annotated[str, AfterValidator(_crontab)]
+# Checked as read; to_domain turns the text into values.
+QuietHours = Annotated[str, AfterValidator(lambda s: _quiet_hours(s) and s)]
+RateLimit = Annotated[str, AfterValidator(lambda s: _rate_limit(s) and s)]
 
 _FETCH = FetchSettings()
 _DELIVERY = DeliverySettings()
@@ -243,6 +284,7 @@ class DeliveryModel(_Model):
     retry_base: Timeout = _DELIVERY.retry_base
     retry_max: Timeout = _DELIVERY.retry_max
     timeout: Timeout = _DELIVERY.timeout
+    timezone: Annotated[str, AfterValidator(_zone)] = _DELIVERY.timezone
 
     _at_least_base = field_validator("retry_max")(_not_below("retry_base"))
 
@@ -348,6 +390,8 @@ class ChannelModel(_Model):
     enabled: bool = True
     template: TemplateModel | None = None
     max_length: Annotated[Count, _check(lambda n: n >= 20, "must be at least 20")] | None = None
+    digest: Crontab | None = None
+    quiet_hours: QuietHours | None = None
 
     @property
     def active(self) -> bool:
@@ -362,6 +406,8 @@ class ChannelModel(_Model):
             enabled=self.active,
             template=self.template.to_domain() if self.template else None,
             max_length=self.max_length,
+            digest=self.digest,
+            quiet_hours=_quiet_hours(self.quiet_hours) if self.quiet_hours else None,
         )
 
 
@@ -407,6 +453,9 @@ class WatchModel(_Model):
     notify: Annotated[list[Text], _check(bool, "must name at least one channel")]
     examples: ExamplesModel = ExamplesModel()
     template: TemplateModel | None = None
+    digest: Crontab | None = None
+    burst: Interval | None = None
+    rate_limit: RateLimit | None = None
 
     def to_domain(self, examples: tuple[Example, ...] = ()) -> Watch:
         """The domain value, with its examples read (the loader reads their files)."""
@@ -416,6 +465,9 @@ class WatchModel(_Model):
             notify=tuple(self.notify),
             examples=examples,
             template=self.template.to_domain() if self.template else None,
+            digest=self.digest,
+            burst=self.burst,
+            rate_limit=_rate_limit(self.rate_limit) if self.rate_limit else None,
         )
 
 

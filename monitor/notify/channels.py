@@ -14,7 +14,7 @@ from apprise.plugins.email import NotifyEmail
 
 from monitor.model import Alert, Channel
 from monitor.notify import wire
-from monitor.render import Message, render
+from monitor.render import Message, render, render_group
 from monitor.secrets import mask, url_secrets
 from monitor.templating import HTML, MARKDOWN, TEXT, MessageTemplate
 
@@ -119,6 +119,13 @@ class ChannelSet:
     def body_format(self, name: str) -> str:
         """The message format the channel reads best."""
         return self._formats[name]
+
+    def compose_group(self, name: str, title: str, alerts: Sequence[Alert]) -> Message:
+        """Several alerts as one message for this channel, within its length budget."""
+        budget, title_in_body = self._budgets[name]
+        if budget is not None and title_in_body:
+            budget = max(0, budget - len(title) - 1)
+        return render_group(title, alerts, self._formats[name], max_length=budget)
 
     def compose(self, name: str, alert: Alert, template: MessageTemplate | None = None) -> Message:
         """The alert as this channel shows it: its format, its length budget, and the title and

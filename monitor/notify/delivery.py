@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from monitor import failpoints
 from monitor.model import DeliverySettings, Notice, OperatorSettings
-from monitor.notify import wire
+from monitor.notify import pacing, wire
 from monitor.notify.channels import ChannelSet, SendOutcome
 from monitor.pipeline import retry_delay
 from monitor.render import render_notice
@@ -60,6 +60,7 @@ class Deliverer:
         rng: random.Random | None = None,
         operator: OperatorSettings | None = None,
         templates: Mapping[str, MessageTemplate] | None = None,
+        pacer: pacing.Pacer | None = None,
     ) -> None:
         self.store = store
         self.channels = channels
@@ -71,6 +72,7 @@ class Deliverer:
         self.heartbeat = LEASE / 4
         self.operator = operator or OperatorSettings()
         self.templates = templates or {}  # per watch
+        self.pacer = pacer or pacing.Pacer([], [])
         self._healthy: set[str] = set()  # known to have no failure counted: skip the write
 
     def stop(self) -> None:
@@ -141,10 +143,53 @@ class Deliverer:
             )
             if not claimed:
                 break
-            for row in claimed:
+            todo = pacing.plan(self.pacer, channel, claimed, self.clock())
+            for until, ids in todo.later.items():
+                await asyncio.to_thread(self.store.defer, ids, owner=self.owner, until=until)
+            for (kind, _, watch), rows in todo.groups.items():
                 if self._stopping:
                     break
-                total += await self._send(row)
+                title = pacing.heading(self.pacer, kind, channel, watch, len(rows))
+                total += await self._send_group(channel, title, rows)
+            for row in todo.now:
+                if self._stopping:
+                    break
+                total += await self._send_paced(row)
+        return total
+
+    async def _send_paced(self, row: AlertRecord) -> DeliveryReport:
+        """Send one alert, unless its watch's rate limit is used up: then hold it for the
+        overflow summary at the start of the next window."""
+        window = self.pacer.rate_window(row.alert.watch, self.clock())
+        if window is not None:
+            most, start, end = window
+            sent = await asyncio.to_thread(
+                self.store.sent_count, row.alert.watch, row.channel, start
+            )
+            if sent >= most:
+                await asyncio.to_thread(self.store.defer, [row.id], owner=self.owner, until=end)
+                return DeliveryReport()
+        return await self._send(row)
+
+    async def _send_group(
+        self, channel: str, title: str, rows: list[AlertRecord]
+    ) -> DeliveryReport:
+        """Several alerts as one message; they are sent, retried or dead together."""
+        message = self.channels.compose_group(channel, title, [r.alert for r in rows])
+        outcome = await self.channels.send(channel, message)
+        await self._health(channel, outcome)
+        total = DeliveryReport()
+        if outcome.ok:
+            failpoints.hit("after-send")
+            for row in rows:
+                await asyncio.to_thread(
+                    self.store.mark_sent, row.id, owner=self.owner, now=self.clock()
+                )
+            log.info("sent %d alerts to %s as one message: %s", len(rows), channel, title)
+            return DeliveryReport(sent=len(rows))
+        delay = self._backoff(max(r.attempts for r in rows) + 1, outcome)
+        for row in rows:
+            total += await self._failed(row, outcome, delay=delay)
         return total
 
     async def _send(self, row: AlertRecord) -> DeliveryReport:
@@ -240,7 +285,9 @@ class Deliverer:
                 next_attempt_at=now + self._backoff(attempts, outcome),
             )
 
-    async def _failed(self, row: AlertRecord, outcome: SendOutcome) -> DeliveryReport:
+    async def _failed(
+        self, row: AlertRecord, outcome: SendOutcome, *, delay: timedelta | None = None
+    ) -> DeliveryReport:
         error = outcome.error or "send failed"
         attempts = row.attempts + 1
         if outcome.verdict == wire.DEAD or attempts >= self.settings.max_attempts:
@@ -248,7 +295,7 @@ class Deliverer:
             why = "refused for good" if outcome.verdict == wire.DEAD else f"{attempts} attempts"
             log.error("alert %d to %s dead (%s): %s", row.id, row.channel, why, error)
             return DeliveryReport(dead=1)
-        delay = self._backoff(attempts, outcome)
+        delay = delay or self._backoff(attempts, outcome)
         await asyncio.to_thread(
             self.store.mark_retry,
             row.id,

@@ -19,6 +19,7 @@ from monitor.errors import FetchError
 from monitor.model import Entry
 from monitor.schedule import feed_ttl
 from monitor.sources.charset import to_utf8
+from monitor.sources.fastpath import parse_fast
 from monitor.sources.jsonfeed import is_json_feed, load_json, parse_json_feed
 from monitor.text import strip_html
 
@@ -49,10 +50,16 @@ class NotAFeedError(FetchError):
 
 
 def parse_feed(
-    body: bytes, *, url: str, headers: Mapping[str, str], max_entries: int | None = None
+    body: bytes,
+    *,
+    url: str,
+    headers: Mapping[str, str],
+    max_entries: int | None = None,
+    fast: bool = True,
 ) -> ParsedFeed:
     """Entries of an RSS, Atom or JSON Feed body, the first `max_entries` of them at most;
-    raises FetchError "not_a_feed" or "parse" otherwise."""
+    raises FetchError "not_a_feed" or "parse" otherwise. With `fast`, the fast path
+    (monitor.sources.fastpath) is tried first and feedparser parses what it turns down."""
     if not body.strip():
         return ParsedFeed(title="", entries=(), warning=None)
     response_headers = {key.lower(): value for key, value in headers.items()}
@@ -60,6 +67,17 @@ def parse_feed(
     decoded = to_utf8(body, content_type)
     if decoded.body.lstrip()[:1] in (b"{", b"["):
         return _json_feed(decoded.body, url=url, max_entries=max_entries, note=decoded.note)
+    if fast:
+        quick = parse_fast(decoded.body, link=lambda value: _link(value, url))
+        if quick is not None:
+            title, _, found, feed = quick
+            entries, capped = _cap(found, max_entries)
+            return ParsedFeed(
+                title=title,
+                entries=tuple(entries),
+                warning=_join(decoded.note, capped),
+                ttl=_ttl(feed),
+            )
     response_headers["content-location"] = url
     # feedparser gets the text we decoded, as UTF-8 that says so (see monitor.sources.charset).
     response_headers["content-type"] = "application/xml; charset=utf-8"
@@ -78,9 +96,7 @@ def parse_feed(
             title=_text(feed, "title"),
             entries=entries,
             warning=warning,
-            ttl=feed_ttl(
-                feed.get("ttl"), feed.get("sy_updateperiod"), feed.get("sy_updatefrequency")
-            ),
+            ttl=_ttl(feed),
         )
     raise _not_a_feed(decoded.body, url=url, content_type=content_type)
 
@@ -94,6 +110,10 @@ def _json_feed(body: bytes, *, url: str, max_entries: int | None, note: str | No
     title, found = parse_json_feed(document, link=lambda value: _link(value, url))
     entries, capped = _cap(found, max_entries)
     return ParsedFeed(title=title, entries=tuple(entries), warning=_join(note, capped))
+
+
+def _ttl(feed: Mapping[str, Any]) -> timedelta | None:
+    return feed_ttl(feed.get("ttl"), feed.get("sy_updateperiod"), feed.get("sy_updatefrequency"))
 
 
 def _cap(entries: Sequence[T], limit: int | None) -> tuple[Sequence[T], str | None]:

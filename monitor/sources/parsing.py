@@ -28,8 +28,6 @@ from monitor.sources.feeds import NotAFeedError, ParsedFeed, parse_feed
 
 log = logging.getLogger(__name__)
 MEMORY_LIMIT = 1024 * 1024 * 1024
-# A new worker imports the parsers before it answers; on a loaded machine that takes seconds, and
-# it must not count against the parse time limit of the feed it is started for.
 STARTUP_TIMEOUT = 60.0
 _CONTEXT = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
 
@@ -46,7 +44,7 @@ def _serve(conn: Connection, memory_limit: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _limit_memory(memory_limit)
-    conn.send(("ready",))
+    conn.send("ready")  # imports are done: the parse time limit starts with real work only
     while True:
         try:
             request = conn.recv()
@@ -143,8 +141,10 @@ class ParserPool:
         process.start()
         child.close()
         worker = _Worker(process=process, conn=parent)
+        # A new interpreter imports the parsers first, which takes a second or more on a busy
+        # machine; that must not count against the first feed's parse time.
         try:
-            ready = parent.poll(STARTUP_TIMEOUT) and parent.recv() == ("ready",)
+            ready = parent.poll(STARTUP_TIMEOUT) and parent.recv() == "ready"
         except (EOFError, OSError):
             ready = False
         if not ready:

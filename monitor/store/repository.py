@@ -351,6 +351,29 @@ class Store:
             outbox_id, owner, status=PENDING, next_attempt_at=next_attempt_at, last_error=error
         )
 
+    def defer(self, outbox_ids: Sequence[int], *, owner: str, until: datetime) -> None:
+        """Hold these rows until `until` (a digest, quiet hours, a rate limit): no attempt made."""
+        with self._write() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(list(outbox_ids)), outbox.c.lease_owner == owner)
+                .values(next_attempt_at=until, lease_until=None, lease_owner=None)
+            )
+
+    def sent_count(self, watch: str, channel: str, since: datetime) -> int:
+        """Alerts of `watch` sent to `channel` since `since`."""
+        with self._read() as conn:
+            return conn.execute(
+                select(func.count())
+                .select_from(outbox.join(matches, matches.c.id == outbox.c.match_id))
+                .where(
+                    matches.c.watch == watch,
+                    outbox.c.channel == channel,
+                    outbox.c.status == SENT,
+                    outbox.c.sent_at >= since,
+                )
+            ).scalar_one()
+
     def mark_dead(self, outbox_id: int, *, owner: str, error: str) -> None:
         """The send failed for good: keep the row as a dead letter."""
         self._finish(outbox_id, owner, status=DEAD, last_error=error)

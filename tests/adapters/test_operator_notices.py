@@ -21,13 +21,6 @@ pytestmark = pytest.mark.usefixtures("no_pacing")
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store.open(db_url)
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def ops() -> Iterator[WebhookSink]:
     with WebhookSink() as sink:
         yield sink

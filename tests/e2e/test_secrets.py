@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from tests.support import process
@@ -45,6 +46,8 @@ def test_secret_canaries_stay_out_of_logs_database_and_output(
             "?to=desk@example.com&from=newsmonitor@example.com",
         },
         database=f"sqlite:///{world.db_file}",
+        # Each failing channel is reported to the other, so the errors reach notices too.
+        extra="operator: {channels: [team-slack, analysts], channel_failures: 1}\n",
     )
     outputs = []
     for _ in range(2):
@@ -60,6 +63,8 @@ def test_secret_canaries_stay_out_of_logs_database_and_output(
 
     assert len(webhook_sink.posts) == 1  # the Slack send really was attempted
     assert "retry" in " ".join(outputs) or "pending" in " ".join(outputs)
+    with sqlite3.connect(world.db_file) as db:
+        assert db.execute("SELECT count(*) FROM notices").fetchone()[0] >= 1
     stored = b"".join(p.read_bytes() for p in world.db_file.parent.iterdir())
     for secret in (SLACK_TOKEN, SMTP_PASSWORD):
         leaks = [line for text in outputs for line in text.splitlines() if secret in line]

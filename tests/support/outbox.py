@@ -34,12 +34,12 @@ def seed(
     channels: Sequence[str],
     *,
     count: int = 1,
-    watch: str = "w",
+    watches: Sequence[str] = ("w",),
     title: str = "Seoul and Beijing sign trade deal",
     summary: str = "",
     url: str | None = None,
 ) -> None:
-    """`count` articles from source "wire" matching `watch`, each routed to `channels`."""
+    """`count` articles from source "wire" matching `watches`, each routed to `channels`."""
     store.sync_sources(
         [Source(name="wire", url="http://127.0.0.1:1/", interval=timedelta(minutes=5))], T0
     )
@@ -54,7 +54,7 @@ def seed(
                 summary=summary,
                 published=T0,
             ),
-            [Match(watch=watch, terms=("trade",))],
+            [Match(watch=watch, terms=("trade",)) for watch in watches],
         )
         for n in range(count)
     ]
@@ -62,7 +62,7 @@ def seed(
         src.id,
         owner="poller",
         found=found,
-        routes={watch: tuple(channels)},
+        routes=dict.fromkeys(watches, tuple(channels)),
         now=T0,
         next_poll_at=T0,
         etag=None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 from monitor.config import load_settings
@@ -50,3 +51,13 @@ def test_readme_template_example_renders(tmp_path: Path) -> None:
     message = ChannelSet([console]).compose("console", alert, watch.template)
     assert message.title == "trade: Tariffs cut"
     assert message.body == "Tariffs cut (wire, unknown)\nWhy: tariff*\nhttps://news.example/1"
+
+
+def test_readme_pacing_example_loads(tmp_path: Path) -> None:
+    """The digests-and-no-floods example is valid config with the values it describes."""
+    settings = _load(tmp_path, _yaml_after("### Digests and no floods"))
+    [console] = settings.channels
+    [watch] = settings.watches
+    assert settings.delivery.timezone == "Europe/Berlin"
+    assert console.quiet_hours is not None
+    assert (watch.burst, watch.rate_limit) == (timedelta(minutes=10), (10, timedelta(hours=1)))

@@ -1,0 +1,151 @@
+"""When an alert may go out, and with which others: digests, quiet hours, bursts, rate limits.
+
+Everything here is opt-in per watch or channel; with none of it configured every alert goes
+out at once, on its own. A held alert keeps its outbox row: its next attempt is moved to the
+release time, and the rows released together go out as one message. Digest, quiet-hours and
+burst holds follow from the alert's creation time alone, so every daemon, before and after a
+restart, puts an alert in the same group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from monitor.model import Channel, Watch
+
+if TYPE_CHECKING:
+    from monitor.store.records import AlertRecord
+
+DIGEST, QUIET, BURST, RATE = "digest", "quiet", "burst", "rate"
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Why an alert waits, and until when."""
+
+    kind: str
+    release: datetime
+
+
+def cron(spec: str, timezone: str) -> CronTrigger:
+    """A crontab schedule ("0 8 * * 1-5") in `timezone`; raises ValueError if malformed."""
+    return CronTrigger.from_crontab(spec, timezone=ZoneInfo(timezone))
+
+
+class Pacer:
+    """The pacing rules of the configured watches and channels."""
+
+    def __init__(
+        self, watches: Sequence[Watch], channels: Sequence[Channel], *, timezone: str = "UTC"
+    ) -> None:
+        self.zone = ZoneInfo(timezone)
+        self._digests = {
+            **{("channel", c.name): cron(c.digest, timezone) for c in channels if c.digest},
+            **{("watch", w.name): cron(w.digest, timezone) for w in watches if w.digest},
+        }
+        self._quiet = {c.name: c.quiet_hours for c in channels if c.quiet_hours}
+        self.bursts = {w.name: w.burst for w in watches if w.burst}
+        self.rate_limits = {w.name: w.rate_limit for w in watches if w.rate_limit}
+
+    def hold(self, watch: str, channel: str, created_at: datetime) -> Hold | None:
+        """Whether an alert created at `created_at` waits, by digest, quiet hours or burst."""
+        trigger = self._digests.get(("watch", watch)) or self._digests.get(("channel", channel))
+        if trigger is not None:
+            release = trigger.get_next_fire_time(None, created_at)
+            if release is not None:
+                return Hold(DIGEST, release.astimezone(UTC))
+        quiet = self._quiet.get(channel)
+        if quiet is not None:
+            end = self._quiet_end(created_at, *quiet)
+            if end is not None:
+                return Hold(QUIET, end)
+        window = self.bursts.get(watch)
+        if window is not None:
+            # Fixed windows: every alert of the watch in the same window goes out together.
+            n = (created_at - _EPOCH) // window
+            return Hold(BURST, _EPOCH + (n + 1) * window)
+        return None
+
+    def _quiet_end(self, when: datetime, start: time, end: time) -> datetime | None:
+        local = when.astimezone(self.zone)
+        now = local.time().replace(tzinfo=None)
+        overnight = start > end
+        inside = (now >= start or now < end) if overnight else (start <= now < end)
+        if not inside:
+            return None
+        day = local.date() + timedelta(days=1 if overnight and now >= start else 0)
+        return datetime.combine(day, end, tzinfo=self.zone).astimezone(UTC)
+
+    def rate_window(self, watch: str, now: datetime) -> tuple[int, datetime, datetime] | None:
+        """(most alerts, window start, window end) of a rate-limited watch, fixed windows."""
+        limit = self.rate_limits.get(watch)
+        if limit is None:
+            return None
+        most, per = limit
+        n = (now - _EPOCH) // per
+        return most, _EPOCH + n * per, _EPOCH + (n + 1) * per
+
+
+@dataclass(slots=True)
+class Plan:
+    """What to do with a batch of due rows of one channel."""
+
+    now: list[AlertRecord] = field(default_factory=list)  # one message each
+    groups: dict[tuple[str, datetime, str], list[AlertRecord]] = field(default_factory=dict)
+    later: dict[datetime, list[int]] = field(default_factory=dict)  # held until then
+
+
+def plan(pacer: Pacer, channel: str, rows: Sequence[AlertRecord], now: datetime) -> Plan:
+    """Sort due rows into those sent alone now, groups sent as one message, and held rows.
+
+    A row held by a rate limit is known by its first attempt falling after its creation.
+    """
+    out = Plan()
+    for row in rows:
+        hold = pacer.hold(row.alert.watch, channel, row.created_at)
+        if hold is None and row.attempts == 0 and row.next_attempt_at > row.created_at:
+            hold = Hold(RATE, row.next_attempt_at)
+        if hold is None:
+            out.now.append(row)
+        elif hold.release > now:
+            out.later.setdefault(hold.release, []).append(row.id)
+        else:
+            # A digest or quiet-hours catch-up spans watches; a burst or overflow is one watch's.
+            watch = row.alert.watch if hold.kind in (BURST, RATE) else ""
+            out.groups.setdefault((hold.kind, hold.release, watch), []).append(row)
+    for key, members in list(out.groups.items()):
+        if key[0] == BURST and len(members) == 1:
+            out.now.append(members[0])  # a burst of one is an ordinary alert
+            del out.groups[key]
+    return out
+
+
+def span(window: timedelta) -> str:
+    """A window in words: "10 minutes", "1 hour", "90 seconds"."""
+    seconds = int(window.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def heading(pacer: Pacer, kind: str, channel: str, watch: str, count: int) -> str:
+    """The title of a grouped message."""
+    alerts = f"{count} alert{'s' if count != 1 else ''}"
+    if kind == DIGEST:
+        return f"newsmonitor digest: {alerts}"
+    if kind == QUIET:
+        return f"While {channel} was quiet: {alerts}"
+    if kind == BURST:
+        return f"[{watch}] {count} new articles in {span(pacer.bursts[watch])}"
+    most, per = pacer.rate_limits[watch]
+    more = f"{count} more alert{'s' if count != 1 else ''}"
+    return f"[{watch}] {more}, held back by the rate limit ({most} per {span(per)})"
