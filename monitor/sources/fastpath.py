@@ -154,9 +154,21 @@ def _alternate(raw: Mapping[str, Any], *, atom: bool) -> Any:
     return None
 
 
+def _undo_double_utf8(value: str) -> str:
+    # feedparser repairs UTF-8 that was read as Latin-1 and encoded again ("Â¡" for "¡"); the
+    # fast path does the same, so the two parsers give the same text.
+    if value.isascii():
+        return value
+    try:
+        return value.encode("iso-8859-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 def _text(value: Any, seen: dict[str, str] | None = None) -> str:
     if not isinstance(value, str):
         return ""
+    value = _undo_double_utf8(value)
     if "<" not in value:
         return _SPACE.sub(" ", value).strip()
     if seen is not None and value in seen:

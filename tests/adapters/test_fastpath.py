@@ -102,6 +102,22 @@ def test_documents_the_fast_path_must_not_read_go_to_feedparser() -> None:
         assert parse_fast(body, link=keep) is None
 
 
+def test_double_encoded_utf8_is_repaired_as_feedparser_does() -> None:
+    """UTF-8 text that was read as Latin-1 and encoded again ("Â¡") reads the same on both paths,
+    while genuine Latin-1 letters ("café") stay as they are."""
+    body = rss(
+        [
+            {"guid": "1", "title": "Â¡Hola!", "link": "https://news.test/a/1"},
+            {"guid": "2", "title": "café", "link": "https://news.test/a/2"},
+        ]
+    )
+    fast, slow = (
+        parse_feed(body, url=URL, headers={}),
+        parse_feed(body, url=URL, headers={}, fast=False),
+    )
+    assert [e.title for e in fast.entries] == [e.title for e in slow.entries] == ["¡Hola!", "café"]
+
+
 TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="<\ufffd"),
     max_size=40,
