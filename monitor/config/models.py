@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -24,6 +23,7 @@ from pydantic import (
 )
 
 from monitor import schedule
+from monitor.crontab import cron
 from monitor.egress import never_allowed
 from monitor.model import (
     Channel,
@@ -141,7 +141,7 @@ def _zone(name: str) -> str:
 
 def _crontab(spec: str) -> str:
     try:
-        CronTrigger.from_crontab(spec, timezone="UTC")
+        cron(spec)
     except ValueError as exc:
         raise ValueError(
             f'not a crontab schedule ("minute hour day month weekday"): {exc}'

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from monitor.crontab import cron
 from monitor.model import Channel, Watch
 
 if TYPE_CHECKING:
@@ -32,11 +33,6 @@ class Hold:
 
     kind: str
     release: datetime
-
-
-def cron(spec: str, timezone: str) -> CronTrigger:
-    """A crontab schedule ("0 8 * * 1-5") in `timezone`; raises ValueError if malformed."""
-    return CronTrigger.from_crontab(spec, timezone=ZoneInfo(timezone))
 
 
 _TICK = timedelta(seconds=1)  # the resolution of a crontab schedule
