@@ -277,7 +277,17 @@ def alerts(
     if not records:
         out.print("no alerts yet", markup=False)
         return
-    table = Table("when (UTC)", "watch", "channel", "status", "source", "title", "matched", "why")
+    table = Table(
+        "when (UTC)",
+        "watch",
+        "channel",
+        "status",
+        "source",
+        "title",
+        "matched",
+        "why",
+        "also reported by",
+    )
     for r in records:
         status = r.status if r.status != "pending" or not r.attempts else f"retry ({r.attempts})"
         table.add_row(
@@ -289,6 +299,7 @@ def alerts(
             r.alert.title,
             ", ".join(r.alert.terms),
             "\n".join(f"{h.field}: {h.snippet}" for h in r.alert.hits),
+            ", ".join(r.alert.also_reported_by) or "-",
         )
     out.print(table)
 

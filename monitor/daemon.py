@@ -108,6 +108,8 @@ class Monitor:
             routes=routes(self.settings.watches, self.settings.channels),
             owner=self.owner,
             clock=self.clock,
+            stories=self.settings.stories,
+            followups={w.name: w.follow_up_at for w in self.settings.watches if w.follow_up_at},
             sources=self.settings.sources,
             operator_channels=self.settings.operator.channels,
         )

@@ -104,11 +104,14 @@ class Example:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Watch:
-    """A named query and the channels its alerts go to; `examples` are checked by `check`."""
+    """A named query and the channels its alerts go to; `examples` are checked by `check`;
+    `follow_up_at` (when set) alerts once more when a story it alerted on reaches that many
+    outlets."""
 
     name: str
     query: str
     notify: tuple[str, ...]
+    follow_up_at: int | None = None
     examples: tuple[Example, ...] = ()
     template: MessageTemplate | None = None
     digest: str | None = None  # crontab schedule, as for a channel
@@ -209,6 +212,7 @@ class Alert:
     url: str | None
     published: datetime | None
     hits: tuple[Hit, ...] = ()
+    also_reported_by: tuple[str, ...] = ()  # the story's other outlets, first come first
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
-from urllib.parse import urlsplit, urlunsplit
 
-from monitor.model import Article, Channel, Entry, Match, Watch
+from monitor.model import Article, Channel, Match, Watch
+from monitor.stories import Keys, Placement, article_keys
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+# An archive re-announcement: at least this many unseen entries, undated or dated a day or
+# more before the last poll (late items of a cached feed are younger), half the feed or more.
+BACKFILL_MIN = 10
+BACKFILL_AGE = timedelta(days=1)
 MAX_BACKOFF = timedelta(hours=6)
 MIN_RETRY = timedelta(seconds=1)
 
@@ -22,69 +25,133 @@ class ArticleMatcher(Protocol):
     def match(self, article: Article) -> list[Match]: ...
 
 
-def canonical_url(url: str) -> str:
-    """A link with scheme and host lower-cased, default port and fragment dropped."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    port = parts.port if parts.port and parts.port != _DEFAULT_PORTS.get(scheme) else None
-    netloc = f"{host}:{port}" if port else host
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Known:
+    """A stored article of the source that an entry may be a version of."""
+
+    id: int
+    key: str
+    url_key: str | None
+    text_key: str | None
+    content_hash: str | None
+    watches: frozenset[str]
 
 
-def identify(entry: Entry, source: str) -> Article:
-    """The entry as an article keyed by guid, else canonical link, else a hash of its text."""
-    if entry.guid and entry.guid.strip():
-        key = "guid:" + entry.guid.strip()
-    elif entry.link:
-        key = "url:" + canonical_url(entry.link)
-    else:
-        digest = hashlib.sha256(f"{entry.title}\n{entry.summary}".encode()).hexdigest()
-        key = "hash:" + digest
-    return Article(
-        source=source,
-        key=key,
-        url=entry.link,
-        title=entry.title,
-        summary=entry.summary,
-        published=entry.published,
-        guid=entry.guid,
-        content=entry.content,
-        lang=entry.lang,
-    )
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    """What to store for one entry: a new article, or a new version of a stored one
+    (`updates`), with the watches it alerts and, for a new one, its place among stories."""
+
+    article: Article
+    keys: Keys
+    matches: tuple[Match, ...] = ()
+    updates: int | None = None
+    placement: Placement = field(default_factory=Placement)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """A poll's decisions, oldest first, and how many entries were held back as backfill."""
+
+    decisions: list[Decision]
+    backfill: int = 0
+
+
+def _ambiguous(items: Iterable[Keys | Known]) -> set[str]:
+    """Secondary keys that more than one primary key claims."""
+    owner: dict[str, str] = {}
+    out: set[str] = set()
+    for item in items:
+        for k in (item.url_key, item.text_key):
+            if k is None:
+                continue
+            if owner.setdefault(k, item.key) != item.key:
+                out.add(k)
+    return out
+
+
+def _find(keys: Keys, index: dict[str, Known]) -> Known | None:
+    for k in (keys.key, keys.url_key, keys.text_key):
+        if k is not None and k in index:
+            return index[k]
+    return None
 
 
 def plan(
     items: Sequence[Article],
     *,
-    known: set[str],
+    known: Iterable[Known],
     baseline: bool,
     now: datetime,
     max_age: timedelta,
     matcher: ArticleMatcher,
-) -> list[tuple[Article, tuple[Match, ...]]]:
-    """New articles, oldest first, each with the watches it alerts.
+    last_success: datetime | None = None,
+) -> Plan:
+    """New and edited articles, oldest first, each with the watches it alerts.
 
-    A source's first poll is a baseline: its articles are stored and alert nothing. An article
-    published longer ago than `max_age` (when not zero) is stored without alerting.
+    An entry is the stored article it shares a guid, canonical link or title-and-lead hash with;
+    it is skipped unless its text changed, and then it alerts only watches the stored version did
+    not match. A source's first poll is a baseline: its articles are stored and alert nothing.
+    An article published longer ago than `max_age` (when not zero) is stored without alerting,
+    and so are the entries of an archive re-announcement (see BACKFILL_MIN).
     """
-    seen = set(known)
-    fresh: list[Article] = []
-    for article in items:
-        if article.key not in seen:
-            seen.add(article.key)
-            fresh.append(article)
+    entries = [(a, article_keys(a)) for a in items]
+    # A link or text that several distinct entries (or stored articles) share names none of
+    # them: some feeds link every item to one page, or repeat a headline under new guids.
+    shared = _ambiguous([k for _, k in entries]) | _ambiguous(known)
+    index: dict[str, Known] = {}
+    for k in known:
+        for key in (k.key, k.url_key, k.text_key):
+            if key is not None and key not in shared:
+                index.setdefault(key, k)
+    seen: set[str] = set()
+    fresh: list[tuple[Article, Keys, Known | None]] = []
+    for article, keys in entries:
+        keys = replace(
+            keys,
+            url_key=None if keys.url_key in shared else keys.url_key,
+            text_key=None if keys.text_key in shared else keys.text_key,
+        )
+        own = {k for k in (keys.key, keys.url_key, keys.text_key) if k is not None}
+        if own & seen:
+            continue
+        seen |= own
+        stored = _find(keys, index)
+        if stored is not None and stored.content_hash == keys.content_hash:
+            continue
+        fresh.append((article, keys, stored))
     # Feeds list newest first; undated entries keep their relative order after the dated ones.
-    fresh.sort(key=lambda a: (a.published is None, a.published or now))
+    fresh.sort(key=lambda f: (f[0].published is None, f[0].published or now))
     cutoff = now - max_age if max_age else None
-    out: list[tuple[Article, tuple[Match, ...]]] = []
-    for article in fresh:
+    old = last_success - BACKFILL_AGE if last_success else None
+    stale = [
+        a
+        for a, _, stored in fresh
+        if stored is None and old and (a.published is None or a.published < old)
+    ]
+    backfill = not baseline and len(stale) >= BACKFILL_MIN and 2 * len(stale) >= len(items)
+    held = {id(a) for a in stale} if backfill else set()
+    out: list[Decision] = []
+    for article, keys, stored in fresh:
         too_old = (
             cutoff is not None and article.published is not None and article.published < cutoff
         )
-        found = () if baseline or too_old else tuple(matcher.match(article))
-        out.append((article, found))
-    return out
+        quiet = baseline or too_old or id(article) in held
+        # A stored row without a hash predates hashing: record it, nothing changed for sure.
+        if stored is not None and stored.content_hash is None:
+            quiet = True
+        found = () if quiet else tuple(matcher.match(article))
+        if stored is not None:
+            found = tuple(m for m in found if m.watch not in stored.watches)
+        out.append(
+            Decision(
+                article=article,
+                keys=keys,
+                matches=found,
+                updates=stored.id if stored is not None else None,
+            )
+        )
+    return Plan(decisions=out, backfill=len(held))
 
 
 def routes(watches: Iterable[Watch], channels: Iterable[Channel]) -> dict[str, tuple[str, ...]]:

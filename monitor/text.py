@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 _SPACE = re.compile(r"\s+")
 _BLOCK_TAGS = frozenset({"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
 _SKIP_TAGS = frozenset({"script", "style", "template"})
+BLOCK_TAGS = _BLOCK_TAGS  # tags that separate words when markup is reduced to text
 
 
 # Hangul jamo, CJK radicals, kana, Hangul compatibility jamo, CJK extension A, unified

@@ -461,6 +461,7 @@ class WatchModel(_Model):
     name: Text
     query: Text
     notify: Annotated[list[Text], _check(bool, "must name at least one channel")]
+    follow_up_at: Annotated[Count, _check(lambda n: n >= 2, "must be at least 2")] | None = None
     examples: ExamplesModel = ExamplesModel()
     template: TemplateModel | None = None
     digest: Crontab | None = None
@@ -476,6 +477,7 @@ class WatchModel(_Model):
             name=self.name,
             query=self.query,
             notify=tuple(self.notify),
+            follow_up_at=self.follow_up_at,
             examples=examples,
             template=self.template.to_domain() if self.template else None,
             digest=self.digest,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache, lru_cache
+from typing import Any
 
 from monitor.errors import QuerySyntaxError
 from monitor.query.document import CASED, FOLDED, TEXT_FIELDS
@@ -40,7 +41,7 @@ from monitor.query.syntax import Near as NearNode
 from monitor.text import is_cjk
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 18)
 def needle(parts: tuple[str, ...], prefix: bool) -> str:
     """The substring that finds these tokens in a `Document`, honouring word edges."""
     body = " ".join(parts)
@@ -49,6 +50,17 @@ def needle(parts: tuple[str, ...], prefix: bool) -> str:
     head = "" if is_cjk(body[0]) else " "
     tail = "" if prefix or is_cjk(body[-1]) else " "
     return f"{head}{body}{tail}"
+
+
+@lru_cache(maxsize=1 << 18)  # rules share terms and list aliases
+def term_needle(raw: str, cased: bool) -> str:
+    """The needle of a term as written (see `needle`); raises TermError."""
+    return needle(*term_parts(raw, cased=cased))
+
+
+@cache  # one per field name
+def _field_scope(name: str) -> tuple[frozenset[str], str]:
+    return frozenset({name}), f"{name}:"
 
 
 def describe(node: Node) -> str:
@@ -89,9 +101,12 @@ def _is_positional(plan: Plan, regex_ok: bool) -> bool:
 
 
 class _Builder:
-    def __init__(self, text: str, terms: Mapping[str, Sequence[str]]) -> None:
+    """Builds one plan; its leaves are numbered from `first`."""
+
+    def __init__(self, text: str, terms: Mapping[str, Sequence[str]], first: int = 0) -> None:
         self.text = text
         self.terms = terms
+        self.first = first
         self.labels: list[str] = []
         self.clauses: list[str] = []
         self.leaves: list[Term] = []
@@ -99,11 +114,10 @@ class _Builder:
     def leaf(self, label: str, clause: str) -> int:
         self.labels.append(label)
         self.clauses.append(clause)
-        return len(self.labels) - 1
+        return self.first + len(self.labels) - 1
 
     def term(self, index: int, raw: str, kind: int, fields: frozenset[str]) -> Term:
-        parts, prefix = term_parts(raw, cased=kind == CASED)
-        term = Term(index, needle(parts, prefix), kind, fields)
+        term = Term(index, term_needle(raw, kind == CASED), kind, fields)
         self.leaves.append(term)
         return term
 
@@ -114,38 +128,55 @@ class _Builder:
         return self.term(self.leaf(label, prefix + label), raw, kind, fields)
 
     def build(self, node: Node, scope: tuple[frozenset[str], str]) -> Plan:
-        if isinstance(node, Word):
-            return self.pattern(node.text, node.text, scope)
-        if isinstance(node, Phrase):
-            return self.phrase(node, scope)
-        if isinstance(node, Cased):
-            return self.pattern(node.text, describe(node), scope, CASED)
-        if isinstance(node, Regex):
-            index = self.leaf(describe(node), scope[1] + describe(node))
-            return RegexTerm(index, compile_regex(node.pattern), scope[0])
-        if isinstance(node, TermList):
-            return self.term_list(node, scope)
-        if isinstance(node, Field):
-            return self.build(node.operand, (frozenset({node.name}), f"{node.name}:"))
-        if isinstance(node, NearNode):
-            left = self.operand(node.left, scope, "NEAR", regex_ok=False)
-            right = self.operand(node.right, scope, "NEAR", regex_ok=False)
-            index = self.leaf(describe(node), scope[1] + describe(node))
-            return Near(index, left, right, node.distance)
-        if isinstance(node, AtLeastNode):
-            operand = self.operand(node.operand, scope, "ATLEAST", regex_ok=True)
-            index = self.leaf(describe(node), scope[1] + describe(node))
-            return AtLeast(index, operand, node.count)
-        if isinstance(node, Not):
-            return Exclude(self.build(node.operand, scope))
-        parts = tuple(self.build(operand, scope) for operand in node.operands)
-        return AllOf(parts) if isinstance(node, And) else AnyOf(parts)
+        # Dispatch on the exact type: the node classes have no subclasses.
+        return _BUILD[type(node)](self, node, scope)
+
+    def word(self, node: Word, scope: tuple[frozenset[str], str]) -> Plan:
+        return self.pattern(node.text, node.text, scope)
+
+    def cased(self, node: Cased, scope: tuple[frozenset[str], str]) -> Plan:
+        return self.pattern(node.text, describe(node), scope, CASED)
+
+    def regex(self, node: Regex, scope: tuple[frozenset[str], str]) -> Plan:
+        label = describe(node)
+        index = self.leaf(label, scope[1] + label)
+        return RegexTerm(index, compile_regex(node.pattern), scope[0])
+
+    def field(self, node: Field, scope: tuple[frozenset[str], str]) -> Plan:
+        return self.build(node.operand, _field_scope(node.name))
+
+    def near(self, node: NearNode, scope: tuple[frozenset[str], str]) -> Plan:
+        left = self.operand(node.left, scope, "NEAR", regex_ok=False)
+        right = self.operand(node.right, scope, "NEAR", regex_ok=False)
+        label = describe(node)
+        return Near(self.leaf(label, scope[1] + label), left, right, node.distance)
+
+    def at_least(self, node: AtLeastNode, scope: tuple[frozenset[str], str]) -> Plan:
+        operand = self.operand(node.operand, scope, "ATLEAST", regex_ok=True)
+        label = describe(node)
+        return AtLeast(self.leaf(label, scope[1] + label), operand, node.count)
+
+    def exclude(self, node: Not, scope: tuple[frozenset[str], str]) -> Plan:
+        return Exclude(self.build(node.operand, scope))
+
+    def all_of(self, node: And, scope: tuple[frozenset[str], str]) -> Plan:
+        return AllOf(tuple([self.build(operand, scope) for operand in node.operands]))
+
+    def any_of(self, node: Or, scope: tuple[frozenset[str], str]) -> Plan:
+        if all(type(operand) in _PLAIN for operand in node.operands):
+            plan, labels, clauses, leaves = _plain_group(node, scope, self.first + len(self.labels))
+            self.labels += labels
+            self.clauses += clauses
+            self.leaves += leaves
+            return plan
+        return AnyOf(tuple([self.build(operand, scope) for operand in node.operands]))
 
     def phrase(self, node: Phrase, scope: tuple[frozenset[str], str]) -> Plan:
         parts, prefix = term_parts(node.text)
         if node.slop is None or len(parts) == 1:
             return self.pattern(node.text, node.text.strip(), scope)
-        index = self.leaf(describe(node), scope[1] + describe(node))
+        label = describe(node)
+        index = self.leaf(label, scope[1] + label)
         words = tuple(
             Term(index, needle((part,), prefix and i == len(parts) - 1), FOLDED, scope[0])
             for i, part in enumerate(parts)
@@ -191,6 +222,37 @@ class _Builder:
 
     def error(self, message: str, node: TermList) -> QuerySyntaxError:
         return QuerySyntaxError(message, query=self.text, column=node.column)
+
+
+_BUILD: dict[type, Callable[[_Builder, Any, tuple[frozenset[str], str]], Plan]] = {
+    Word: _Builder.word,
+    Phrase: _Builder.phrase,
+    Cased: _Builder.cased,
+    Regex: _Builder.regex,
+    TermList: _Builder.term_list,
+    Field: _Builder.field,
+    NearNode: _Builder.near,
+    AtLeastNode: _Builder.at_least,
+    Not: _Builder.exclude,
+    And: _Builder.all_of,
+    Or: _Builder.any_of,
+}
+
+
+# Terms whose plan depends on nothing but the term and its scope (no @list, no regex).
+_PLAIN = frozenset({Word, Phrase, Cased})
+
+
+@lru_cache(maxsize=1 << 12)
+def _plain_group(
+    node: Or, scope: tuple[frozenset[str], str], first: int
+) -> tuple[AnyOf, tuple[str, ...], tuple[str, ...], tuple[Term, ...]]:
+    """An OR of plain terms, built once and shared by every query that has it at the same
+    leaf number: rules repeat their context lists (`(trade OR deal* OR tariff*)`). Its
+    terms were checked when the query was scanned, so building it raises nothing."""
+    builder = _Builder("", {}, first)
+    plan = AnyOf(tuple([builder.build(operand, scope) for operand in node.operands]))
+    return plan, tuple(builder.labels), tuple(builder.clauses), tuple(builder.leaves)
 
 
 def compile_query(text: str, terms: Mapping[str, Sequence[str]]) -> CompiledQuery:

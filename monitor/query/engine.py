@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol, TypeAlias
 
 from monitor.model import Article, Hit, Match
@@ -55,6 +56,18 @@ class NaiveLookup:
         return found
 
 
+@lru_cache(maxsize=1 << 18)  # many terms of many rules share a needle
+def _shape(needle: str) -> tuple[int, int, float]:
+    """A needle's `lead`, `width` and `cost` (see `Term`)."""
+    core = needle.strip(" ")
+    lead = 1 if needle[0] == " " else 0
+    return (
+        lead,
+        len(core),
+        (1.0 if needle[-1] == " " else 1.5) / (len(core) * (4 if " " in core else 1)),
+    )
+
+
 class Term:
     """A word, phrase or prefix as a needle; `index` orders it within its query.
 
@@ -65,14 +78,11 @@ class Term:
     __slots__ = ("cost", "fields", "index", "kind", "lead", "needle", "width")
 
     def __init__(self, index: int, needle: str, kind: int, fields: frozenset[str]) -> None:
-        core = needle.strip(" ")
         self.index = index
         self.needle = needle
         self.kind = kind
         self.fields = fields
-        self.lead = 1 if needle[0] == " " else 0
-        self.width = len(core)
-        self.cost = (1.0 if needle[-1] == " " else 1.5) / (len(core) * (4 if " " in core else 1))
+        self.lead, self.width, self.cost = _shape(needle)
 
     def __repr__(self) -> str:
         return f"Term({self.needle!r})"
@@ -130,6 +140,8 @@ class RegexTerm:
 
 def by_cost(sets: list[tuple[Term, ...]]) -> list[tuple[Term, ...]]:
     """Required term sets, the best anchors (rarest needles) first."""
+    if len(sets) < 2:  # most parts require one set: nothing to sort
+        return sets
     return sorted(sets, key=lambda need: sum(t.cost for t in need))
 
 

@@ -103,24 +103,29 @@ class Matcher:
         self._watches = tuple(watches)
         self._tags = dict(tags or {})
         needles: tuple[set[str], set[str]] = (set(), set())
+        # How many watches require each needle: a needle many rules share is a poor anchor.
+        shared: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
         for _, query in self._watches:
             for term in query.terms:
                 needles[term.kind].add(term.needle)
+            required = {(t.kind, t.needle) for need in query.required for t in need}
+            for kind, needle in required:
+                shared[kind][needle] += 1
         self._automata = (_Automaton(needles[FOLDED]), _Automaton(needles[CASED]))
-        # How many watches require each needle: a needle many rules share is a poor anchor.
-        shared: Counter[tuple[int, str]] = Counter()
-        for _, query in self._watches:
-            shared.update({(t.kind, t.needle) for need in query.required for t in need})
 
         def cost(need: tuple[Term, ...]) -> float:
-            return sum(t.cost * shared[t.kind, t.needle] for t in need)
+            return sum(t.cost * shared[t.kind][t.needle] for t in need)
 
         self._anchored: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
         always: list[int] = []
         filters: list[tuple[_NeedleSet, ...]] = []
         for i, (_, query) in enumerate(self._watches):
-            passes = sorted(query.required, key=cost)
-            filters.append(tuple(_needle_set(need) for need in passes[1:3]))
+            passes = query.required
+            if len(passes) > 1:
+                passes = tuple(sorted(passes, key=cost))
+                filters.append(tuple([_needle_set(need) for need in passes[1:3]]))
+            else:
+                filters.append(())
             if not passes:
                 always.append(i)
                 continue

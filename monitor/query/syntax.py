@@ -15,7 +15,6 @@ Grammar, loosest first (NEAR binds tighter than NOT, NOT than AND, AND than OR):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum, auto
 from functools import lru_cache
@@ -27,11 +26,15 @@ from monitor.text import cased_tokens, tokens
 
 KEYWORDS = frozenset({"AND", "OR", "NOT"})
 FIELDS = ("title", "summary", "content", "source", "url", "tag", "lang")
-_FIELD = re.compile(rf"({'|'.join(FIELDS)}):")
-_FIELD_INITIALS = frozenset(name[0] for name in FIELDS)
-_SPACES = re.compile(r"\s+")
-_PUNCTUATION = frozenset('()"{}/-')  # characters that start something other than a word
-_WORD_REST = re.compile(r'[^\s()"{}]*')  # a word runs to a space or a delimiter
+# Spaces, then a field scope, a word (it runs to a space or a delimiter) or a parenthesis;
+# nothing else (a phrase, a regex, ...) or the end leaves every group empty.
+_NEXT = re.compile(
+    r"\s*(?:"
+    rf"(?P<field>(?:{'|'.join(FIELDS)}):)"
+    r'|(?P<word>[^\s()"{}/-][^\s()"{}]*)'
+    r"|(?P<paren>[()])"
+    r")?"
+)
 _COUNTED = re.compile(r"(NEAR|ATLEAST)(?:/(\d*))?")
 
 
@@ -138,7 +141,7 @@ class TermError(ValueError):
         self.offset = offset
 
 
-@lru_cache(maxsize=1 << 16)  # rules share many terms, and the scanner and compiler both ask
+@lru_cache(maxsize=1 << 18)  # rules share terms; the scanner and compiler both ask
 def term_parts(raw: str, *, cased: bool = False) -> tuple[tuple[str, ...], bool]:
     """The folded (or, if `cased`, case-kept) tokens of a term and whether a trailing '*'
     makes its last word a prefix."""
@@ -171,6 +174,7 @@ class _Kind(Enum):
     LPAREN = auto()
     RPAREN = auto()
     END = auto()
+    ERROR = auto()
 
 
 class _Token(NamedTuple):  # a tuple: made for every token of 100,000 rules at start-up
@@ -178,6 +182,12 @@ class _Token(NamedTuple):  # a tuple: made for every token of 100,000 rules at s
     text: str
     column: int
     number: int | None = None
+    error: QuerySyntaxError | None = None
+
+
+# Builds a _Token from a full tuple of its fields, without NamedTuple's slower keyword __new__.
+_new_token = tuple.__new__
+_PARENS = {"(": _Kind.LPAREN, ")": _Kind.RPAREN}
 
 
 _STARTS_PRIMARY = frozenset(
@@ -195,84 +205,114 @@ def _check_term(text: str, raw: str, column: int, start: int, *, cased: bool = F
     try:
         term_parts(raw, cased=cased)
     except TermError as exc:
-        where = column if exc.offset is None else start + exc.offset
-        raise _error(text, exc.message, where) from None
+        raise _term_error(text, exc, column, start) from None
 
 
-def _scan(text: str) -> Iterator[_Token]:
-    """Yield tokens left to right (lazily, so the leftmost problem is reported first)."""
+def _term_error(text: str, exc: TermError, column: int, start: int) -> QuerySyntaxError:
+    return _error(text, exc.message, column if exc.offset is None else start + exc.offset)
+
+
+def _scan(text: str) -> list[_Token]:
+    """All tokens left to right. A problem ends the list with an ERROR token carrying it, which
+    the parser raises only on reaching it, so the leftmost problem is reported first."""
+    tokens: list[_Token] = []
+    try:
+        _scan_into(text, tokens)
+    except QuerySyntaxError as exc:
+        tokens.append(_Token(_Kind.ERROR, "", exc.column, error=exc))
+    return tokens
+
+
+def _scan_into(text: str, tokens: list[_Token]) -> None:
+    append = tokens.append
     i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        col = i + 1
-        if ch.isspace():
-            i = _SPACES.match(text, i).end()  # type: ignore[union-attr]  # \s+ matches here
-        elif ch not in _PUNCTUATION:
-            # Words come first: they are most of every query.
-            if ch in _FIELD_INITIALS and (scope := _FIELD.match(text, i)):
-                yield _field_token(text, scope, col)
-                i = scope.end()
-                continue
-            j = _WORD_REST.match(text, i + 1).end()  # type: ignore[union-attr]  # may be empty
-            word = text[i:j]
+    while True:
+        # One regex skips the spaces and takes the next word, field or parenthesis: most of
+        # every query. Other tokens are read below.
+        found = _NEXT.match(text, i)
+        kind = found.lastgroup  # type: ignore[union-attr]  # every group is optional
+        i = found.end()  # type: ignore[union-attr]
+        if kind == "word":
+            word = found.group(kind)  # type: ignore[union-attr]
+            col = i - len(word) + 1
+            ch = word[0]
             if ch == "@":
-                yield _list_token(text, word, col)
+                append(_list_token(text, word, col))
             elif word in KEYWORDS:
-                yield _Token(_Kind[word], word, col)
+                append(_Token(_Kind[word], word, col))
             elif ch in "NA" and (counted := _COUNTED.fullmatch(word)):
-                yield _counted_token(text, counted, col)
+                append(_counted_token(text, counted, col))
             else:
-                _check_term(text, word, col, col)
-                yield _Token(_Kind.WORD, word, col)
-            i = j
-        elif ch in "()":
-            yield _Token(_Kind.LPAREN if ch == "(" else _Kind.RPAREN, ch, col)
-            i += 1
-        elif ch == '"':
-            end = text.find('"', i + 1)
-            if end == -1:
-                raise _error(text, "unterminated phrase: '\"' is never closed", col)
-            inner = text[i + 1 : end]
-            if not inner.strip():
-                raise _error(text, "empty phrase", col)
-            _check_term(text, inner, col, col + 1)
-            i = end + 1
-            slop = None
-            if i < n and text[i] == "~":
-                j = i + 1
-                while j < n and text[j].isdigit():
-                    j += 1
-                if j == i + 1:
-                    raise _error(text, "'~' must be followed by a number of words", i + 1)
-                slop, i = int(text[i + 1 : j]), j
-            yield _Token(_Kind.PHRASE, inner, col, slop)
-        elif ch == "{":
-            end = text.find("}", i + 1)
-            if end == -1:
-                raise _error(text, "unterminated case-sensitive term: '{' is never closed", col)
-            inner = text[i + 1 : end]
-            if not inner.strip():
-                raise _error(text, "empty case-sensitive term", col)
-            _check_term(text, inner, col, col + 1, cased=True)
-            yield _Token(_Kind.CASED, inner, col)
-            i = end + 1
-        elif ch == "}":
-            raise _error(text, "'}' has no matching '{'", col)
-        elif ch == "/":
-            end = _regex_end(text, i)
-            pattern = text[i + 1 : end]
-            try:
-                check_regex(pattern)
-            except RegexError as exc:
-                raise _error(text, exc.message, col + 1 + exc.offset) from None
-            yield _Token(_Kind.REGEX, pattern, col)
-            i = end + 1
-        elif ch == "-" and (i + 1 == n or text[i + 1].isspace() or text[i + 1] == ")"):
-            raise _error(text, "'-' must be directly followed by the term to exclude", col)
-        else:  # '-' followed by a term
-            yield _Token(_Kind.MINUS, ch, col)
-            i += 1
-    yield _Token(_Kind.END, "", n + 1)
+                try:  # _check_term, inlined: words are most tokens
+                    term_parts(word)
+                except TermError as exc:
+                    raise _term_error(text, exc, col, col) from None
+                append(_new_token(_Token, (_Kind.WORD, word, col, None, None)))
+            continue
+        if kind == "paren":
+            ch = text[i - 1]
+            append(_new_token(_Token, (_PARENS[ch], ch, i, None, None)))
+            continue
+        if kind == "field":
+            scope = found.group(kind)  # type: ignore[union-attr]
+            append(_field_token(text, scope, i - len(scope) + 1, i))
+            continue
+        if i == n:
+            append(_Token(_Kind.END, "", n + 1))
+            return
+        i = _scan_other(text, i, tokens)
+
+
+def _scan_other(text: str, i: int, tokens: list[_Token]) -> int:
+    """Read the phrase, case-sensitive term, regex or '-' at `i`; the index after it."""
+    n = len(text)
+    ch = text[i]
+    col = i + 1
+    if ch == '"':
+        end = text.find('"', i + 1)
+        if end == -1:
+            raise _error(text, "unterminated phrase: '\"' is never closed", col)
+        inner = text[i + 1 : end]
+        if not inner.strip():
+            raise _error(text, "empty phrase", col)
+        _check_term(text, inner, col, col + 1)
+        i = end + 1
+        slop = None
+        if i < n and text[i] == "~":
+            j = i + 1
+            while j < n and text[j].isdigit():
+                j += 1
+            if j == i + 1:
+                raise _error(text, "'~' must be followed by a number of words", i + 1)
+            slop, i = int(text[i + 1 : j]), j
+        tokens.append(_new_token(_Token, (_Kind.PHRASE, inner, col, slop, None)))
+        return i
+    if ch == "{":
+        end = text.find("}", i + 1)
+        if end == -1:
+            raise _error(text, "unterminated case-sensitive term: '{' is never closed", col)
+        inner = text[i + 1 : end]
+        if not inner.strip():
+            raise _error(text, "empty case-sensitive term", col)
+        _check_term(text, inner, col, col + 1, cased=True)
+        tokens.append(_Token(_Kind.CASED, inner, col))
+        return end + 1
+    if ch == "}":
+        raise _error(text, "'}' has no matching '{'", col)
+    if ch == "/":
+        end = _regex_end(text, i)
+        pattern = text[i + 1 : end]
+        try:
+            check_regex(pattern)
+        except RegexError as exc:
+            raise _error(text, exc.message, col + 1 + exc.offset) from None
+        tokens.append(_Token(_Kind.REGEX, pattern, col))
+        return end + 1
+    # Only '-' is left: the other characters that cannot start a word are handled above.
+    if i + 1 == n or text[i + 1].isspace() or text[i + 1] == ")":
+        raise _error(text, "'-' must be directly followed by the term to exclude", col)
+    tokens.append(_Token(_Kind.MINUS, ch, col))
+    return i + 1
 
 
 def _regex_end(text: str, start: int) -> int:
@@ -286,11 +326,10 @@ def _regex_end(text: str, start: int) -> int:
     return j
 
 
-def _field_token(text: str, scope: re.Match[str], column: int) -> _Token:
-    after = scope.end()
+def _field_token(text: str, scope: str, column: int, after: int) -> _Token:
     if after == len(text) or text[after].isspace() or text[after] == ")":
-        raise _error(text, f"{scope.group(0)} must be directly followed by a term", column)
-    return _Token(_Kind.FIELD, scope.group(1), column)
+        raise _error(text, f"{scope} must be directly followed by a term", column)
+    return _Token(_Kind.FIELD, scope[:-1], column)
 
 
 def _counted_token(text: str, counted: re.Match[str], column: int) -> _Token:
@@ -326,12 +365,18 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self._tokens = _scan(text)
-        self.tok = next(self._tokens)
+        self._next = 1
+        self.tok = self._tokens[0]
+        if self.tok.error is not None:
+            raise self.tok.error
 
     def advance(self) -> _Token:
         tok = self.tok
         if tok.kind is not _Kind.END:
-            self.tok = next(self._tokens)
+            self.tok = self._tokens[self._next]
+            self._next += 1
+            if self.tok.error is not None:
+                raise self.tok.error
         return tok
 
     def parse(self) -> Node:
@@ -371,7 +416,9 @@ class _Parser:
             op = self.advance()
             assert op.number is not None  # the scanner always sets it
             return AtLeast(op.number, self.parse_scoped(op), column=op.column)
-        left = self.parse_scoped(after)
+        left = (
+            self.parse_scoped(after) if self.tok.kind is _Kind.FIELD else self.parse_primary(after)
+        )
         if self.tok.kind is not _Kind.NEAR:
             return left
         op = self.advance()

@@ -5,25 +5,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from monitor import failpoints
 from monitor.errors import FetchError
-from monitor.model import FetchSettings, Notice, Source
-from monitor.pipeline import ArticleMatcher, identify, plan
+from monitor.model import FetchSettings, Notice, Source, StorySettings
+from monitor.pipeline import ArticleMatcher, Decision, plan
 from monitor.schedule import cache_lifetime, failure_wait, next_interval, publishing_gap
 from monitor.sources.feeds import ParsedFeed
 from monitor.sources.http import Clients, FetchResult, HTTPStatusError, fetch
 from monitor.sources.parsing import ParserPool
+from monitor.stories import article_keys, identify
+from monitor.stories.index import StoryIndex
 
 if TYPE_CHECKING:
     from monitor.store.records import ClaimedSource
     from monitor.store.repository import Store
 
 log = logging.getLogger(__name__)
+_EVICT_EVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +37,8 @@ class PollOutcome:
     ok: bool
     new_articles: int = 0
     alerts: int = 0
+    updated: int = 0
+    backfill: int = 0
     not_modified: bool = False
     baseline: bool = False
     error: str | None = None
@@ -57,6 +62,8 @@ class Poller:
         clock: Callable[[], datetime],
         sources: Sequence[Source] = (),
         operator_channels: Sequence[str] = (),
+        stories: StorySettings | None = None,
+        followups: Mapping[str, int] | None = None,
     ) -> None:
         self.store = store
         self.clients = clients
@@ -71,6 +78,12 @@ class Poller:
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self.operator_channels = tuple(operator_channels)
         self._rolled: set[str] = set()
+        self.stories = StoryIndex(stories or StorySettings())
+        self.followups = dict(followups or {})
+        # Placing articles in stories and committing them is one step per poll, so that
+        # concurrent polls of two outlets carrying one story see each other's articles.
+        self._placing = asyncio.Lock()
+        self._evicted_at: datetime | None = None
 
     async def poll(self, source: ClaimedSource) -> PollOutcome:
         """Poll one source and record the outcome; never raises for a bad source."""
@@ -123,7 +136,8 @@ class Poller:
             max_redirects=self.settings.max_redirects,
         )
         title: str | None = None
-        found = []
+        found: list[Decision] = []
+        backfill = 0
         parsed: ParsedFeed | None = None
         rolled = False
         if result.status != 304:
@@ -133,40 +147,49 @@ class Poller:
             title = parsed.title or None
             articles = [identify(e, source.name) for e in parsed.entries]
             known = await asyncio.to_thread(
-                self.store.known_keys, source.id, [a.key for a in articles]
+                self.store.known_articles, source.id, [article_keys(a) for a in articles]
             )
             rolled = source.baseline_done and len(articles) >= 2 and not known
-            now = self.clock()
-            found = plan(
+            planned = plan(
                 articles,
                 known=known,
                 baseline=not source.baseline_done,
-                now=now,
+                now=self.clock(),
                 max_age=self.settings.max_age,
                 matcher=self.matcher,
+                last_success=source.last_success_at,
             )
-        now = self.clock()
-        record = await asyncio.to_thread(
-            self.store.record_poll,
-            source.id,
-            owner=self.owner,
-            found=found,
-            routes=self.routes,
-            now=now,
-            next_poll_at=now + self._faster(self._next_wait(source, result, parsed), rolled),
-            etag=result.etag,
-            last_modified=result.last_modified,
-            title=title,
-        )
+            found, backfill = planned.decisions, planned.backfill
+        async with self._placing:
+            now = self.clock()
+            found = await asyncio.to_thread(self._place, found, now)
+            record = await asyncio.to_thread(
+                self.store.record_poll,
+                source.id,
+                owner=self.owner,
+                found=found,
+                routes=self.routes,
+                now=now,
+                next_poll_at=now + self._faster(self._next_wait(source, result, parsed), rolled),
+                etag=result.etag,
+                last_modified=result.last_modified,
+                title=title,
+                followups=self.followups,
+                backfill=backfill,
+            )
+            self.stories.load(record.stored)
         if record.alerts:
             failpoints.hit("after-enqueue")
         await self._note_rollover(source, rolled, len(found), now)
+        if backfill:
+            await self._note_backfill(source, backfill, now)
         baseline = not source.baseline_done and result.status != 304
-        if record.new_articles or record.alerts:
+        if record.new_articles or record.alerts or record.updated:
             log.info(
-                "%s: %d new article(s), %d alert(s)%s",
+                "%s: %d new article(s), %d edited, %d alert(s)%s",
                 source.name,
                 record.new_articles,
+                record.updated,
                 record.alerts,
                 " (first poll: baseline, nothing sent)" if baseline else "",
             )
@@ -175,10 +198,30 @@ class Poller:
             ok=True,
             new_articles=record.new_articles,
             alerts=record.alerts,
+            updated=record.updated,
+            backfill=backfill,
             not_modified=result.status == 304,
             baseline=baseline,
             rolled_over=rolled,
         )
+
+    def _place(self, found: list[Decision], now: datetime) -> list[Decision]:
+        """The decisions with new articles placed in stories, the index first brought up to
+        date with what this and other processes stored since."""
+        index = self.stories
+        if index.mode == "off" or not found:
+            return found
+        index.load(self.store.story_items(after_id=index.last_id, since=now - index.window))
+        if self._evicted_at is None or now - self._evicted_at > _EVICT_EVERY:
+            index.evict(now - index.window)
+            self._evicted_at = now
+        fresh = [i for i, d in enumerate(found) if d.updates is None]
+        batch = [(found[i].article, found[i].article.published or now) for i in fresh]
+        placed = list(found)
+        # A placement's `joins` counts among the new articles, as the store does.
+        for i, placement in zip(fresh, index.place(batch), strict=True):
+            placed[i] = replace(found[i], placement=placement)
+        return placed
 
     def _faster(self, wait: timedelta, rolled: bool) -> timedelta:
         # Entries may have scrolled out of the window unseen: come back sooner until the next
@@ -186,6 +229,29 @@ class Poller:
         if not rolled:
             return wait
         return max(wait / 2, min(self.settings.min_interval, wait))
+
+    async def _note_backfill(self, source: ClaimedSource, count: int, now: datetime) -> None:
+        log.warning(
+            "%s: %d entries dated a day or more before the last poll appeared at once (an "
+            "archive re-announced?): stored without alerts",
+            source.name,
+            count,
+        )
+        if not self.operator_channels:
+            return
+        notice = Notice(
+            kind="source-backfill",
+            about=source.name,
+            title=f"Source {source.name} re-announced {count} old entries",
+            body=(
+                f"{count} entries this source had never shown, all dated a day or more before "
+                "its previous poll, appeared at once. They were stored without alerts, as an "
+                "archive re-announcement rather than news."
+            ),
+        )
+        await asyncio.to_thread(
+            self.store.notices.enqueue, notice, channels=self.operator_channels, now=now
+        )
 
     async def _note_rollover(
         self, source: ClaimedSource, rolled: bool, count: int, now: datetime

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.model import Alert
+from monitor.stories import StoryItem
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,6 +21,7 @@ class ClaimedSource:
     baseline_done: bool
     interval: timedelta
     consecutive_failures: int
+    last_success_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,6 +30,8 @@ class PollRecord:
 
     new_articles: int
     alerts: int
+    updated: int = 0
+    stored: tuple[StoryItem, ...] = ()  # the new articles, for the story index
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,6 +49,9 @@ class SourceStatus:
     consecutive_failures: int
     last_error_kind: str | None
     last_error: str | None
+    # The last poll that looked like an archive re-announcement, and the entries it held back.
+    last_backfill_at: datetime | None = None
+    last_backfill_entries: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +67,7 @@ class AlertRecord:
     sent_at: datetime | None
     last_error: str | None
     alert: Alert
+    stage: int = 0  # 0: the story's alert; N: the follow-up when it reached N outlets
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,10 +25,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.model import Alert, Article, Hit, Match, Source
+from monitor.pipeline import Decision, Known
+from monitor.store import stories
 from monitor.store.database import READ_ONLY, make_engine, migrate
 from monitor.store.notices import Notices
 from monitor.store.records import AlertRecord, ClaimedSource, PollRecord, SourceStatus
 from monitor.store.schema import articles, matches, notices, outbox, sources
+from monitor.stories import Keys, StoryItem
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
 
@@ -160,6 +162,7 @@ class Store:
                 baseline_done=r.baseline_done,
                 interval=timedelta(seconds=r.interval_s),
                 consecutive_failures=r.consecutive_failures,
+                last_success_at=r.last_success_at,
             )
             for r in rows
         ]
@@ -176,68 +179,54 @@ class Store:
             )
             return {r.key for r in found}
 
+    def known_articles(self, source_id: int, found: Sequence[Keys]) -> list[Known]:
+        """The source's stored articles that share a key, link key or text key with these
+        entries, with the watches each already matched."""
+        with self._read() as conn:
+            return stories.known_articles(conn, source_id, found)
+
+    def story_items(self, *, after_id: int, since: datetime) -> list[StoryItem]:
+        """Articles with an id above `after_id` fetched since `since`, for the story index."""
+        with self._read() as conn:
+            return stories.story_items(conn, after_id=after_id, since=since)
+
     def record_poll(
         self,
         source_id: int,
         *,
         owner: str,
-        found: Sequence[tuple[Article, Sequence[Match]]],
+        found: Sequence[Decision | tuple[Article, Sequence[Match]]],
         routes: Mapping[str, Sequence[str]],
         now: datetime,
         next_poll_at: datetime,
         etag: str | None,
         last_modified: str | None,
         title: str | None,
+        followups: Mapping[str, int] | None = None,
+        backfill: int = 0,
     ) -> PollRecord:
-        """Commit a successful poll at once: new articles, their matches, outbox rows, state.
+        """Commit a successful poll at once: new and edited articles, their stories, matches,
+        outbox rows and the source's state.
 
-        `routes` maps a watch to the channels its alerts go to. Articles the source already has
-        are skipped by the unique key, so a concurrent or repeated poll adds nothing twice.
+        `routes` maps a watch to the channels its alerts go to; `followups` a watch to the number
+        of outlets at which a story alerts once more. Articles the source already has are skipped
+        by the unique key, and an alert already made for the story, watch and channel by another,
+        so a concurrent or repeated poll adds nothing twice.
         """
-        alerts = 0
+        decisions = [stories.decision(d) for d in found]
         with self._write() as conn:
-            inserted: dict[str, int] = {}
-            if found:
-                rows = [_article_row(source_id, a, now) for a, _ in found]
-                stmt = (
-                    self._insert(articles)
-                    .on_conflict_do_nothing(index_elements=["source_id", "key"])
-                    .returning(articles.c.id, articles.c.key)
-                )
-                inserted = {r.key: r.id for r in conn.execute(stmt, rows)}
-            for article, found_matches in found:
-                article_id = inserted.get(article.key)
-                if article_id is None:
-                    continue
-                for m in found_matches:
-                    match_id = conn.execute(
-                        matches.insert()
-                        .values(
-                            article_id=article_id,
-                            watch=m.watch,
-                            terms=json.dumps(list(m.terms), ensure_ascii=False),
-                            hits=json.dumps([asdict(h) for h in m.hits], ensure_ascii=False),
-                            created_at=now,
-                        )
-                        .returning(matches.c.id)
-                    ).scalar_one()
-                    channels = routes.get(m.watch, ())
-                    if channels:
-                        conn.execute(
-                            outbox.insert(),
-                            [
-                                {
-                                    "match_id": match_id,
-                                    "channel": ch,
-                                    "status": PENDING,
-                                    "attempts": 0,
-                                    "next_attempt_at": now,
-                                    "created_at": now,
-                                }
-                                for ch in channels
-                            ],
-                        )
-                        alerts += len(channels)
+            fresh = [d for d in decisions if d.updates is None]
+            placed = stories.insert_articles(conn, self._insert, source_id, fresh, now)
+            for d in decisions:
+                if d.updates is not None:
+                    placed[d.article.key] = stories.update_article(conn, d)
+            alerts = 0
+            for d in decisions:
+                story = placed.get(d.article.key)
+                if story is not None:
+                    alerts += stories.alert(conn, self._insert, d, story, routes, now)
+            touched = {placed[d.article.key][1] for d in fresh if d.article.key in placed}
+            alerts += stories.followups(conn, self._insert, touched, followups or {}, now)
             state: dict[str, object] = {
                 "baseline_done": True,
                 "last_polled_at": now,
@@ -253,8 +242,31 @@ class Store:
             }
             if title:
                 state["title"] = title
+            if backfill:
+                state.update(last_backfill_at=now, last_backfill_entries=backfill)
             conn.execute(update(sources).where(sources.c.id == source_id).values(**state))
-        return PollRecord(new_articles=len(inserted), alerts=alerts)
+            source_name = conn.execute(
+                select(sources.c.name).where(sources.c.id == source_id)
+            ).scalar_one()
+        stored = tuple(
+            StoryItem(
+                article_id=placed[d.article.key][0],
+                story_id=placed[d.article.key][1],
+                source=source_name,
+                when=d.article.published or now,
+                title=d.article.title,
+                lead=d.article.summary,
+                signature=d.placement.signature or None,
+            )
+            for d in fresh
+            if d.article.key in placed
+        )
+        return PollRecord(
+            new_articles=len(stored),
+            alerts=alerts,
+            updated=len(decisions) - len(fresh),
+            stored=stored,
+        )
 
     def record_failure(
         self, source_id: int, *, kind: str, message: str, now: datetime, next_poll_at: datetime
@@ -302,6 +314,8 @@ class Store:
                 consecutive_failures=r.consecutive_failures,
                 last_error_kind=r.last_error_kind,
                 last_error=r.last_error,
+                last_backfill_at=r.last_backfill_at,
+                last_backfill_entries=r.last_backfill_entries,
             )
             for r in rows
         ]
@@ -337,7 +351,7 @@ class Store:
                 limit=limit,
             )
             rows = conn.execute(_alert_query().where(outbox.c.id.in_(ids)).order_by(*order)).all()
-        return [_alert_record(r) for r in rows]
+            return _alert_records(conn, rows)
 
     def mark_sent(self, outbox_id: int, *, owner: str, now: datetime) -> None:
         """The channel accepted the message."""
@@ -433,14 +447,15 @@ class Store:
         """The newest alerts x channels with their delivery state."""
         with self._read() as conn:
             rows = conn.execute(_alert_query().order_by(outbox.c.id.desc()).limit(limit)).all()
-        return [_alert_record(r) for r in rows]
+            return _alert_records(conn, rows)
 
 
 def _alert_query() -> Select[Any]:
     return (
         select(
             outbox,
-            matches.c.watch,
+            # outbox.watch too, but rows made before stories existed may lack it
+            matches.c.watch.label("match_watch"),
             matches.c.terms,
             matches.c.hits,
             articles.c.title,
@@ -455,7 +470,27 @@ def _alert_query() -> Select[Any]:
     )
 
 
-def _alert_record(row: Row[Any]) -> AlertRecord:
+def _alert_records(conn: Connection, rows: Sequence[Row[Any]]) -> list[AlertRecord]:
+    """The records, each with the other outlets of its story in the order they carried it."""
+    story_ids = {r.story_id for r in rows if r.story_id is not None}
+    outlets: dict[int, list[str]] = {}
+    if story_ids:
+        for story_id, name in conn.execute(
+            select(articles.c.story_id, sources.c.name)
+            .join(sources, sources.c.id == articles.c.source_id)
+            .where(articles.c.story_id.in_(story_ids))
+            .order_by(articles.c.id)
+        ):
+            names = outlets.setdefault(story_id, [])
+            if name not in names:
+                names.append(name)
+    return [
+        _alert_record(r, tuple(n for n in outlets.get(r.story_id, ()) if n != r.source))
+        for r in rows
+    ]
+
+
+def _alert_record(row: Row[Any], also: tuple[str, ...] = ()) -> AlertRecord:
     return AlertRecord(
         id=row.id,
         channel=row.channel,
@@ -465,8 +500,9 @@ def _alert_record(row: Row[Any]) -> AlertRecord:
         next_attempt_at=row.next_attempt_at,
         sent_at=row.sent_at,
         last_error=row.last_error,
+        stage=row.stage,
         alert=Alert(
-            watch=row.watch,
+            watch=row.match_watch,
             terms=tuple(json.loads(row.terms)),
             hits=tuple(Hit(**h) for h in json.loads(row.hits or "[]")),
             source=row.source,
@@ -474,18 +510,6 @@ def _alert_record(row: Row[Any]) -> AlertRecord:
             summary=row.summary,
             url=row.url,
             published=row.published_at,
+            also_reported_by=also,
         ),
     )
-
-
-def _article_row(source_id: int, article: Article, now: datetime) -> dict[str, object]:
-    return {
-        "source_id": source_id,
-        "key": article.key,
-        "guid": article.guid,
-        "url": article.url,
-        "title": article.title,
-        "summary": article.summary,
-        "published_at": article.published,
-        "fetched_at": now,
-    }

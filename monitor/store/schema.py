@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -72,6 +73,9 @@ sources = Table(
     Column("last_error_at", UTCDateTime),
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("created_at", UTCDateTime, nullable=False),
+    # The last poll that looked like an archive re-announcement, and how many entries it held.
+    Column("last_backfill_at", UTCDateTime),
+    Column("last_backfill_entries", Integer),
 )
 
 articles = Table(
@@ -91,8 +95,19 @@ articles = Table(
     Column("summary", Text, nullable=False),
     Column("published_at", UTCDateTime),
     Column("fetched_at", UTCDateTime, nullable=False),
+    # Secondary identity (the link without scheme or tracking, a title-and-lead hash) catches
+    # guid churn; the content hash tells an edit. See monitor/stories/identity.py.
+    Column("url_key", Text),
+    Column("text_key", String(80)),
+    Column("content_hash", String(64)),
+    # The story is named by the id of its first article; the signature rebuilds the index.
+    Column("story_id", Integer),
+    Column("signature", LargeBinary),
     UniqueConstraint("source_id", "key"),
     Index(None, "fetched_at"),
+    Index(None, "source_id", "url_key"),
+    Index(None, "source_id", "text_key"),
+    Index(None, "story_id"),
 )
 
 matches = Table(
@@ -113,7 +128,8 @@ matches = Table(
     UniqueConstraint("article_id", "watch"),
 )
 
-# One row per alert x channel: the transactional outbox the delivery tick drains.
+# One row per alert x channel: the transactional outbox the delivery tick drains. An alert is
+# one per (story, watch, channel); `stage` 0 is the first alert, N the follow-up at N outlets.
 outbox = Table(
     "outbox",
     metadata,
@@ -133,7 +149,10 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
-    UniqueConstraint("match_id", "channel"),
+    Column("story_id", Integer),
+    Column("watch", String(200)),
+    Column("stage", Integer, nullable=False, default=0, server_default="0"),
+    UniqueConstraint("story_id", "watch", "channel", "stage"),
     Index(None, "status", "next_attempt_at"),
 )
 

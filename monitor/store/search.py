@@ -49,8 +49,9 @@ def has_index(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def catch_up(engine: Engine) -> int:
-    """Index the articles added since the last call; how many. Creates the index if needed."""
+def catch_up(engine: Engine, *, at_most: int | None = None) -> int:
+    """Index the articles added since the last call (`at_most` of them, if given); how many.
+    Creates the index if needed."""
     if not has_index(engine):
         return 0
     total = 0
@@ -60,8 +61,11 @@ def catch_up(engine: Engine) -> int:
     while True:
         with engine.begin() as conn:
             last = conn.exec_driver_sql(f"SELECT max(rowid) FROM {INDEX}").scalar() or 0
+            size = BATCH if at_most is None else min(BATCH, at_most - total)
+            if size <= 0:
+                return total
             rows = conn.execute(
-                _select().where(articles.c.id > last).order_by(articles.c.id).limit(BATCH)
+                _select().where(articles.c.id > last).order_by(articles.c.id).limit(size)
             ).all()
             if not rows:
                 return total

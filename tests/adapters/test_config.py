@@ -645,3 +645,15 @@ def test_parse_size_rejects(text: str | int) -> None:
     """Malformed or negative sizes raise ValueError."""
     with pytest.raises(ValueError, match="invalid size"):
         parse_size(text)
+
+
+def test_follow_up_at_is_read_and_checked(tmp_path: Path) -> None:
+    """A watch's follow_up_at reaches the domain value; below 2 it is an error with its line."""
+    main = write_main(
+        tmp_path, "watches:\n  - {name: w, query: x, notify: [console], follow_up_at: 5}\n"
+    )
+    assert load_settings(main).watches[0].follow_up_at == 5
+    bad = write_main(
+        tmp_path, "watches:\n  - {name: w, query: x, notify: [console], follow_up_at: 1}\n"
+    )
+    assert problems(bad) == [f"{bad}:5: watches.0.follow_up_at: must be at least 2"]

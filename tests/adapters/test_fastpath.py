@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from monitor.errors import FetchError
 from monitor.model import Entry
 from monitor.sources.charset import to_utf8
-from monitor.sources.fastpath import parse_fast
+from monitor.sources.fastpath import _strip_simple_html, parse_fast
 from monitor.sources.feeds import parse_feed
+from monitor.text import strip_html
 from tests.support import hostile
 from tests.support.corpus import load_cases
 from tests.support.feed_server import atom, rss
@@ -129,3 +130,21 @@ def test_fast_path_and_feedparser_agree_on_generated_feeds(
     fast = parse_feed(body, url=URL, headers={})
     slow = parse_feed(body, url=URL, headers={}, fast=False)
     assert [key(e) for e in fast.entries] == [key(e) for e in slow.entries]
+
+
+FRAGMENT = st.lists(
+    st.one_of(
+        st.sampled_from(
+            ["<p>", "</p>", "<b>", "</b>", "<br/>", '<a href="x?a=1&amp;b=2">', "</a>"]
+        ),
+        st.sampled_from(["&amp;", "&lt;", "&#233;", "&nbsp;", "&amp;lt;", "<", ">", "<!-- c -->"]),
+        st.text(alphabet="ab 한\n", max_size=5),
+    ),
+    max_size=12,
+).map("".join)
+
+
+@given(fragment=FRAGMENT)
+def test_the_quick_html_reduction_equals_strip_html(fragment: str) -> None:
+    """The fast path's regex reduction of markup gives exactly what strip_html gives."""
+    assert _strip_simple_html(fragment) == strip_html(fragment)

@@ -18,6 +18,8 @@ CORE = [
     "monitor.render",
     "monitor.pipeline",
     "monitor.secrets",
+    "monitor.stories",
+    "monitor.stories.index",
 ]
 ADAPTERS = {"sources", "store", "notify", "config"}
 ENTRY_POINTS = {

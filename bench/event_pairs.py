@@ -1,0 +1,86 @@
+"""Same-story quality on labelled real articles (run by hand): precision and recall per mode.
+
+    .venv/bin/python bench/event_pairs.py ARTICLES.jsonl
+
+ARTICLES.jsonl holds one article per line: {"source", "url", "published" (ISO 8601), "title",
+"lead", "event"}; two articles are the same story when their `event` labels are equal. Every
+pair from different sources published within two days of each other is judged: the first is
+stored, the second placed as the daemon would (in `copies` and in `events` mode), and the pair
+counts as joined when the second lands in the first's story. The texts stay with whoever
+assembled them; no article text ships with newsmonitor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timedelta
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from monitor.model import Article, StorySettings  # noqa: E402
+from monitor.stories import StoryItem  # noqa: E402
+from monitor.stories.index import StoryIndex  # noqa: E402
+
+WITHIN = timedelta(days=2)
+
+
+def joined(mode: str, first: dict[str, Any], second: dict[str, Any]) -> bool:
+    """Whether `second`, arriving after `first` was stored, joins its story."""
+    index = StoryIndex(StorySettings(mode=mode))
+    a, b = (
+        Article(source=d["source"], key=d["url"], url=d["url"], title=d["title"], summary=d["lead"])
+        for d in (first, second)
+    )
+    when_a, when_b = (datetime.fromisoformat(d["published"]) for d in (first, second))
+    [p] = index.place([(a, when_a)])
+    index.load(
+        [
+            StoryItem(
+                article_id=1,
+                story_id=1,
+                source=a.source,
+                when=when_a,
+                title=a.title,
+                lead=a.summary,
+                signature=p.signature,
+            )
+        ]
+    )
+    [q] = index.place([(b, when_b)])
+    return q.story == 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("articles", type=Path)
+    args = parser.parse_args()
+    docs = [json.loads(line) for line in args.articles.read_text().splitlines() if line.strip()]
+    docs.sort(key=lambda d: d["published"])
+    pairs = [
+        (a, b)
+        for a, b in combinations(docs, 2)
+        if a["source"] != b["source"]
+        and datetime.fromisoformat(b["published"]) - datetime.fromisoformat(a["published"])
+        <= WITHIN
+    ]
+    same = sum(a["event"] == b["event"] for a, b in pairs)
+    print(f"{len(docs)} articles, {len(pairs)} pairs within {WITHIN.days} days, {same} same-story")
+    for mode in ("copies", "events"):
+        tp = fp = 0
+        for a, b in pairs:
+            if joined(mode, a, b):
+                tp += a["event"] == b["event"]
+                fp += a["event"] != b["event"]
+        precision = tp / (tp + fp) if tp + fp else float("nan")
+        recall = tp / same if same else float("nan")
+        print(f"{mode:7} joined {tp + fp:4}  precision {precision:.2f}  recall {recall:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""Story bookkeeping in the store: identity lookups, story placement, one alert per story.
+
+Functions here run on a connection the repository holds, inside its transactions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, or_, select, update
+
+from monitor.model import Article, Match
+from monitor.pipeline import Decision, Known
+from monitor.store.schema import articles, matches, outbox, sources
+from monitor.stories import Keys, StoryItem, article_keys
+
+PENDING = "pending"
+
+
+def known_articles(conn: Connection, source_id: int, found: Sequence[Keys]) -> list[Known]:
+    """The source's stored articles that share a key, link key or text key with these
+    entries, with the watches each already matched."""
+    keys = {k.key for k in found}
+    url_keys = {k.url_key for k in found if k.url_key}
+    text_keys = {k.text_key for k in found if k.text_key}
+    if not keys:
+        return []
+    same = or_(
+        articles.c.key.in_(keys),
+        articles.c.url_key.in_(url_keys),
+        articles.c.text_key.in_(text_keys),
+    )
+    rows = conn.execute(
+        select(
+            articles.c.id,
+            articles.c.key,
+            articles.c.url_key,
+            articles.c.text_key,
+            articles.c.content_hash,
+        ).where(articles.c.source_id == source_id, same)
+    ).all()
+    watches: dict[int, set[str]] = {r.id: set() for r in rows}
+    if watches:
+        for m in conn.execute(
+            select(matches.c.article_id, matches.c.watch).where(
+                matches.c.article_id.in_(list(watches))
+            )
+        ):
+            watches[m.article_id].add(m.watch)
+    return [
+        Known(
+            id=r.id,
+            key=r.key,
+            url_key=r.url_key,
+            text_key=r.text_key,
+            content_hash=r.content_hash,
+            watches=frozenset(watches[r.id]),
+        )
+        for r in rows
+    ]
+
+
+def story_items(conn: Connection, *, after_id: int, since: datetime) -> list[StoryItem]:
+    """Articles with an id above `after_id` fetched since `since`, for the story index."""
+    rows = conn.execute(
+        select(
+            articles.c.id,
+            articles.c.story_id,
+            articles.c.title,
+            articles.c.summary,
+            articles.c.signature,
+            articles.c.published_at,
+            articles.c.fetched_at,
+            sources.c.name,
+        )
+        .join(sources, sources.c.id == articles.c.source_id)
+        .where(articles.c.id > after_id, articles.c.fetched_at >= since)
+        .order_by(articles.c.id)
+    ).all()
+    return [
+        StoryItem(
+            article_id=r.id,
+            story_id=r.story_id or r.id,
+            source=r.name,
+            when=r.published_at or r.fetched_at,
+            title=r.title,
+            lead=r.summary,
+            signature=r.signature,
+        )
+        for r in rows
+    ]
+
+
+def alert(
+    conn: Connection,
+    insert: Any,
+    d: Decision,
+    story: tuple[int, int],
+    routes: Mapping[str, Sequence[str]],
+    now: datetime,
+) -> int:
+    """Record the article's matches and enqueue an alert per channel, unless the story has one
+    for that watch and channel already; how many were enqueued."""
+    article_id, story_id = story
+    alerts = 0
+    for m in d.matches:
+        match_id = conn.execute(
+            insert(matches)
+            .values(
+                article_id=article_id,
+                watch=m.watch,
+                terms=json.dumps(list(m.terms), ensure_ascii=False),
+                hits=json.dumps([asdict(h) for h in m.hits], ensure_ascii=False),
+                created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["article_id", "watch"])
+            .returning(matches.c.id)
+        ).scalar_one_or_none()
+        channels = routes.get(m.watch, ())
+        if match_id is not None and channels:
+            rows = [_outbox_row(match_id, story_id, m.watch, ch, 0, now) for ch in channels]
+            alerts += _enqueue(conn, insert, rows)
+    return alerts
+
+
+def _enqueue(conn: Connection, insert: Any, rows: list[dict[str, object]]) -> int:
+    # The final guard: one row per (story, watch, channel, stage), whoever races to add it.
+    stmt = (
+        insert(outbox)
+        .on_conflict_do_nothing(index_elements=["story_id", "watch", "channel", "stage"])
+        .returning(outbox.c.id)
+    )
+    return len(conn.execute(stmt, rows).all())
+
+
+def followups(
+    conn: Connection,
+    insert: Any,
+    stories: set[int],
+    followups: Mapping[str, int],
+    now: datetime,
+) -> int:
+    """Alert once more for watches whose story has just reached their number of outlets."""
+    if not stories or not followups:
+        return 0
+    outlets: dict[int, int] = dict(
+        conn.execute(
+            select(articles.c.story_id, func.count(articles.c.source_id.distinct()))
+            .where(articles.c.story_id.in_(stories))
+            .group_by(articles.c.story_id)
+        ).all()
+    )
+    firsts = conn.execute(
+        select(outbox.c.match_id, outbox.c.story_id, outbox.c.watch, outbox.c.channel).where(
+            outbox.c.story_id.in_(stories),
+            outbox.c.stage == 0,
+            outbox.c.watch.in_(list(followups)),
+        )
+    ).all()
+    rows = [
+        _outbox_row(r.match_id, r.story_id, r.watch, r.channel, followups[r.watch], now)
+        for r in firsts
+        if outlets.get(r.story_id, 0) >= followups[r.watch]
+    ]
+    return _enqueue(conn, insert, rows) if rows else 0
+
+
+def _article_row(source_id: int, d: Decision, now: datetime) -> dict[str, object]:
+    article = d.article
+    return {
+        "source_id": source_id,
+        "key": article.key,
+        "guid": article.guid,
+        "url": article.url,
+        "title": article.title,
+        "summary": article.summary,
+        "published_at": article.published,
+        "fetched_at": now,
+        "url_key": d.keys.url_key,
+        "text_key": d.keys.text_key,
+        "content_hash": d.keys.content_hash,
+        "signature": d.placement.signature or None,
+    }
+
+
+def decision(item: Decision | tuple[Article, Sequence[Match]]) -> Decision:
+    """A decision as is, or one made from an (article, matches) pair."""
+    if isinstance(item, Decision):
+        return item
+    article, found = item
+    return Decision(article=article, keys=article_keys(article), matches=tuple(found))
+
+
+def insert_articles(
+    conn: Connection, insert: Any, source_id: int, fresh: Sequence[Decision], now: datetime
+) -> dict[str, tuple[int, int]]:
+    """Insert new articles and place them in their stories: key -> (article id, story id)."""
+    if not fresh:
+        return {}
+    stmt = (
+        insert(articles)
+        .on_conflict_do_nothing(index_elements=["source_id", "key"])
+        .returning(articles.c.id, articles.c.key)
+    )
+    ids = {
+        r.key: r.id for r in conn.execute(stmt, [_article_row(source_id, d, now) for d in fresh])
+    }
+    out: dict[str, tuple[int, int]] = {}
+    for d in fresh:
+        article_id = ids.get(d.article.key)
+        if article_id is None:
+            continue
+        p = d.placement
+        story = p.story
+        if story is None and p.joins is not None:
+            story = out.get(fresh[p.joins].article.key, (0, None))[1]
+        out[d.article.key] = (article_id, story or article_id)
+    if out:
+        conn.execute(
+            update(articles)
+            .where(articles.c.id == bindparam("b_id"))
+            .values(story_id=bindparam("b_story")),
+            [{"b_id": a, "b_story": s} for a, s in out.values()],
+        )
+    return out
+
+
+def update_article(conn: Connection, d: Decision) -> tuple[int, int]:
+    """Record the new version of an edited article; its (id, story id)."""
+    row = conn.execute(
+        update(articles)
+        .where(articles.c.id == d.updates)
+        .values(
+            title=d.article.title,
+            summary=d.article.summary,
+            url=d.article.url,
+            url_key=d.keys.url_key,
+            text_key=d.keys.text_key,
+            content_hash=d.keys.content_hash,
+        )
+        .returning(articles.c.id, articles.c.story_id)
+    ).one()
+    return row.id, row.story_id or row.id
+
+
+def _outbox_row(
+    match_id: int, story_id: int, watch: str, channel: str, stage: int, now: datetime
+) -> dict[str, object]:
+    return {
+        "match_id": match_id,
+        "story_id": story_id,
+        "watch": watch,
+        "channel": channel,
+        "stage": stage,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }

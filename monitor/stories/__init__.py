@@ -1,0 +1,18 @@
+"""Stories: who an entry is within its source, and which story across outlets it belongs to.
+
+The index (monitor.stories.index) needs numpy and is imported on its own.
+"""
+
+from monitor.stories.identity import Keys, article_keys, identify
+from monitor.stories.items import Placement, StoryItem
+from monitor.stories.urls import canonical_url, identity_url
+
+__all__ = [
+    "Keys",
+    "Placement",
+    "StoryItem",
+    "article_keys",
+    "canonical_url",
+    "identify",
+    "identity_url",
+]

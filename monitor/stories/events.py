@@ -1,0 +1,165 @@
+"""Whether two independent reports are about the same event: words, names, numbers, time.
+
+Precision comes first, since a wrong merge hides an alert. Two reports join only when their title
+and lead are alike by TF-IDF cosine, they name at least two of the same people, places or
+organizations, they were published close together, and neither title reads as a follow-up or
+reaction the other is not (a reaction to an event is news of its own). Titles that both carry
+numbers must share one ("kills 12" and "death toll rises to 50" are different stages).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+
+from monitor.text import fold, is_cjk, tokens
+
+THRESHOLD = 0.3
+MIN_SHARED_NAMES = 2
+# Reports with fewer distinct words than this say too little to be matched by anything but a copy.
+MIN_TERMS = 8
+# Close in time counts fully; the score then fades to half at the edge of the window.
+_FULL_CREDIT = timedelta(hours=12)
+_NAME = re.compile(r"\b[A-Z][\w'\u2019.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'\u2019.-]*)*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# "SEOUL, Dec 1 (Reuters) -": every story from one bureau starts so; it names nothing.
+_DATELINE = re.compile(
+    r"^[A-Z][A-Z .,/'-]{2,40}"  # the place, in capitals
+    r"(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?"  # a date
+    r"\s*(?:\([^)]{1,30}\))?\s*[-\u2013\u2014]+\s*"  # the agency, and a dash
+)
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+_STOP = frozenset(
+    _words(
+        """a an the and or but of in on at to for from by with as is are was were be been it its
+    this that these those he she they we you i his her their our not no has have had will would
+    can could may might said says say new over after before about into than more most up down
+    out also just under amid while when where who what which how why all any some one two"""
+    )
+)
+_NOT_NAMES = frozenset(
+    _words(
+        """the a an in on at for from by with as after before this that but and or if when while
+    monday tuesday wednesday thursday friday saturday sunday january february march april may
+    june july august september october november december jan feb mar apr jun jul aug sep sept
+    oct nov dec breaking update live exclusive analysis opinion reporting editing writing
+    additional photo video reuters ap afp yonhap xinhua kyodo upi dpa ani pti wire"""
+    )
+)
+# Title words that mark a reaction, a follow-up or a later stage of an affair.
+_FOLLOW_UP = frozenset(
+    _words(
+        """reacts reaction reactions responds response responses condemns condemn slams criticizes
+    criticises criticism denies rejects welcomes praises hails retaliates retaliation vows
+    warns aftermath fallout again latest second third resumes renewed follow toll rises
+    rise risen climbs investigation probe arrested charged sentenced trial verdict"""
+    )
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What the event test needs of one article."""
+
+    terms: Counter[str]
+    names: frozenset[str]  # names as written, and the words of multi-word ones
+    whole: frozenset[str]  # names as written only
+    numbers: frozenset[str]
+    title_numbers: frozenset[str]
+    follow_up: frozenset[str]
+    cjk: bool
+
+
+def _names(text: str) -> tuple[set[str], set[str]]:
+    """The names in a text, and their words ("bank of korea" gives "bank" and "korea")."""
+    whole: set[str] = set()
+    parts: set[str] = set()
+    for match in _NAME.finditer(text):
+        words = [w for w in fold(match.group()).split() if w not in _NOT_NAMES | _STOP]
+        # One capitalized word opening a sentence ("Officials said") is no sign of a name.
+        opens = match.start() < 2 or text[match.start() - 2] in ".!?:"
+        if len(words) == 1 and (opens or len(words[0]) < 2):
+            continue
+        if words:
+            whole.add(" ".join(words))
+            parts.update(w for w in words if len(w) > 2)
+    return whole, parts
+
+
+def shared_names(a: Report, b: Report) -> int:
+    """Names both reports have, not counting a word the two have only inside different names
+    ("korea" of "North Korea" and of "Bank of Korea")."""
+    return sum(1 for n in a.names & b.names if n in a.whole or n in b.whole)
+
+
+def _mostly_capitalized(title: str) -> bool:
+    words = [w for w in title.split() if w[:1].isalpha()]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+
+
+def report(title: str, lead: str) -> Report:
+    """The features of one article's title and lead."""
+    lead = _DATELINE.sub("", lead)
+    words = tokens(title) + tokens(lead)
+    terms: Counter[str] = Counter()
+    for word in words:
+        if is_cjk(word[0]):
+            terms.update(word[i : i + 2] for i in range(max(1, len(word) - 1)))
+        elif word not in _STOP and len(word) > 1:
+            terms[word] += 1
+    # A title in Title Case says nothing about which of its words are names.
+    whole, parts = _names(lead)
+    if not _mostly_capitalized(title):
+        in_title = _names(title)
+        whole |= in_title[0]
+        parts |= in_title[1]
+    title_words = set(tokens(title))
+    return Report(
+        terms=terms,
+        names=frozenset(whole | parts),
+        whole=frozenset(whole),
+        numbers=frozenset(_NUMBER.findall(f"{title} {lead}")),
+        title_numbers=frozenset(_NUMBER.findall(title)),
+        follow_up=frozenset(title_words & _FOLLOW_UP),
+        cjk=any(is_cjk(w[0]) for w in words),
+    )
+
+
+def cosine(a: Counter[str], b: Counter[str], idf: dict[str, float]) -> float:
+    """TF-IDF cosine of two term counts; terms `idf` lacks weigh as its rarest."""
+    top = max(idf.values(), default=1.0)
+
+    def weight(term: str, n: int) -> float:
+        return (1 + math.log(n)) * idf.get(term, top)
+
+    dot = sum(weight(t, n) * weight(t, b[t]) for t, n in a.items() if t in b)
+    if not dot:
+        return 0.0
+    norm_a = math.sqrt(sum(weight(t, n) ** 2 for t, n in a.items()))
+    norm_b = math.sqrt(sum(weight(t, n) ** 2 for t, n in b.items()))
+    return dot / (norm_a * norm_b)
+
+
+def score(a: Report, b: Report, gap: timedelta, window: timedelta, idf: dict[str, float]) -> float:
+    """How sure we are that two reports cover one event: 0 when a rule says they do not."""
+    if gap > window or a.follow_up != b.follow_up or min(len(a.terms), len(b.terms)) < MIN_TERMS:
+        return 0.0
+    if a.title_numbers and b.title_numbers and not a.title_numbers & b.title_numbers:
+        return 0.0
+    if not a.cjk and shared_names(a, b) < MIN_SHARED_NAMES:
+        return 0.0
+    fade = 1.0
+    if gap > _FULL_CREDIT and window > _FULL_CREDIT:
+        fade = 1.0 - 0.5 * (gap - _FULL_CREDIT) / (window - _FULL_CREDIT)
+    # Without names to go by, CJK reports must be much closer in wording.
+    need = THRESHOLD * (2 if a.cjk else 1)
+    value = cosine(a.terms, b.terms, idf) * fade
+    return value if value >= need else 0.0

@@ -1,0 +1,169 @@
+"""Which story a new article belongs to: copies by MinHash LSH, other reports by event features.
+
+The index holds the articles of the story window in memory. It is rebuilt from the signatures the
+store keeps (so a restart finds yesterday's stories) and topped up with every article stored
+since, by this process or another one sharing the database.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from monitor.model import Article, StorySettings
+from monitor.stories import events
+from monitor.stories.identity import lead_of, lead_text
+from monitor.stories.items import Placement, StoryItem
+from monitor.stories.minhash import LSHIndex, MinHasher, Signature, shingle_hashes
+from monitor.text import tokens
+
+COPY_THRESHOLD = 0.5
+# Texts this short ("Trade talks, day 2" and "day 3") look alike without being copies.
+MIN_COPY_SHINGLES = 10
+# Names this common say nothing about which event it is; they are not used to find candidates.
+_COMMON_NAME = 2000
+_IDF_PRIOR = 1000
+
+
+@dataclass(slots=True)
+class _Entry:
+    story: int
+    when: datetime
+    signature: Signature
+    report: events.Report | None
+
+
+class StoryIndex:
+    """Story placement for one process; not thread-safe, the caller serializes placements."""
+
+    def __init__(self, settings: StorySettings, hasher: MinHasher | None = None) -> None:
+        self.mode = settings.mode
+        self.window = settings.window
+        self.hasher = hasher or MinHasher()
+        self.last_id = 0
+        self._lsh = LSHIndex()
+        self._entries: dict[int, _Entry] = {}
+        self._postings: dict[str, set[int]] = {}
+        self._df: Counter[str] = Counter()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def signature(self, title: str, lead: str) -> Signature:
+        """The MinHash signature of a title and lead."""
+        return self.hasher.signature(shingle_hashes(tokens(title), tokens(lead)))
+
+    def load(self, items: Iterable[StoryItem]) -> None:
+        """Add stored articles (from a rebuild or from other writers); ids only grow."""
+        for item in items:
+            self.last_id = max(self.last_id, item.article_id)
+            if item.article_id in self._entries:
+                continue
+            lead = lead_of(item.lead)
+            sig = (
+                np.frombuffer(item.signature, dtype=np.uint32)
+                if item.signature and len(item.signature) == self.hasher.num_perm * 4
+                else self.signature(item.title, lead)
+            )
+            self._add(item.article_id, item.story_id, item.when, sig, item.title, lead)
+
+    def _add(
+        self, item: int, story: int, when: datetime, sig: Signature, title: str, lead: str
+    ) -> None:
+        report = events.report(title, lead) if self.mode == "events" else None
+        self._entries[item] = _Entry(story, when, sig, report)
+        self._lsh.add(item, sig)
+        if report is not None:
+            self._df.update(report.terms.keys())
+            for name in report.names:
+                self._postings.setdefault(name, set()).add(item)
+
+    def _remove(self, item: int) -> None:
+        entry = self._entries.pop(item)
+        self._lsh.remove(item)
+        if entry.report is not None:
+            self._df.subtract(entry.report.terms.keys())
+            for name in entry.report.names:
+                posting = self._postings.get(name)
+                if posting is not None:
+                    posting.discard(item)
+                    if not posting:
+                        del self._postings[name]
+
+    def evict(self, before: datetime) -> None:
+        """Forget articles published before `before`; they can no longer join a new one."""
+        for item in [i for i, e in self._entries.items() if e.when < before]:
+            self._remove(item)
+        self._df = +self._df
+
+    def place(self, batch: Sequence[tuple[Article, datetime]]) -> list[Placement]:
+        """Placements for new articles in arrival order, each given with its publication time
+        (else the time it was fetched); each placement carries the signature to store."""
+        out: list[Placement] = []
+        provisional: list[int] = []
+        try:
+            for pos, (article, when) in enumerate(batch):
+                lead = lead_text(article)
+                grams = shingle_hashes(tokens(article.title), tokens(lead))
+                sig = self.hasher.signature(grams)
+                copyable = len(grams) >= MIN_COPY_SHINGLES
+                story, how = self._find(article.title, lead, sig if copyable else None, when)
+                if pos + 1 < len(batch):
+                    # Later articles of this batch may copy this one: index it under a
+                    # temporary id, which is also the temporary id of the story it starts.
+                    temp = -(pos + 1)
+                    self._add(
+                        temp, temp if story is None else story, when, sig, article.title, lead
+                    )
+                    provisional.append(temp)
+                if story is not None and story < 0:
+                    out.append(Placement(joins=-story - 1, how=how, signature=sig.tobytes()))
+                else:
+                    out.append(Placement(story=story, how=how, signature=sig.tobytes()))
+        finally:
+            for temp in provisional:
+                self._remove(temp)
+        return out
+
+    def _find(
+        self, title: str, lead: str, sig: Signature | None, when: datetime
+    ) -> tuple[int | None, str]:
+        if self.mode == "off":
+            return None, "new"
+        for item, _ in self._lsh.query(sig, COPY_THRESHOLD) if sig is not None else ():
+            entry = self._entries[item]
+            if abs(entry.when - when) <= self.window:
+                return entry.story, "copy"
+        if self.mode != "events":
+            return None, "new"
+        story = self._find_event(events.report(title, lead), when)
+        return story, "event" if story is not None else "new"
+
+    def _find_event(self, report: events.Report, when: datetime) -> int | None:
+        counts: Counter[int] = Counter()
+        for name in report.names:
+            posting = self._postings.get(name, ())
+            if len(posting) <= _COMMON_NAME:
+                counts.update(posting)
+        need = 1 if report.cjk else events.MIN_SHARED_NAMES
+        candidates = [i for i, n in counts.items() if n >= need]
+        if report.cjk:
+            candidates = [i for i, e in self._entries.items() if e.report and e.report.cjk]
+        # As if _IDF_PRIOR more documents held none of the terms: a young index weighs words
+        # alike instead of calling every word it has not seen yet the rarest.
+        n = len(self._entries) + _IDF_PRIOR
+        idf = {t: math.log(n / (self._df[t] + 1)) for t in report.terms}
+        best, best_score = None, 0.0
+        for item in candidates:
+            entry = self._entries[item]
+            if entry.report is None:
+                continue
+            value = events.score(report, entry.report, abs(entry.when - when), self.window, idf)
+            if value > best_score:
+                best, best_score = entry.story, value
+        return best

@@ -1,0 +1,156 @@
+"""MinHash signatures and a banded LSH index, in numpy, for near-duplicate copies.
+
+Shingles are word trigrams, and character trigrams for Korean, Chinese and Japanese, which have
+few or no spaces. Each word is hashed once (CRC-32, stable across processes so signatures can be
+stored) and a shingle's hash is a mix of its words' hashes, computed for all shingles at once.
+All permutations are then applied at once with multiply-add-shift hashing: for odd 64-bit `a`
+and any `b`, the top 32 bits of `a*h + b` (mod 2**64) form a universal family.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from monitor.text import is_cjk
+
+NUM_PERM = 128
+BANDS = 32
+ROWS = NUM_PERM // BANDS
+_CJK_CHARS = 150
+Signature = npt.NDArray[np.uint32]
+Hashes = npt.NDArray[np.uint64]
+# Odd multipliers that mix the three hashes of a shingle's units (golden ratio and kin).
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
+_WORDS, _CHARS = np.uint64(1), np.uint64(2)  # so a word and a character shingle never collide
+_LOW = np.uint64(0xFFFFFFFF)
+
+
+def _grams(units: Hashes, salt: np.uint64) -> Hashes:
+    """Hashes of the trigrams of a run of unit hashes (one hash for a shorter run)."""
+    if units.size == 0:
+        return units
+    if units.size < 3:
+        units = np.concatenate([units, np.zeros(3 - units.size, dtype=np.uint64)])
+    mixed = units[:-2] * _MIX[0] + units[1:-1] * _MIX[1] + units[2:] * _MIX[2] + salt
+    folded: Hashes = (mixed >> np.uint64(32)) ^ (mixed & _LOW)
+    return folded
+
+
+def _word_hashes(words: Sequence[str]) -> Hashes:
+    # map() keeps the per-word work in C; a generator costs several times more per word.
+    return np.array(list(map(zlib.crc32, map(str.encode, words))), dtype=np.uint64)
+
+
+def shingle_hashes(*parts: Sequence[str]) -> Hashes:
+    """The distinct 32-bit shingle hashes of some runs of folded tokens; no shingle spans two
+    runs."""
+    out: list[Hashes] = []
+    for part in parts:
+        if "".join(part).isascii():  # the common case, without a script test per token
+            out.append(_grams(_word_hashes(part), _WORDS))
+            continue
+        words = [t for t in part if not is_cjk(t[0])]
+        cjk = "".join(t for t in part if is_cjk(t[0]))[:_CJK_CHARS]
+        out.append(_grams(_word_hashes(words), _WORDS))
+        chars = np.fromiter(map(ord, cjk), dtype=np.uint64, count=len(cjk))
+        out.append(_grams(chars, _CHARS))
+    return np.unique(np.concatenate(out)) if out else np.empty(0, dtype=np.uint64)
+
+
+class MinHasher:
+    """Signatures of NUM_PERM permutations; the same seed gives the same signatures anywhere."""
+
+    def __init__(self, num_perm: int = NUM_PERM, seed: int = 20261201) -> None:
+        rng = np.random.default_rng(seed)
+        top = np.iinfo(np.uint64).max
+        self.num_perm = num_perm
+        self._a = rng.integers(1, top, size=num_perm, dtype=np.uint64, endpoint=True) | 1
+        self._b = rng.integers(0, top, size=num_perm, dtype=np.uint64, endpoint=True)
+
+    def signature(self, hashes: Hashes) -> Signature:
+        """The MinHash signature of a set of shingle hashes (all ones for an empty set)."""
+        if hashes.size == 0:
+            return np.full(self.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
+        mixed = hashes[:, None] * self._a[None, :] + self._b[None, :]
+        sig: Signature = (mixed >> np.uint64(32)).astype(np.uint32).min(axis=0)
+        return sig
+
+
+def similarity(a: Signature, b: Signature) -> float:
+    """The estimated Jaccard similarity of the two shingle sets."""
+    return float(np.count_nonzero(a == b)) / a.size
+
+
+class LSHIndex:
+    """Signatures by id, banded so that a query only compares likely near-duplicates.
+
+    All bands share one table keyed by a 64-bit hash of (band, rows); a bucket is an id, or a
+    list of ids once two items share it, which keeps memory near that of the signatures.
+    """
+
+    def __init__(self, bands: int = BANDS, rows: int = ROWS) -> None:
+        if rows % 2:
+            raise ValueError("rows per band must be even")
+        self.bands = bands
+        self.rows = rows
+        self._table: dict[int, int | list[int]] = {}
+        self._signatures: dict[int, Signature] = {}
+        self._salt = np.arange(1, bands + 1, dtype=np.uint64) * _MIX[2]
+
+    def __len__(self) -> int:
+        return len(self._signatures)
+
+    def _keys(self, sig: Signature) -> list[int]:
+        pairs = sig.view(np.uint64).reshape(self.bands, self.rows // 2)
+        mixed = self._salt.copy()
+        for col in range(pairs.shape[1]):
+            mixed = (mixed ^ pairs[:, col]) * _MIX[col % 2]
+        keys: list[int] = mixed.tolist()
+        return keys
+
+    def add(self, item: int, sig: Signature) -> None:
+        """Index a signature under `item` (an id the caller owns)."""
+        self._signatures[item] = sig
+        table = self._table
+        for key in self._keys(sig):
+            bucket = table.get(key)
+            if bucket is None:
+                table[key] = item
+            elif isinstance(bucket, list):
+                bucket.append(item)
+            else:
+                table[key] = [bucket, item]
+
+    def remove(self, item: int) -> None:
+        """Forget an item; unknown ids are ignored."""
+        sig = self._signatures.pop(item, None)
+        if sig is None:
+            return
+        table = self._table
+        for key in self._keys(sig):
+            bucket = table.get(key)
+            if bucket == item:
+                del table[key]
+            elif isinstance(bucket, list) and item in bucket:
+                bucket.remove(item)
+                if len(bucket) == 1:
+                    table[key] = bucket[0]
+
+    def query(self, sig: Signature, threshold: float) -> list[tuple[int, float]]:
+        """Indexed items whose estimated similarity is at least `threshold`, best first."""
+        found: set[int] = set()
+        table = self._table
+        for key in self._keys(sig):
+            bucket = table.get(key)
+            if bucket is None:
+                continue
+            if isinstance(bucket, list):
+                found.update(bucket)
+            else:
+                found.add(bucket)
+        scored = [(item, similarity(sig, self._signatures[item])) for item in found]
+        return sorted(((i, s) for i, s in scored if s >= threshold), key=lambda p: (-p[1], p[0]))

@@ -1,0 +1,20 @@
+"""Helpers for identity and story tests."""
+
+from __future__ import annotations
+
+from monitor.model import Article
+from monitor.pipeline import Known
+from monitor.stories import article_keys
+
+
+def known(article: Article, watches: frozenset[str] = frozenset(), id: int = 1) -> Known:
+    """The stored form of an article, as the store hands it to the plan."""
+    keys = article_keys(article)
+    return Known(
+        id=id,
+        key=keys.key,
+        url_key=keys.url_key,
+        text_key=keys.text_key,
+        content_hash=keys.content_hash,
+        watches=watches,
+    )

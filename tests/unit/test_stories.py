@@ -1,0 +1,245 @@
+"""Story placement: syndicated copies, independent reports, near misses, CJK, arrival order."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.model import Article, StorySettings
+from monitor.stories import StoryItem
+from monitor.stories.index import StoryIndex
+from monitor.stories.minhash import LSHIndex, MinHasher, shingle_hashes, similarity
+from monitor.text import tokens
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+WIRE = (
+    "South Korea and China signed a trade agreement in Beijing on Monday that cuts tariffs on "
+    "semiconductors and electric-vehicle batteries, officials in Seoul said, after President "
+    "Lee Jae-myung met Xi Jinping for two hours."
+)
+
+
+def _article(title: str, lead: str, source: str = "s") -> Article:
+    return Article(source=source, key=title, url=None, title=title, summary=lead)
+
+
+def _stories(index: StoryIndex, batch: list[tuple[Article, datetime]]) -> list[int]:
+    """Place each article in turn as if stored with ids 1, 2, ...; the story id of each."""
+    out: list[int] = []
+    for article, when in batch:
+        [p] = index.place([(article, when)])
+        article_id = index.last_id + 1
+        story = p.story if p.story is not None else article_id
+        index.load(
+            [
+                StoryItem(
+                    article_id=article_id,
+                    story_id=story,
+                    source=article.source,
+                    when=when,
+                    title=article.title,
+                    lead=article.summary,
+                    signature=p.signature,
+                )
+            ]
+        )
+        out.append(story)
+    return out
+
+
+def _index(mode: str = "events") -> StoryIndex:
+    return StoryIndex(StorySettings(mode=mode, window=timedelta(hours=72)))
+
+
+def test_syndicated_copies_with_new_titles_are_one_story() -> None:
+    """The same wire body under three different titles from three outlets is one story."""
+    copies = [
+        (_article("South Korea, China sign trade deal", WIRE, "a"), T0),
+        (_article("Seoul and Beijing seal tariff pact", WIRE, "b"), T0 + timedelta(minutes=20)),
+        (_article("Chips win in Korea-China accord", WIRE, "c"), T0 + timedelta(hours=1)),
+    ]
+    assert len(set(_stories(_index("copies"), copies))) == 1
+
+
+def test_lightly_edited_copies_stay_together() -> None:
+    """A copy with a few words changed is still a copy."""
+    edited = WIRE.replace("Monday", "Tuesday").replace("two hours", "three hours")
+    pair = [(_article("Trade deal", WIRE, "a"), T0), (_article("Trade deal", edited, "b"), T0)]
+    assert len(set(_stories(_index("copies"), pair))) == 1
+
+
+def test_stories_that_share_only_a_dateline_and_boilerplate_are_apart() -> None:
+    """Two different wire stories with the same dateline and footer are two stories."""
+    boiler = "SEOUL, Dec 1 (Wire) - {} Reporting by the Seoul bureau; editing by the desk."
+    one = boiler.format("North Korea fired a ballistic missile into the sea east of the peninsula.")
+    two = boiler.format("The Bank of Korea held its policy rate at 2.5 percent for a third month.")
+    pair = [(_article("Missile launch", one, "a"), T0), (_article("Rates on hold", two, "b"), T0)]
+    assert len(set(_stories(_index("events"), pair))) == 2
+
+
+def test_cjk_copies_are_shingled_by_characters() -> None:
+    """Korean and Chinese copies under new titles are found; unrelated CJK stories are not."""
+    ko = (
+        "한국과 중국은 월요일 베이징에서 반도체와 배터리 관세를 인하하는 "
+        "무역 협정에 서명했다고 정부 관계자가 밝혔다."
+    )
+    zh = "韩国和中国周一在北京签署贸易协定。降低半导体和电池关税。首尔官员表示双方谈判历时两年。"
+    other = "日本央行周二宣布维持利率不变。东京股市小幅上涨。日元兑美元汇率走弱。"
+    batch = [
+        (_article("한중 무역협정 서명", ko, "a"), T0),
+        (_article("한국·중국, 관세 인하 합의", ko, "b"), T0),
+        (_article("中韩签署贸易协定", zh, "c"), T0),
+        (_article("中韩贸易协定降低关税", zh, "d"), T0),
+        (_article("日本央行维持利率", other, "e"), T0),
+    ]
+    a, b, c, d, e = _stories(_index("copies"), batch)
+    assert a == b and c == d and len({a, c, e}) == 3
+    # One shingle per three characters of a run with no spaces, not one for the whole run.
+    assert shingle_hashes(tokens(zh)).size > 30
+
+
+def test_independent_reports_of_one_event_join_in_events_mode_only() -> None:
+    """Two outlets' own reports of the signing join in `events` mode, not in `copies` mode."""
+    own = (
+        "President Lee Jae-myung and Xi Jinping agreed in Beijing to cut tariffs on chips and "
+        "batteries, a deal that Seoul says will lift exports; South Korea and China had "
+        "negotiated since 2024."
+    )
+    pair = [
+        (_article("South Korea, China sign trade deal", WIRE, "a"), T0),
+        (_article("Lee and Xi agree chip tariff cuts", own, "b"), T0 + timedelta(hours=3)),
+    ]
+    assert len(set(_stories(_index("events"), pair))) == 1
+    assert len(set(_stories(_index("copies"), pair))) == 2
+
+
+def test_reactions_follow_ups_and_another_day_are_new_stories() -> None:
+    """A reaction, a later stage and the same topic days later do not join the event."""
+    reaction = (
+        "Japan condemns the trade agreement South Korea and China signed in Beijing, saying "
+        "tariff cuts on chips by Seoul and Xi Jinping's government distort markets."
+    )
+    later = (
+        "South Korea and China began cutting tariffs on semiconductors on Friday under the trade "
+        "agreement Lee Jae-myung and Xi Jinping signed in Beijing, officials in Seoul said."
+    )
+    batch = [
+        (_article("South Korea, China sign trade deal", WIRE, "a"), T0),
+        (_article("Japan slams Korea-China trade deal", reaction, "b"), T0 + timedelta(hours=5)),
+        (_article("Korea-China tariff cuts take effect", later, "c"), T0 + timedelta(days=4)),
+    ]
+    assert len(set(_stories(_index("events"), batch))) == 3
+
+
+def test_off_mode_makes_every_article_its_own_story() -> None:
+    """With stories off, even exact copies are separate stories."""
+    pair = [(_article("Deal", WIRE, "a"), T0), (_article("Deal", WIRE, "b"), T0)]
+    assert len(set(_stories(_index("off"), pair))) == 2
+
+
+def test_copies_in_one_batch_join_the_first() -> None:
+    """Within one poll, a copy of an earlier new article points at it."""
+    first, second = _index().place([(_article("Deal", WIRE), T0), (_article("Pact", WIRE), T0)])
+    assert first.story is None and first.joins is None
+    assert second.joins == 0
+
+
+def test_the_index_survives_a_restart_from_stored_signatures() -> None:
+    """A fresh index loaded with stored items places a copy in the stored story."""
+    before = _index()
+    [p] = before.place([(_article("Deal", WIRE), T0)])
+    after = _index()
+    after.load(
+        [
+            StoryItem(
+                article_id=7,
+                story_id=7,
+                source="a",
+                when=T0,
+                title="Deal",
+                lead=WIRE,
+                signature=p.signature,
+            )
+        ]
+    )
+    [q] = after.place([(_article("Pact", WIRE, "b"), T0)])
+    assert q.story == 7
+
+
+def test_articles_outside_the_window_do_not_join() -> None:
+    """A copy published after the window closed starts a story of its own."""
+    pair = [
+        (_article("Deal", WIRE, "a"), T0),
+        (_article("Deal", WIRE, "b"), T0 + timedelta(days=4)),
+    ]
+    assert len(set(_stories(_index(), pair))) == 2
+
+
+def test_signatures_are_stable_and_estimate_jaccard() -> None:
+    """The same text gives the same signature in any hasher; unrelated texts score near 0, and
+    word order counts."""
+    a = MinHasher().signature(shingle_hashes(tokens(WIRE)))
+    assert (a == MinHasher().signature(shingle_hashes(tokens(WIRE)))).all()
+    assert similarity(a, MinHasher().signature(shingle_hashes(tokens(_BODIES[1])))) < 0.2
+    shuffled = " ".join(sorted(WIRE.split()))
+    assert similarity(a, MinHasher().signature(shingle_hashes(tokens(shuffled)))) < 0.2
+
+
+def test_lsh_buckets_forget_removed_items() -> None:
+    """An item removed from the index is no longer found; one sharing its buckets still is."""
+    lsh = LSHIndex()
+    sig = MinHasher().signature(shingle_hashes(tokens(WIRE)))
+    lsh.add(1, sig)
+    lsh.add(2, sig)
+    lsh.remove(1)
+    assert [i for i, _ in lsh.query(sig, 0.9)] == [2]
+    lsh.remove(2)
+    assert lsh.query(sig, 0.1) == [] and len(lsh) == 0
+
+
+_BODIES = [
+    WIRE,
+    "The Bank of Korea held its policy rate at 2.5 percent for a third straight month on Thursday.",
+    "North Korea fired a ballistic missile into the sea east of the peninsula, Seoul said.",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.permutations([(i, copy) for i in range(len(_BODIES)) for copy in range(3)]))
+def test_exact_copies_cluster_the_same_in_any_arrival_order(order: list[tuple[int, int]]) -> None:
+    """Whatever order exact copies arrive in, each body's copies form exactly one story."""
+    batch = [(_article(f"Title {i}-{c}", _BODIES[i], f"o{c}"), T0) for i, c in order]
+    stories = _stories(_index("copies"), batch)
+    groups: dict[int, set[int]] = {}
+    for (body, _), story in zip(order, stories, strict=True):
+        groups.setdefault(body, set()).add(story)
+    assert all(len(s) == 1 for s in groups.values())
+    assert len({next(iter(s)) for s in groups.values()}) == len(_BODIES)
+
+
+def test_short_items_with_near_identical_titles_are_not_copies() -> None:
+    """Items too short to judge ("trade deal, part 1" and "part 2") are separate stories."""
+    batch = [
+        (_article(f"Seoul and Beijing trade deal, part {n}", "", f"o{n}"), T0) for n in range(3)
+    ]
+    assert len(set(_stories(_index("events"), batch))) == 3
+
+
+def test_short_reports_sharing_a_sentence_are_not_one_event() -> None:
+    """Two brief items with the same one-line lead are too thin to call one event."""
+    batch = [
+        (_article("Japan's central bank holds rates", "No change in Tokyo.", "a"), T0),
+        (_article("Seoul rates", "No change in Tokyo.", "b"), T0 + timedelta(minutes=5)),
+    ]
+    assert len(set(_stories(_index("events"), batch))) == 2
+
+
+def test_the_parser_workers_path_does_not_load_numpy() -> None:
+    """Parsing workers import the pipeline; only the story index brings numpy in."""
+    code = "import sys, monitor.sources.parsing, monitor.pipeline; print('numpy' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
