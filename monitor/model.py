@@ -87,6 +87,7 @@ class Channel:
     max_length: int | None = None  # body characters; None: the service's own limit
     digest: str | None = None  # crontab schedule: alerts wait and go out together
     quiet_hours: tuple[time, time] | None = None  # local start and end; held, then one catch-up
+    digest_empty: bool = False  # a digest with nothing in it is sent too, as "no new alerts"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,6 +117,7 @@ class Watch:
     digest: str | None = None  # crontab schedule, as for a channel
     burst: timedelta | None = None  # alerts within one such window go out as one message
     rate_limit: tuple[int, timedelta] | None = None  # at most N alerts per window, then a summary
+    digest_empty: bool = False  # as for a channel
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -24,6 +23,7 @@ from pydantic import (
 )
 
 from monitor import schedule
+from monitor.crontab import cron
 from monitor.egress import never_allowed
 from monitor.model import (
     Channel,
@@ -141,7 +141,7 @@ def _zone(name: str) -> str:
 
 def _crontab(spec: str) -> str:
     try:
-        CronTrigger.from_crontab(spec, timezone="UTC")
+        cron(spec)
     except ValueError as exc:
         raise ValueError(
             f'not a crontab schedule ("minute hour day month weekday"): {exc}'
@@ -383,6 +383,12 @@ class TemplateModel(_Model):
         )
 
 
+def _check_digest_empty(model: Any) -> Any:
+    if model.digest_empty and model.digest is None:
+        raise ValueError("digest_empty needs a digest schedule")
+    return model
+
+
 class ChannelModel(_Model):
     """One value of `channels:`; an empty url turns the channel off."""
 
@@ -392,6 +398,9 @@ class ChannelModel(_Model):
     max_length: Annotated[Count, _check(lambda n: n >= 20, "must be at least 20")] | None = None
     digest: Crontab | None = None
     quiet_hours: QuietHours | None = None
+    digest_empty: bool = False
+
+    _empty_needs_digest = model_validator(mode="after")(_check_digest_empty)
 
     @property
     def active(self) -> bool:
@@ -408,6 +417,7 @@ class ChannelModel(_Model):
             max_length=self.max_length,
             digest=self.digest,
             quiet_hours=_quiet_hours(self.quiet_hours) if self.quiet_hours else None,
+            digest_empty=self.digest_empty,
         )
 
 
@@ -457,6 +467,9 @@ class WatchModel(_Model):
     digest: Crontab | None = None
     burst: Interval | None = None
     rate_limit: RateLimit | None = None
+    digest_empty: bool = False
+
+    _empty_needs_digest = model_validator(mode="after")(_check_digest_empty)
 
     def to_domain(self, examples: tuple[Example, ...] = ()) -> Watch:
         """The domain value, with its examples read (the loader reads their files)."""
@@ -470,6 +483,7 @@ class WatchModel(_Model):
             digest=self.digest,
             burst=self.burst,
             rate_limit=_rate_limit(self.rate_limit) if self.rate_limit else None,
+            digest_empty=self.digest_empty,
         )
 
 

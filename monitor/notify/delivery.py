@@ -28,6 +28,9 @@ BATCH = 50
 # within LEASE (another PostgreSQL instance, or a restart, picks them up).
 LEASE = timedelta(seconds=20)
 FAILING, RECOVERED = "channel-failing", "channel-recovered"
+EMPTY_DIGEST = "digest-empty"
+# A schedule time missed by up to this much while no daemon ran still gets its empty digest.
+EMPTY_DIGEST_GRACE = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,6 +77,8 @@ class Deliverer:
         self.templates = templates or {}  # per watch
         self.pacer = pacer or pacing.Pacer([], [])
         self._healthy: set[str] = set()  # known to have no failure counted: skip the write
+        self._digests_seen: dict[tuple[str, str | None], datetime] = {}  # (channel, watch): at
+        self._started = clock()
 
     def stop(self) -> None:
         """Start no new send; sends in flight finish, claimed rows are left for the next run."""
@@ -120,6 +125,7 @@ class Deliverer:
     async def _pass(self, channel: str) -> DeliveryReport:
         total = DeliveryReport()
         started = self.clock()
+        await self._queue_empty_digests(channel, started)
         for notice in await asyncio.to_thread(
             self.store.notices.claim,
             self.owner,
@@ -156,6 +162,35 @@ class Deliverer:
                     break
                 total += await self._send_paced(row)
         return total
+
+    async def _queue_empty_digests(self, channel: str, now: datetime) -> None:
+        """Queue "no new alerts" for each digest of `channel` that is due with nothing in it
+        and is asked to be sent even so; it goes out as a notice, with the same retries."""
+        since = self._started - EMPTY_DIGEST_GRACE
+        for due in self.pacer.empty_digests(channel, since, now):
+            key = (due.channel, due.watch)
+            if self._digests_seen.get(key) == due.at:
+                continue
+            self._digests_seen[key] = due.at
+            of = f" for watch {due.watch}" if due.watch else ""
+            local = due.previous.astimezone(self.pacer.zone) if due.previous else None
+            when = f" since {local:%Y-%m-%d %H:%M %Z}" if local else ""
+            notice = Notice(
+                kind=EMPTY_DIGEST,
+                about=f"{due.watch or ''}@{due.at.isoformat()}",
+                title="newsmonitor digest: no new alerts",
+                body=f"No new alerts{of}{when}.",
+            )
+            await asyncio.to_thread(
+                self.store.notices.enqueue_if_empty,
+                notice,
+                channel=channel,
+                watch=due.watch,
+                besides=self.pacer.own_digest,
+                since=due.previous,
+                until=due.at,
+                now=now,
+            )
 
     async def _send_paced(self, row: AlertRecord) -> DeliveryReport:
         """Send one alert, unless its watch's rate limit is used up: then hold it for the

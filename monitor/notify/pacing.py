@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from monitor.crontab import cron
 from monitor.model import Channel, Watch
 
 if TYPE_CHECKING:
@@ -34,9 +35,33 @@ class Hold:
     release: datetime
 
 
-def cron(spec: str, timezone: str) -> CronTrigger:
-    """A crontab schedule ("0 8 * * 1-5") in `timezone`; raises ValueError if malformed."""
-    return CronTrigger.from_crontab(spec, timezone=ZoneInfo(timezone))
+_TICK = timedelta(seconds=1)  # the resolution of a crontab schedule
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyDigest:
+    """A digest due at `at` that is sent even with nothing in it: the alerts of `watch` (or,
+    when None, of the channel's watches without a digest of their own) since `previous`."""
+
+    channel: str
+    watch: str | None
+    previous: datetime | None
+    at: datetime
+
+
+def _last_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
+    """The latest time at or before `now` the schedule fires; None if none in 8 years."""
+    back = timedelta(minutes=1)
+    while back < timedelta(days=8 * 366):
+        last: datetime | None = None
+        fire: datetime | None = trigger.get_next_fire_time(None, now - back)
+        while fire is not None and fire <= now:
+            last = fire
+            fire = trigger.get_next_fire_time(fire, fire + _TICK)
+        if last is not None:
+            return last.astimezone(UTC)
+        back *= 2
+    return None
 
 
 class Pacer:
@@ -53,6 +78,11 @@ class Pacer:
         self._quiet = {c.name: c.quiet_hours for c in channels if c.quiet_hours}
         self.bursts = {w.name: w.burst for w in watches if w.burst}
         self.rate_limits = {w.name: w.rate_limit for w in watches if w.rate_limit}
+        # (channel, watch or None for the channel's own digest) whose empty digests are sent.
+        self._empty = [(c.name, None) for c in channels if c.digest and c.digest_empty] + [
+            (c, w.name) for w in watches if w.digest and w.digest_empty for c in w.notify
+        ]
+        self.own_digest = tuple(w.name for w in watches if w.digest)
 
     def hold(self, watch: str, channel: str, created_at: datetime) -> Hold | None:
         """Whether an alert created at `created_at` waits, by digest, quiet hours or burst."""
@@ -72,6 +102,17 @@ class Pacer:
             n = (created_at - _EPOCH) // window
             return Hold(BURST, _EPOCH + (n + 1) * window)
         return None
+
+    def empty_digests(self, channel: str, since: datetime, now: datetime) -> list[EmptyDigest]:
+        """The latest scheduled time, if after `since`, of each digest of `channel` that is
+        sent even when empty; whether it is empty is the store's to say."""
+        out = []
+        for name, watch in self._empty:
+            trigger = self._digests[("watch", watch) if watch else ("channel", name)]
+            at = _last_fire(trigger, now) if name == channel else None
+            if at is not None and at > since:
+                out.append(EmptyDigest(channel, watch, _last_fire(trigger, at - _TICK), at))
+        return out
 
     def _quiet_end(self, when: datetime, start: time, end: time) -> datetime | None:
         local = when.astimezone(self.zone)

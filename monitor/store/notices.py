@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, func, select, update
 
 from monitor.model import Notice
 from monitor.store.records import NoticeRecord
-from monitor.store.schema import channel_health, notices
+from monitor.store.schema import channel_health, matches, notices, outbox
 
 if TYPE_CHECKING:
     from monitor.store.repository import Store
@@ -82,6 +83,46 @@ class Notices:
                 return None
             _insert(conn, notice, notify, now)
             return notice.kind
+
+    def enqueue_if_empty(
+        self,
+        notice: Notice,
+        *,
+        channel: str,
+        watch: str | None,
+        besides: Sequence[str],
+        since: datetime | None,
+        until: datetime,
+        now: datetime,
+    ) -> bool:
+        """Queue `notice` for `channel` unless it was queued before, or the channel got
+        alerts created in (`since`, `until`] of `watch` (when None: of any watch not in
+        `besides`). Whether it was queued.
+
+        The check and the insert are one transaction, serialized on PostgreSQL, so several
+        daemons or a restart queue it once.
+        """
+        with self.store._write() as conn:
+            if self.store.engine.dialect.name == "postgresql":
+                lock = zlib.crc32(f"{notice.kind} {notice.about} {channel}".encode())
+                conn.execute(select(func.pg_advisory_xact_lock(lock)))
+            queued = select(notices.c.id).where(
+                notices.c.kind == notice.kind,
+                notices.c.about == notice.about,
+                notices.c.channel == channel,
+            )
+            of_watch = matches.c.watch == watch if watch else matches.c.watch.not_in(besides)
+            alerts = (
+                select(outbox.c.id)
+                .join(matches, matches.c.id == outbox.c.match_id)
+                .where(outbox.c.channel == channel, of_watch, outbox.c.created_at <= until)
+            )
+            if since is not None:
+                alerts = alerts.where(outbox.c.created_at > since)
+            if conn.execute(queued.limit(1)).first() or conn.execute(alerts.limit(1)).first():
+                return False
+            _insert(conn, notice, [channel], now)
+            return True
 
     def claim(
         self, owner: str, now: datetime, *, lease: timedelta, limit: int, channel: str

@@ -9,12 +9,10 @@ import pytest
 
 from monitor.config import load_settings
 from monitor.errors import ConfigError
-from monitor.model import Channel, DeliverySettings, Watch
-from monitor.notify.channels import ChannelSet
+from monitor.model import Channel, Watch
 from monitor.notify.delivery import Deliverer
-from monitor.notify.pacing import Pacer
 from monitor.store.repository import Store
-from tests.support.outbox import T0, Clock, seed
+from tests.support.outbox import T0, Clock, paced, seed
 from tests.support.sinks import WebhookSink
 
 pytestmark = pytest.mark.usefixtures("no_pacing")
@@ -23,14 +21,7 @@ pytestmark = pytest.mark.usefixtures("no_pacing")
 def _deliverer(
     store: Store, sink: WebhookSink, clock: Clock, *, watch: Watch, channel: Channel
 ) -> Deliverer:
-    return Deliverer(
-        store,
-        ChannelSet([channel]),
-        DeliverySettings(),
-        owner="me",
-        clock=clock,
-        pacer=Pacer([watch], [channel], timezone="Europe/Berlin"),
-    )
+    return paced(store, clock, watch, channel)
 
 
 def _titles(sink: WebhookSink) -> list[str]:

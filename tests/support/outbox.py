@@ -6,7 +6,10 @@ import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from monitor.model import Article, Match, Source
+from monitor.model import Article, Channel, DeliverySettings, Match, Source, Watch
+from monitor.notify.channels import ChannelSet
+from monitor.notify.delivery import Deliverer
+from monitor.notify.pacing import Pacer
 from monitor.store.repository import Store
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -68,4 +71,16 @@ def seed(
         etag=None,
         last_modified=None,
         title=None,
+    )
+
+
+def paced(store: Store, clock: Clock, watch: Watch, channel: Channel) -> Deliverer:
+    """A deliverer for one watch and one channel with their pacing, in Berlin time."""
+    return Deliverer(
+        store,
+        ChannelSet([channel]),
+        DeliverySettings(),
+        owner="me",
+        clock=clock,
+        pacer=Pacer([watch], [channel], timezone="Europe/Berlin"),
     )

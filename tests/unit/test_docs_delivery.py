@@ -57,7 +57,8 @@ def test_readme_pacing_example_loads(tmp_path: Path) -> None:
     """The digests-and-no-floods example is valid config with the values it describes."""
     settings = _load(tmp_path, _yaml_after("### Digests and no floods"))
     [console] = settings.channels
-    [watch] = settings.watches
+    [watch, weekly] = settings.watches
     assert settings.delivery.timezone == "Europe/Berlin"
     assert console.quiet_hours is not None
     assert (watch.burst, watch.rate_limit) == (timedelta(minutes=10), (10, timedelta(hours=1)))
+    assert (weekly.digest, weekly.digest_empty) == ("0 8 * * 1", True)
