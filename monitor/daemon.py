@@ -110,6 +110,8 @@ class Monitor:
             clock=self.clock,
             sources=self.settings.sources,
             operator_channels=self.settings.operator.channels,
+            source_failures=self.settings.operator.source_failures,
+            source_silence=self.settings.operator.source_silence,
         )
         self.deliverer = Deliverer(
             self.store,

@@ -15,6 +15,7 @@ from monitor.errors import FetchError
 from monitor.model import FetchSettings, Notice, Source
 from monitor.pipeline import ArticleMatcher, identify, plan
 from monitor.schedule import cache_lifetime, failure_wait, next_interval, publishing_gap
+from monitor.sources import health
 from monitor.sources.feeds import ParsedFeed
 from monitor.sources.http import Clients, FetchResult, HTTPStatusError, fetch
 from monitor.sources.parsing import ParserPool
@@ -57,6 +58,8 @@ class Poller:
         clock: Callable[[], datetime],
         sources: Sequence[Source] = (),
         operator_channels: Sequence[str] = (),
+        source_failures: int = 0,
+        source_silence: float = 0.0,
     ) -> None:
         self.store = store
         self.clients = clients
@@ -71,6 +74,8 @@ class Poller:
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self.operator_channels = tuple(operator_channels)
         self._rolled: set[str] = set()
+        self.source_failures = source_failures
+        self.source_silence = source_silence
 
     async def poll(self, source: ClaimedSource) -> PollOutcome:
         """Poll one source and record the outcome; never raises for a bad source."""
@@ -157,6 +162,10 @@ class Poller:
             etag=result.etag,
             last_modified=result.last_modified,
             title=title,
+            notify=self.operator_channels,
+            recovered=health.recovered(source.name),
+            silent_after=self._silent_after(source, parsed),
+            silence=health.silent(source.name) if self.source_silence > 0 else None,
         )
         if record.alerts:
             failpoints.hit("after-enqueue")
@@ -178,6 +187,15 @@ class Poller:
             not_modified=result.status == 304,
             baseline=baseline,
             rolled_over=rolled,
+        )
+
+    def _silent_after(self, source: ClaimedSource, parsed: ParsedFeed | None) -> datetime | None:
+        if parsed is None:  # 304: nothing new, so the deadline stands
+            return source.silent_after
+        return health.silent_after(
+            (e.published for e in parsed.entries),
+            factor=self.source_silence,
+            interval=source.interval,
         )
 
     def _faster(self, wait: timedelta, rolled: bool) -> timedelta:
@@ -232,12 +250,17 @@ class Poller:
             failures,
             int(wait.total_seconds()),
         )
-        await asyncio.to_thread(
+        told = await asyncio.to_thread(
             self.store.record_failure,
             source.id,
             kind=kind,
             message=message,
             now=now,
             next_poll_at=now + wait,
+            threshold=self.source_failures,
+            notify=self.operator_channels,
+            failing=health.failing(source.name, failures, f"{kind}: {message}"),
         )
+        if told:
+            log.warning("%s: reported to the operator as failing", source.name)
         return PollOutcome(source=source.name, ok=False, error=f"{kind}: {message}")

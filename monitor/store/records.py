@@ -20,6 +20,7 @@ class ClaimedSource:
     baseline_done: bool
     interval: timedelta
     consecutive_failures: int
+    silent_after: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

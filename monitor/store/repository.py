@@ -25,11 +25,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from monitor.model import Alert, Article, Hit, Match, Source
+from monitor.model import Alert, Article, Hit, Match, Notice, Source
 from monitor.store.database import READ_ONLY, make_engine, migrate
 from monitor.store.notices import Notices
 from monitor.store.records import AlertRecord, ClaimedSource, PollRecord, SourceStatus
 from monitor.store.schema import articles, matches, notices, outbox, sources
+from monitor.store.source_health import after_failure, after_success
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
 
@@ -160,6 +161,7 @@ class Store:
                 baseline_done=r.baseline_done,
                 interval=timedelta(seconds=r.interval_s),
                 consecutive_failures=r.consecutive_failures,
+                silent_after=r.silent_after,
             )
             for r in rows
         ]
@@ -188,11 +190,17 @@ class Store:
         etag: str | None,
         last_modified: str | None,
         title: str | None,
+        notify: Sequence[str] = (),
+        recovered: Notice | None = None,
+        silent_after: datetime | None = None,
+        silence: Notice | None = None,
     ) -> PollRecord:
         """Commit a successful poll at once: new articles, their matches, outbox rows, state.
 
         `routes` maps a watch to the channels its alerts go to. Articles the source already has
         are skipped by the unique key, so a concurrent or repeated poll adds nothing twice.
+        A source marked failing gets `recovered` queued for the `notify` channels; one past
+        `silent_after` gets `silence`, once (see source_health.after_success).
         """
         alerts = 0
         with self._write() as conn:
@@ -253,13 +261,32 @@ class Store:
             }
             if title:
                 state["title"] = title
+            after_success(
+                conn,
+                source_id,
+                notify=notify,
+                recovered=recovered,
+                silent_after=silent_after,
+                silence=silence,
+                now=now,
+            )
             conn.execute(update(sources).where(sources.c.id == source_id).values(**state))
         return PollRecord(new_articles=len(inserted), alerts=alerts)
 
     def record_failure(
-        self, source_id: int, *, kind: str, message: str, now: datetime, next_poll_at: datetime
-    ) -> None:
-        """Record a failed poll, release the lease and schedule the next try."""
+        self,
+        source_id: int,
+        *,
+        kind: str,
+        message: str,
+        now: datetime,
+        next_poll_at: datetime,
+        threshold: int = 0,
+        notify: Sequence[str] = (),
+        failing: Notice | None = None,
+    ) -> bool:
+        """Record a failed poll, release the lease and schedule the next try; at the
+        `threshold`-th failure in a row queue `failing` for `notify`, once. Whether it did."""
         with self._write() as conn:
             conn.execute(
                 update(sources)
@@ -274,6 +301,9 @@ class Store:
                     lease_until=None,
                     lease_owner=None,
                 )
+            )
+            return after_failure(
+                conn, source_id, threshold=threshold, notify=notify, failing=failing, now=now
             )
 
     def list_sources(self) -> list[SourceStatus]:

@@ -72,6 +72,11 @@ sources = Table(
     Column("last_error_at", UTCDateTime),
     Column("consecutive_failures", Integer, nullable=False, default=0),
     Column("created_at", UTCDateTime, nullable=False),
+    # Health as the operator was told it, so each notice goes out once per episode.
+    Column("failing", Boolean, nullable=False, default=False),
+    Column("silent", Boolean, nullable=False, default=False),
+    # After this the source counts as silent, unless it publishes again; None: no dates to go by.
+    Column("silent_after", UTCDateTime),
 )
 
 articles = Table(
