@@ -112,6 +112,8 @@ class Monitor:
             followups={w.name: w.follow_up_at for w in self.settings.watches if w.follow_up_at},
             sources=self.settings.sources,
             operator_channels=self.settings.operator.channels,
+            source_failures=self.settings.operator.source_failures,
+            source_silence=self.settings.operator.source_silence,
         )
         self.deliverer = Deliverer(
             self.store,

@@ -181,6 +181,8 @@ class OperatorSettings:
 
     channels: tuple[str, ...] = ()
     channel_failures: int = 5  # failed sends in a row before a notice; 0 never reports
+    source_failures: int = 5  # failed polls in a row before a notice; 0 never reports
+    source_silence: float = 10.0  # silent for this many usual gaps before a notice; 0 never
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

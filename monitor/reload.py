@@ -184,6 +184,8 @@ class Reloader:
         monitor.deliverer.templates = {w.name: w.template for w in new.watches if w.template}
         monitor.poller.adaptive = frozenset(s.name for s in new.sources if s.adaptive)
         monitor.poller.operator_channels = new.operator.channels
+        monitor.poller.source_failures = new.operator.source_failures
+        monitor.poller.source_silence = new.operator.source_silence
         monitor.poller.matcher = self.build_matcher(new)
         monitor.poller.routes = routes(new.watches, new.channels)
         monitor.settings = new

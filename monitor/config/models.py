@@ -326,11 +326,20 @@ class OperatorModel(_Model):
     channel_failures: Annotated[Count, _check(lambda n: n >= 0, "must not be negative")] = (
         _OPERATOR.channel_failures
     )
+    source_failures: Annotated[Count, _check(lambda n: n >= 0, "must not be negative")] = (
+        _OPERATOR.source_failures
+    )
+    source_silence: Annotated[
+        float, BeforeValidator(_not_bool), _check(lambda n: n >= 0, "must not be negative")
+    ] = _OPERATOR.source_silence
 
     def to_domain(self) -> OperatorSettings:
         """The domain value."""
         return OperatorSettings(
-            channels=tuple(self.channels), channel_failures=self.channel_failures
+            channels=tuple(self.channels),
+            channel_failures=self.channel_failures,
+            source_failures=self.source_failures,
+            source_silence=self.source_silence,
         )
 
 

@@ -15,6 +15,7 @@ from monitor.errors import FetchError
 from monitor.model import FetchSettings, Notice, Source, StorySettings
 from monitor.pipeline import ArticleMatcher, Decision, plan
 from monitor.schedule import cache_lifetime, failure_wait, next_interval, publishing_gap
+from monitor.sources import health
 from monitor.sources.feeds import ParsedFeed
 from monitor.sources.http import Clients, FetchResult, HTTPStatusError, fetch
 from monitor.sources.parsing import ParserPool
@@ -64,6 +65,8 @@ class Poller:
         operator_channels: Sequence[str] = (),
         stories: StorySettings | None = None,
         followups: Mapping[str, int] | None = None,
+        source_failures: int = 0,
+        source_silence: float = 0.0,
     ) -> None:
         self.store = store
         self.clients = clients
@@ -84,6 +87,8 @@ class Poller:
         # concurrent polls of two outlets carrying one story see each other's articles.
         self._placing = asyncio.Lock()
         self._evicted_at: datetime | None = None
+        self.source_failures = source_failures
+        self.source_silence = source_silence
 
     async def poll(self, source: ClaimedSource) -> PollOutcome:
         """Poll one source and record the outcome; never raises for a bad source."""
@@ -176,6 +181,10 @@ class Poller:
                 title=title,
                 followups=self.followups,
                 backfill=backfill,
+                notify=self.operator_channels,
+                recovered=health.recovered(source.name),
+                silent_after=self._silent_after(source, parsed),
+                silence=health.silent(source.name) if self.source_silence > 0 else None,
             )
             self.stories.load(record.stored)
         if record.alerts:
@@ -222,6 +231,15 @@ class Poller:
         for i, placement in zip(fresh, index.place(batch), strict=True):
             placed[i] = replace(found[i], placement=placement)
         return placed
+
+    def _silent_after(self, source: ClaimedSource, parsed: ParsedFeed | None) -> datetime | None:
+        if parsed is None:  # 304: nothing new, so the deadline stands
+            return source.silent_after
+        return health.silent_after(
+            (e.published for e in parsed.entries),
+            factor=self.source_silence,
+            interval=source.interval,
+        )
 
     def _faster(self, wait: timedelta, rolled: bool) -> timedelta:
         # Entries may have scrolled out of the window unseen: come back sooner until the next
@@ -298,12 +316,17 @@ class Poller:
             failures,
             int(wait.total_seconds()),
         )
-        await asyncio.to_thread(
+        told = await asyncio.to_thread(
             self.store.record_failure,
             source.id,
             kind=kind,
             message=message,
             now=now,
             next_poll_at=now + wait,
+            threshold=self.source_failures,
+            notify=self.operator_channels,
+            failing=health.failing(source.name, failures, f"{kind}: {message}"),
         )
+        if told:
+            log.warning("%s: reported to the operator as failing", source.name)
         return PollOutcome(source=source.name, ok=False, error=f"{kind}: {message}")

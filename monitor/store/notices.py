@@ -32,7 +32,7 @@ class Notices:
         delivery passes send the rows like alerts, with the same retries.
         """
         with self.store._write() as conn:
-            return _insert(conn, notice, channels, now)
+            return insert_notice(conn, notice, channels, now)
 
     def channel_result(
         self,
@@ -81,7 +81,7 @@ class Notices:
                 notice = recovered
             if notice is None:
                 return None
-            _insert(conn, notice, notify, now)
+            insert_notice(conn, notice, notify, now)
             return notice.kind
 
     def enqueue_if_empty(
@@ -121,7 +121,7 @@ class Notices:
                 alerts = alerts.where(outbox.c.created_at > since)
             if conn.execute(queued.limit(1)).first() or conn.execute(alerts.limit(1)).first():
                 return False
-            _insert(conn, notice, [channel], now)
+            insert_notice(conn, notice, [channel], now)
             return True
 
     def claim(
@@ -173,7 +173,8 @@ class Notices:
             return [_record(r) for r in rows]
 
 
-def _insert(conn: Connection, notice: Notice, channels: Sequence[str], now: datetime) -> int:
+def insert_notice(conn: Connection, notice: Notice, channels: Sequence[str], now: datetime) -> int:
+    """Queue `notice` for each of `channels` in the open transaction; how many rows."""
     rows = [
         {
             "channel": ch,

@@ -22,6 +22,7 @@ class ClaimedSource:
     interval: timedelta
     consecutive_failures: int
     last_success_at: datetime | None = None
+    silent_after: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,13 +24,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from monitor.model import Alert, Article, Hit, Match, Source
+from monitor.model import Alert, Article, Hit, Match, Notice, Source
 from monitor.pipeline import Decision, Known
 from monitor.store import stories
 from monitor.store.database import READ_ONLY, make_engine, migrate
 from monitor.store.notices import Notices
 from monitor.store.records import AlertRecord, ClaimedSource, PollRecord, SourceStatus
 from monitor.store.schema import articles, matches, notices, outbox, sources
+from monitor.store.source_health import after_failure, after_success
 from monitor.stories import Keys, StoryItem
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
@@ -163,6 +164,7 @@ class Store:
                 interval=timedelta(seconds=r.interval_s),
                 consecutive_failures=r.consecutive_failures,
                 last_success_at=r.last_success_at,
+                silent_after=r.silent_after,
             )
             for r in rows
         ]
@@ -204,6 +206,10 @@ class Store:
         title: str | None,
         followups: Mapping[str, int] | None = None,
         backfill: int = 0,
+        notify: Sequence[str] = (),
+        recovered: Notice | None = None,
+        silent_after: datetime | None = None,
+        silence: Notice | None = None,
     ) -> PollRecord:
         """Commit a successful poll at once: new and edited articles, their stories, matches,
         outbox rows and the source's state.
@@ -212,6 +218,8 @@ class Store:
         of outlets at which a story alerts once more. Articles the source already has are skipped
         by the unique key, and an alert already made for the story, watch and channel by another,
         so a concurrent or repeated poll adds nothing twice.
+        A source marked failing gets `recovered` queued for the `notify` channels; one past
+        `silent_after` gets `silence`, once (see source_health.after_success).
         """
         decisions = [stories.decision(d) for d in found]
         with self._write() as conn:
@@ -244,6 +252,15 @@ class Store:
                 state["title"] = title
             if backfill:
                 state.update(last_backfill_at=now, last_backfill_entries=backfill)
+            after_success(
+                conn,
+                source_id,
+                notify=notify,
+                recovered=recovered,
+                silent_after=silent_after,
+                silence=silence,
+                now=now,
+            )
             conn.execute(update(sources).where(sources.c.id == source_id).values(**state))
             source_name = conn.execute(
                 select(sources.c.name).where(sources.c.id == source_id)
@@ -269,9 +286,19 @@ class Store:
         )
 
     def record_failure(
-        self, source_id: int, *, kind: str, message: str, now: datetime, next_poll_at: datetime
-    ) -> None:
-        """Record a failed poll, release the lease and schedule the next try."""
+        self,
+        source_id: int,
+        *,
+        kind: str,
+        message: str,
+        now: datetime,
+        next_poll_at: datetime,
+        threshold: int = 0,
+        notify: Sequence[str] = (),
+        failing: Notice | None = None,
+    ) -> bool:
+        """Record a failed poll, release the lease and schedule the next try; at the
+        `threshold`-th failure in a row queue `failing` for `notify`, once. Whether it did."""
         with self._write() as conn:
             conn.execute(
                 update(sources)
@@ -286,6 +313,9 @@ class Store:
                     lease_until=None,
                     lease_owner=None,
                 )
+            )
+            return after_failure(
+                conn, source_id, threshold=threshold, notify=notify, failing=failing, now=now
             )
 
     def list_sources(self) -> list[SourceStatus]:

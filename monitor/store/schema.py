@@ -76,6 +76,11 @@ sources = Table(
     # The last poll that looked like an archive re-announcement, and how many entries it held.
     Column("last_backfill_at", UTCDateTime),
     Column("last_backfill_entries", Integer),
+    # Health as the operator was told it, so each notice goes out once per episode.
+    Column("failing", Boolean, nullable=False, default=False),
+    Column("silent", Boolean, nullable=False, default=False),
+    # After this the source counts as silent, unless it publishes again; None: no dates to go by.
+    Column("silent_after", UTCDateTime),
 )
 
 articles = Table(
