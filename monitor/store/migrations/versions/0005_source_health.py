@@ -1,7 +1,7 @@
 """Source health: whether the operator was told a source is failing or silent.
 
-Revision ID: 0007
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import monitor.store.schema
 
-revision = "0007"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@
 Existing articles become stories of their own, with link and text keys computed here so that an
 upgrade does not make old entries look new; existing alerts take their article's story.
 
-Revision ID: 0002
-Revises: 0005
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 20:40:00
 """
 
@@ -17,8 +17,8 @@ import monitor.store.schema
 from monitor.model import Article
 from monitor.stories import article_keys
 
-revision = "0002"
-down_revision = "0005"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

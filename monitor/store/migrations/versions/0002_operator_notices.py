@@ -1,6 +1,6 @@
 """Operator notices and channel health.
 
-Revision ID: 0003
+Revision ID: 0002
 Revises: 0001
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 import monitor.store.schema
 
-revision = "0003"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
