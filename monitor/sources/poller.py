@@ -255,20 +255,18 @@ class Poller:
             source.name,
             count,
         )
-        if not self.operator_channels:
-            return
-        notice = Notice(
-            kind="source-backfill",
-            about=source.name,
-            title=f"Source {source.name} re-announced {count} old entries",
-            body=(
-                f"{count} entries this source had never shown, all dated a day or more before "
-                "its previous poll, appeared at once. They were stored without alerts, as an "
-                "archive re-announcement rather than news."
+        await self._tell_operator(
+            Notice(
+                kind="source-backfill",
+                about=source.name,
+                title=f"Source {source.name} re-announced {count} old entries",
+                body=(
+                    f"{count} entries this source had never shown, all dated a day or more before "
+                    "its previous poll, appeared at once. They were stored without alerts, as an "
+                    "archive re-announcement rather than news."
+                ),
             ),
-        )
-        await asyncio.to_thread(
-            self.store.notices.enqueue, notice, channels=self.operator_channels, now=now
+            now,
         )
 
     async def _note_rollover(
@@ -285,21 +283,28 @@ class Poller:
             source.name,
             count,
         )
-        if was or not self.operator_channels:
+        if was:
             return
-        notice = Notice(
-            kind="source-rolled-over",
-            about=source.name,
-            title=f"Source {source.name} may have missed items",
-            body=(
-                f"None of the {count} entries in its latest response had been seen before, so "
-                "entries published between two polls may have scrolled out of the feed unseen. "
-                "It is now polled more often; a shorter interval (or interval: auto) keeps up."
+        await self._tell_operator(
+            Notice(
+                kind="source-rolled-over",
+                about=source.name,
+                title=f"Source {source.name} may have missed items",
+                body=(
+                    f"None of the {count} entries in its latest response had been seen before, "
+                    "so entries published between two polls may have scrolled out of the feed "
+                    "unseen. It is now polled more often; a shorter interval (or interval: auto) "
+                    "keeps up."
+                ),
             ),
+            now,
         )
-        await asyncio.to_thread(
-            self.store.notices.enqueue, notice, channels=self.operator_channels, now=now
-        )
+
+    async def _tell_operator(self, notice: Notice, now: datetime) -> None:
+        if self.operator_channels:
+            await asyncio.to_thread(
+                self.store.notices.enqueue, notice, channels=self.operator_channels, now=now
+            )
 
     async def _failed(
         self, source: ClaimedSource, kind: str, message: str, *, retry_after: float | None = None
