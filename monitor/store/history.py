@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from monitor.model import Match
 from monitor.store.database import READ_ONLY
 from monitor.store.schema import articles, matches, outbox, sources
+from monitor.store.stories import match_row
 
 KINDS = ("articles", "matches", "alerts")
 _ARTICLE: tuple[Any, ...] = (
@@ -118,13 +118,7 @@ def record_replayed(
         for article_id, match in hits:
             match_id = conn.execute(
                 insert(matches)
-                .values(
-                    article_id=article_id,
-                    watch=match.watch,
-                    terms=json.dumps(list(match.terms), ensure_ascii=False),
-                    hits=json.dumps([asdict(h) for h in match.hits], ensure_ascii=False),
-                    created_at=now,
-                )
+                .values(**match_row(article_id, match, now))
                 .on_conflict_do_nothing()
                 .returning(matches.c.id)
             ).scalar()

@@ -110,13 +110,7 @@ def alert(
     for m in d.matches:
         match_id = conn.execute(
             insert(matches)
-            .values(
-                article_id=article_id,
-                watch=m.watch,
-                terms=json.dumps(list(m.terms), ensure_ascii=False),
-                hits=json.dumps([asdict(h) for h in m.hits], ensure_ascii=False),
-                created_at=now,
-            )
+            .values(**match_row(article_id, m, now))
             .on_conflict_do_nothing(index_elements=["article_id", "watch"])
             .returning(matches.c.id)
         ).scalar_one_or_none()
@@ -259,5 +253,16 @@ def _outbox_row(
         "status": PENDING,
         "attempts": 0,
         "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+def match_row(article_id: int, match: Match, now: datetime) -> dict[str, Any]:
+    """The `matches` row of `match` on an article, its terms and hits as JSON."""
+    return {
+        "article_id": article_id,
+        "watch": match.watch,
+        "terms": json.dumps(list(match.terms), ensure_ascii=False),
+        "hits": json.dumps([asdict(h) for h in match.hits], ensure_ascii=False),
         "created_at": now,
     }
