@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.model import Article, Settings, Source
+from monitor.model import Article, Match, Settings, Source
 from monitor.query import Matcher, compile_query
 from monitor.replay import query_condition, replay, search
 from monitor.store.history import record_replayed
@@ -149,6 +150,32 @@ def test_replay_counts_and_notify_records_each_match_once(store: Store) -> None:
     assert record_replayed(store.engine, report.found, routes, now=NOW) == 0
     assert len(store.list_alerts()) == 3
     assert report.found[0][1].hits  # the explanation is stored with the match
+
+
+def test_replay_counts_every_hit_and_explains_its_samples_as_alerts_would(store: Store) -> None:
+    """Replay counts every match the daemon's matcher makes, and its samples and kept hits
+    carry the same explanation an alert would."""
+    rules = [
+        ("tariffs", "tariff*"),
+        ("korea", "@south_korea"),
+        ("launch", "발사 OR launch"),
+        ("trade", "trade NEAR/2 deal OR 무역"),
+    ]
+    matcher = Matcher((name, compile_query(q, TERMS)) for name, q in rules)
+    stored = list(oldest_first(store.engine, since=None, source=None))
+    expected = {s.id: matcher.match(s.article) for s in stored}
+    steps: list[int] = []
+    report = replay(stored, matcher, sample=1, keep=True, progress=steps.append)
+    assert report.found == [(id_, m) for id_, found in expected.items() for m in found]
+    firsts: dict[str, tuple[int, Match]] = {}
+    for id_, found in expected.items():
+        for m in found:
+            firsts.setdefault(m.watch, (id_, m))
+    assert [(r.stored.id, r.match) for r in report.samples] == list(firsts.values())
+    assert report.by_watch == Counter(m.watch for _, m in report.found)
+    assert report.hits == sum(report.by_source.values()) == len(report.found) > len(firsts)
+    assert all(m.hits for _, m in report.found)
+    assert sum(steps) == len(TITLES)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
