@@ -24,6 +24,7 @@ _ARTICLE: tuple[Any, ...] = (
     articles.c.url,
     articles.c.title,
     articles.c.summary,
+    articles.c.content,
     articles.c.published_at,
     articles.c.fetched_at,
 )

@@ -172,6 +172,7 @@ def _article_row(source_id: int, d: Decision, now: datetime) -> dict[str, object
         "url": article.url,
         "title": article.title,
         "summary": article.summary,
+        "content": article.content,
         "published_at": article.published,
         "fetched_at": now,
         "url_key": d.keys.url_key,
@@ -231,6 +232,7 @@ def update_article(conn: Connection, d: Decision) -> tuple[int, int]:
         .values(
             title=d.article.title,
             summary=d.article.summary,
+            content=d.article.content,
             url=d.article.url,
             url_key=d.keys.url_key,
             text_key=d.keys.text_key,

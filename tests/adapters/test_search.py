@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from monitor.model import Article, Match, Settings, Source
+from monitor.pipeline import Decision
 from monitor.query import Matcher, compile_query
 from monitor.replay import query_condition, replay, search
 from monitor.store.history import record_replayed
 from monitor.store.repository import Store
+from monitor.store.schema import articles
 from monitor.store.search import catch_up, has_index, newest_first, oldest_first
+from monitor.stories import article_keys
 from tests.support.history import store_poll
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -66,7 +71,15 @@ QUERIES = [
     "{Seoul}",
     "/tarif+s/ AND seoul",
     "source:wire AND trade",
+    "content:resolution*",
+    "launch* AND 미사일",
+    "summary:resolutions",
 ]
+# Full text, beside the summary, for two of the titles.
+CONTENT = {
+    7: "<p>Seoul said the <b>launch</b> broke UN resolutions.</p>",
+    9: "양국은 반도체 수출 규제도 논의했다.",
+}
 
 
 def _article(index: int, title: str) -> Article:
@@ -76,6 +89,7 @@ def _article(index: int, title: str) -> Article:
         url=f"http://news.test/{index}",
         title=title,
         summary="Reported on Monday." if index % 3 else "",
+        content=CONTENT.get(index, ""),
         published=NOW - timedelta(days=index),
     )
 
@@ -176,6 +190,39 @@ def test_replay_counts_every_hit_and_explains_its_samples_as_alerts_would(store:
     assert report.hits == sum(report.by_source.values()) == len(report.found) > len(firsts)
     assert all(m.hits for _, m in report.found)
     assert sum(steps) == len(TITLES)
+
+
+def test_an_edited_article_is_found_by_its_new_words(store: Store) -> None:
+    """Search finds an article by words an edit added after it was indexed, and no longer
+    by words a later edit removed."""
+    catch_up(store.engine)
+    [stored] = [
+        s
+        for s in oldest_first(store.engine, since=None, source=None)
+        if s.article.title == "Nothing to see here"
+    ]
+    with store.engine.connect() as conn:
+        source_id = conn.execute(
+            select(articles.c.source_id).where(articles.c.id == stored.id)
+        ).scalar_one()
+
+    def edit(content: str) -> None:
+        edited = replace(stored.article, content=content)
+        decision = Decision(article=edited, keys=article_keys(edited), updates=stored.id)
+        store_poll(store, source_id, [decision], when=NOW)  # type: ignore[list-item]
+
+    def found(query: str) -> list[str]:
+        matcher = Matcher([("q", compile_query(query, TERMS))])
+        condition = query_condition(query, Settings(database="", terms=TERMS))
+        candidates = newest_first(store.engine, condition=condition, since=None, source=None)
+        return [h.stored.article.title for h in search(candidates, matcher, limit=5)]
+
+    edit("Sanctions were lifted overnight.")
+    assert catch_up(store.engine) == (1 if has_index(store.engine) else 0)
+    assert found("sanction*") == found("content:overnight") == ["Nothing to see here"]
+    edit("Sanctions stay.")
+    catch_up(store.engine)
+    assert (found("sanction*"), found("content:overnight")) == (["Nothing to see here"], [])
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
