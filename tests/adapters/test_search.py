@@ -8,13 +8,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from monitor.model import Article, Match, Settings, Source
 from monitor.pipeline import Decision
 from monitor.query import Matcher, compile_query
 from monitor.replay import query_condition, replay, search
-from monitor.store.history import record_replayed
+from monitor.store.history import export_rows, record_replayed
 from monitor.store.repository import Store
 from monitor.store.schema import articles
 from monitor.store.search import catch_up, has_index, newest_first, oldest_first
@@ -164,6 +164,23 @@ def test_replay_counts_and_notify_records_each_match_once(store: Store) -> None:
     assert record_replayed(store.engine, report.found, routes, now=NOW) == 0
     assert len(store.list_alerts()) == 3
     assert report.found[0][1].hits  # the explanation is stored with the match
+
+
+def test_replay_notify_alerts_once_per_story(store: Store) -> None:
+    """Replayed matches on two copies of one story queue one alert per channel for the story,
+    a second replay queues none, and every match is stored."""
+    matcher = Matcher([("tariffs", compile_query("tariff*", TERMS))])
+    stored = list(oldest_first(store.engine, since=None, source=None))
+    ids = [s.id for s in stored if matcher.match(s.article)]
+    assert len(ids) == 3
+    with store.engine.begin() as conn:  # the first two are copies of one story
+        conn.execute(update(articles).where(articles.c.id == ids[1]).values(story_id=ids[0]))
+    report = replay(stored, matcher, keep=True)
+    routes = {"tariffs": ("console", "mail")}
+    assert record_replayed(store.engine, report.found, routes, now=NOW) == 4
+    assert record_replayed(store.engine, report.found, routes, now=NOW) == 0
+    assert sorted(a.channel for a in store.list_alerts()) == ["console", "console", "mail", "mail"]
+    assert len(list(export_rows(store.engine, "matches"))) == 3
 
 
 def test_replay_counts_every_hit_and_explains_its_samples_as_alerts_would(store: Store) -> None:
