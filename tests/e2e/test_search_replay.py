@@ -92,11 +92,15 @@ async def test_full_text_is_stored_matched_searched_replayed_and_exported(world:
     await _run_once(world)
     assert "[korea-china-trade] Markets wrap" in [m.subject for m in world.smtp.mails]
 
-    found = process.run(world.config, "search", "content:beijing", "--json")
+    found = process.run(
+        world.config, "search", "content:beijing", "--since", "1h", "--source", "wire", "--json"
+    )
     assert found.returncode == 0, found.stderr
     [hit] = [json.loads(line) for line in found.stdout.splitlines()]
     assert hit["title"] == "Markets wrap"
     assert [h["field"] for h in hit["hits"]] == ["content"]
+    elsewhere = process.run(world.config, "search", "beijing", "--source", "other", "--json")
+    assert (elsewhere.returncode, elsewhere.stdout) == (0, "")
 
     replayed = process.run(world.config, "replay", "--query", "content:(trade deal)", "--json")
     assert replayed.returncode == 0, replayed.stderr
