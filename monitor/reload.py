@@ -20,7 +20,8 @@ from monitor.errors import ConfigError
 from monitor.logs import hide
 from monitor.model import Settings
 from monitor.notify.channels import ChannelSet, check_channel_url
-from monitor.pipeline import ArticleMatcher, routes
+from monitor.notify.pacing import Pacer
+from monitor.pipeline import ArticleMatcher, followups, routes
 from monitor.secrets import url_secrets
 from monitor.sources.http import Clients
 
@@ -182,12 +183,14 @@ class Reloader:
         monitor.deliverer.settings = new.delivery
         monitor.deliverer.operator = new.operator
         monitor.deliverer.templates = {w.name: w.template for w in new.watches if w.template}
+        monitor.deliverer.pacer = Pacer.of(new)
         monitor.poller.adaptive = frozenset(s.name for s in new.sources if s.adaptive)
         monitor.poller.operator_channels = new.operator.channels
         monitor.poller.source_failures = new.operator.source_failures
         monitor.poller.source_silence = new.operator.source_silence
         monitor.poller.matcher = self.build_matcher(new)
         monitor.poller.routes = routes(new.watches, new.channels)
+        monitor.poller.followups = followups(new.watches)
         monitor.settings = new
         for watch, channels in monitor.poller.routes.items():
             if not channels:

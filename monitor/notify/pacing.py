@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from monitor.crontab import cron
-from monitor.model import Channel, Watch
+from monitor.model import Channel, Settings, Watch
 
 if TYPE_CHECKING:
     from monitor.store.records import AlertRecord
@@ -87,6 +87,11 @@ class Pacer:
             (c, w.name) for w in watches if w.digest and w.digest_empty for c in w.notify
         ]
         self.own_digest = tuple(w.name for w in watches if w.digest)
+
+    @classmethod
+    def of(cls, settings: Settings) -> Pacer:
+        """The pacing rules of a loaded config."""
+        return cls(settings.watches, settings.channels, timezone=settings.delivery.timezone)
 
     def _digest_of(self, watch: str, channel: str) -> tuple[str, str]:
         """The key of the digest that applies: the watch's own, else the channel's."""
