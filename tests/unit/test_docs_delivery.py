@@ -9,6 +9,7 @@ from pathlib import Path
 from monitor.config import load_settings
 from monitor.model import Alert, Settings
 from monitor.notify.channels import ChannelSet
+from monitor.notify.pacing import Pacer
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -61,4 +62,10 @@ def test_readme_pacing_example_loads(tmp_path: Path) -> None:
     assert settings.delivery.timezone == "Europe/Berlin"
     assert console.quiet_hours is not None
     assert (watch.burst, watch.rate_limit) == (timedelta(minutes=10), (10, timedelta(hours=1)))
-    assert (weekly.digest, weekly.digest_empty) == ("0 8 * * 1", True)
+    assert (weekly.digest, weekly.digest_mode, weekly.digest_empty) == (
+        "0 8 * * 1",
+        "besides",
+        True,
+    )
+    pacer = Pacer.of(settings)
+    assert pacer.besides("korea-weekly", "console") and not pacer.besides("trade", "console")
