@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from monitor.config import load_settings
 from monitor.daemon import Monitor
 from monitor.notify.channels import check_channel_url
+from tests.support import process
 from tests.support.feed_server import FeedServer
 from tests.support.scenario import MATCHING, World
 from tests.support.sinks import SmtpSink, WebhookSink
@@ -73,3 +75,11 @@ async def test_a_digest_besides_or_instead_of_instant_alerts_across_restarts(
     digest_mail = world.smtp.mails[-1]
     assert TITLE in digest_mail.text() and str(MATCHING["link"]) in digest_mail.text()
     assert TITLE in str(world.slack_payloads()[-1])
+    listed = process.run(world.config, "alerts", "--json")
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    stages = [-1, 0] if mode == "besides" else [0]
+    assert sorted((r["channel"], r["stage"], r["status"]) for r in rows) == sorted(
+        (c, n, "sent") for c in ("analysts", "team-slack") for n in stages
+    )
+    table = process.run(world.config, "alerts", COLUMNS="300").stdout
+    assert ("(digest copy)" in table) == (mode == "besides")
