@@ -4,7 +4,9 @@ Everything here is opt-in per watch or channel; with none of it configured every
 out at once, on its own. A held alert keeps its outbox row: its next attempt is moved to the
 release time, and the rows released together go out as one message. Digest, quiet-hours and
 burst holds follow from the alert's creation time alone, so every daemon, before and after a
-restart, puts an alert in the same group.
+restart, puts an alert in the same group. A digest that comes besides instant alerts
+(`digest_mode: besides`) holds a copy of each alert, a second outbox row that only the digest
+takes, while the alert itself goes out as if there were no digest.
 """
 
 from __future__ import annotations
