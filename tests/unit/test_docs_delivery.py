@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -69,3 +70,28 @@ def test_readme_pacing_example_loads(tmp_path: Path) -> None:
     )
     pacer = Pacer.of(settings)
     assert pacer.besides("korea-weekly", "console") and not pacer.besides("trade", "console")
+
+
+def test_shipped_slack_channel_marks_follow_ups_and_sends_a_round_up_besides() -> None:
+    """The shipped team-slack channel titles a follow-up as one and takes a weekday
+    round-up besides its instant alerts."""
+    settings = load_settings(ROOT / "config" / "monitor.yaml")
+    [slack] = [c for c in settings.channels if c.name == "team-slack"]
+    assert (slack.digest, slack.digest_mode) == ("0 9 * * 1-5", "besides")
+    on = replace(slack, url="slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ", enabled=True)
+    alert = Alert(
+        watch="korea-china-trade",
+        terms=("tariff*",),
+        source="yonhap",
+        title="Tariffs cut",
+        summary="",
+        url=None,
+        published=None,
+        also_reported_by=("kbs", "bbc-world"),
+    )
+    channels = ChannelSet([on])
+    assert channels.compose("team-slack", alert).title == "[korea-china-trade] Tariffs cut (yonhap)"
+    assert (
+        channels.compose("team-slack", replace(alert, follow_up=True)).title
+        == "[korea-china-trade] Now reported by 3 outlets: Tariffs cut (yonhap)"
+    )
