@@ -19,7 +19,7 @@ from monitor.model import Settings
 from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer, DeliveryReport
 from monitor.notify.pacing import Pacer
-from monitor.pipeline import routes
+from monitor.pipeline import followups, routes
 from monitor.query import Matcher
 from monitor.query import build_matcher as compile_watches
 from monitor.reload import Reloader
@@ -109,7 +109,7 @@ class Monitor:
             owner=self.owner,
             clock=self.clock,
             stories=self.settings.stories,
-            followups={w.name: w.follow_up_at for w in self.settings.watches if w.follow_up_at},
+            followups=followups(self.settings.watches),
             sources=self.settings.sources,
             operator_channels=self.settings.operator.channels,
             source_failures=self.settings.operator.source_failures,
@@ -123,11 +123,7 @@ class Monitor:
             clock=self.clock,
             operator=self.settings.operator,
             templates={w.name: w.template for w in self.settings.watches if w.template},
-            pacer=Pacer(
-                self.settings.watches,
-                self.settings.channels,
-                timezone=self.settings.delivery.timezone,
-            ),
+            pacer=Pacer.of(self.settings),
         )
         await self.deliverer.bury_strays()
         return self

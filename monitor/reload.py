@@ -22,7 +22,7 @@ from monitor.logs import hide
 from monitor.model import Settings
 from monitor.notify.channels import ChannelSet, check_channel_url
 from monitor.notify.pacing import Pacer
-from monitor.pipeline import ArticleMatcher, routes
+from monitor.pipeline import ArticleMatcher, followups, routes
 from monitor.secrets import url_secrets
 from monitor.sources.http import Clients
 from monitor.stories.index import StoryIndex
@@ -185,8 +185,7 @@ class Reloader:
         monitor.deliverer.settings = new.delivery
         monitor.deliverer.operator = new.operator
         monitor.deliverer.templates = {w.name: w.template for w in new.watches if w.template}
-        monitor.deliverer.pacer = Pacer(new.watches, new.channels, timezone=new.delivery.timezone)
-        monitor.poller.followups = {w.name: w.follow_up_at for w in new.watches if w.follow_up_at}
+        monitor.deliverer.pacer = Pacer.of(new)
         if new.stories != old.stories:
             # An empty index fills itself from the stored articles of the new window when it
             # next places an article, so the new mode and window hold for all it knows.
@@ -197,6 +196,7 @@ class Reloader:
         monitor.poller.source_silence = new.operator.source_silence
         monitor.poller.matcher = self.build_matcher(new)
         monitor.poller.routes = routes(new.watches, new.channels)
+        monitor.poller.followups = followups(new.watches)
         monitor.settings = new
         for watch, channels in monitor.poller.routes.items():
             if not channels:

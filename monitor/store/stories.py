@@ -129,12 +129,13 @@ def record_matches(
         ).scalar_one_or_none()
         channels = routes.get(m.watch, ())
         if match_id is not None and channels:
-            rows = [_outbox_row(match_id, story_id, m.watch, ch, 0, now) for ch in channels]
-            alerts += _enqueue(conn, insert, rows)
+            rows = [outbox_row(match_id, story_id, m.watch, ch, 0, now) for ch in channels]
+            alerts += enqueue(conn, insert, rows)
     return alerts
 
 
-def _enqueue(conn: Connection, insert: Any, rows: list[dict[str, object]]) -> int:
+def enqueue(conn: Connection, insert: Any, rows: list[dict[str, object]]) -> int:
+    """Add these outbox rows, skipping any the unique key already has; how many were added."""
     # The final guard: one row per (story, watch, channel, stage), whoever races to add it.
     stmt = (
         insert(outbox)
@@ -169,11 +170,11 @@ def followups(
         )
     ).all()
     rows = [
-        _outbox_row(r.match_id, r.story_id, r.watch, r.channel, followups[r.watch], now)
+        outbox_row(r.match_id, r.story_id, r.watch, r.channel, followups[r.watch], now)
         for r in firsts
         if outlets.get(r.story_id, 0) >= followups[r.watch]
     ]
-    return _enqueue(conn, insert, rows) if rows else 0
+    return enqueue(conn, insert, rows) if rows else 0
 
 
 def _article_row(source_id: int, d: Decision, now: datetime) -> dict[str, object]:
@@ -256,9 +257,10 @@ def update_article(conn: Connection, d: Decision) -> tuple[int, int]:
     return row.id, row.story_id or row.id
 
 
-def _outbox_row(
+def outbox_row(
     match_id: int, story_id: int, watch: str, channel: str, stage: int, now: datetime
 ) -> dict[str, object]:
+    """A pending outbox row, due at `now`."""
     return {
         "match_id": match_id,
         "story_id": story_id,

@@ -96,6 +96,21 @@ async def test_edits_to_sources_and_watches_take_effect_without_a_restart(world:
         assert len(world.smtp.mails) == 1
 
 
+async def test_a_digest_added_by_a_reload_holds_the_next_alert(world: World) -> None:
+    """Pacing follows the reloaded config: once the watch takes a digest, its next alert
+    waits for the schedule instead of going out."""
+    async with running(world) as monitor:
+        text = world.config.read_text()
+        world.config.write_text(text + "    digest: '0 8 * * *'\n    follow_up_at: 3\n")
+        await until(lambda: monitor.settings.watches[0].digest is not None, "the reload")
+        world.publish(MATCHING)
+        await until(lambda: len(monitor.store.list_alerts()) == 2, "the alerts")
+        await asyncio.sleep(1.5)  # a few delivery passes
+        assert world.smtp.mails == [] and world.slack.posts == []
+        assert {a.status for a in monitor.store.list_alerts()} == {"pending"}
+        assert monitor.poller.followups == {"korea-china-trade": 3}
+
+
 async def test_an_invalid_edit_is_reported_and_the_last_good_config_stays(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
