@@ -54,6 +54,8 @@ def _mark_ranges() -> str:
 # A word is a run of letters, digits and combining marks (Indic vowel signs are marks);
 # underscores are turned into spaces first, since \w counts them as word characters.
 _WORD = re.compile(f"[\\w{_mark_ranges()}]+")
+# The same on ASCII text (the marks are all beyond ASCII), where the long class costs twice.
+_ASCII_WORD = re.compile(r"\w+")
 # Splits a word at every change between CJK and other scripts.
 _SCRIPT_RUN = re.compile(f"[{_CJK_BODY}]+|[^{_CJK_BODY}]+")
 # Accents: the combining diacritics of Latin, Greek and Cyrillic, Hebrew points and Arabic
@@ -136,8 +138,9 @@ def normalize(text: str) -> str:
 
 
 def _split(normalized: str) -> list[re.Match[str]]:
-    words = list(_WORD.finditer(normalized.replace("_", " ")))
-    if not _IS_CJK.search(normalized):
+    plain = normalized.isascii()
+    words = list((_ASCII_WORD if plain else _WORD).finditer(normalized.replace("_", " ")))
+    if plain or not _IS_CJK.search(normalized):
         return words
     return [
         run for word in words for run in _SCRIPT_RUN.finditer(normalized, word.start(), word.end())
@@ -152,6 +155,8 @@ def word_spans(normalized: str) -> list[tuple[int, int]]:
 def cased_tokens(text: str) -> list[str]:
     """The word tokens of `tokens`, before case folding (same count and order)."""
     normalized = normalize(text).replace("_", " ")
+    if normalized.isascii():
+        return _ASCII_WORD.findall(normalized)
     words = _WORD.findall(normalized)
     if not _IS_CJK.search(normalized):
         return words

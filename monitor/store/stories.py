@@ -105,9 +105,22 @@ def alert(
 ) -> int:
     """Record the article's matches and enqueue an alert per channel, unless the story has one
     for that watch and channel already; how many were enqueued."""
+    return record_matches(conn, insert, d.matches, story, routes, now)
+
+
+def record_matches(
+    conn: Connection,
+    insert: Any,
+    found: Sequence[Match],
+    story: tuple[int, int],
+    routes: Mapping[str, Sequence[str]],
+    now: datetime,
+) -> int:
+    """`alert` for matches found on a stored (article id, story id): a match stored already
+    adds nothing, and a new one alerts unless its story has alerted that watch's channel."""
     article_id, story_id = story
     alerts = 0
-    for m in d.matches:
+    for m in found:
         match_id = conn.execute(
             insert(matches)
             .values(**match_row(article_id, m, now))
@@ -173,6 +186,7 @@ def _article_row(source_id: int, d: Decision, now: datetime) -> dict[str, object
         "url": article.url,
         "title": article.title,
         "summary": article.summary,
+        "content": article.content,
         "published_at": article.published,
         "fetched_at": now,
         "url_key": d.keys.url_key,
@@ -232,6 +246,7 @@ def update_article(conn: Connection, d: Decision) -> tuple[int, int]:
         .values(
             title=d.article.title,
             summary=d.article.summary,
+            content=d.article.content,
             url=d.article.url,
             url_key=d.keys.url_key,
             text_key=d.keys.text_key,

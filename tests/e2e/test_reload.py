@@ -178,3 +178,32 @@ def test_sighup_and_included_files_reload_the_daemon_process(world: World, tmp_p
         if daemon.poll() is None:
             daemon.kill()
             daemon.wait(5)
+
+
+async def test_a_reload_applies_pacing_follow_ups_stories_and_retention(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A burst window, a follow-up count, the story window and retention edited in the file
+    are in force after the reload, and the log names what changed."""
+    caplog.set_level(logging.INFO)
+    settings = load_settings(world.config, check_channel_url=check_channel_url)
+    async with Monitor(settings) as monitor:
+        before = monitor.poller.stories
+        assert (monitor.deliverer.pacer.bursts, monitor.poller.followups) == ({}, {})
+        notify = '    notify: ["team-slack", "analysts"]\n'
+        world.config.write_text(
+            world.config.read_text().replace(
+                notify, notify + "    burst: 10m\n    follow_up_at: 3\n"
+            )
+            + "stories: {window: 24h}\nretention: {bodies: 30d}\n"
+        )
+        assert await monitor.reloader.reload()
+        assert monitor.deliverer.pacer.bursts == {"korea-china-trade": timedelta(minutes=10)}
+        assert monitor.poller.followups == {"korea-china-trade": 3}
+        assert monitor.poller.stories is not before
+        assert monitor.poller.stories.window == timedelta(hours=24)
+        assert monitor.settings.retention.bodies == timedelta(days=30)
+    assert (
+        "config reloaded: watches ~korea-china-trade; stories settings; retention settings"
+        in caplog.text
+    )
