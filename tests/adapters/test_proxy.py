@@ -3,7 +3,11 @@ still checked by the egress policy before it is sent."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import shutil
+import ssl
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +28,20 @@ FEED = rss([{"guid": "1", "title": "One"}])
 PUBLIC = StubResolver(["93.184.216.34"])  # what a public feed host resolves to
 TRUSTING = FetchSettings(trust_env=True)
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+OPENSSL_SELF_SIGNED = [
+    "openssl",
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=feeds.example.com",
+    "-addext",
+    "subjectAltName=DNS:feeds.example.com",
+]
 _PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
@@ -143,16 +161,50 @@ async def test_a_proxy_of_another_kind_fails_the_fetch_without_leaking_its_passw
     assert proxy.requests == []
 
 
-async def test_https_feeds_use_the_https_proxy_by_connect(
-    proxy: ForwardProxy, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate and key for feeds.example.com, made by the openssl command."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [*OPENSSL_SELF_SIGNED, "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+async def test_https_feeds_tunnel_through_the_proxy_with_tls_end_to_end(
+    certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An https:// feed asks HTTPS_PROXY (or ALL_PROXY) for a CONNECT tunnel to its host."""
-    monkeypatch.delenv("HTTP_PROXY")
-    monkeypatch.setenv("ALL_PROXY", proxy.url)
-    # The local feed server speaks no TLS, so the handshake fails once the tunnel is open.
-    error = await refused(TRUSTING, "https://feeds.example.com/feed.xml")
-    assert error.kind == "connect"
-    assert proxy.requests == [("CONNECT", "feeds.example.com:443")]
+    """An https:// feed goes through ALL_PROXY by CONNECT, TLS runs with the feed's host, and the
+    CA of SSL_CERT_FILE is trusted only with trust_env."""
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(FEED)}\r\nConnection: close\r\n\r\n"
+        writer.write(head.encode() + FEED)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    try:
+        with ForwardProxy(hosts={"feeds.example.com": f"https://127.0.0.1:{port}"}) as proxy:
+            monkeypatch.setenv("ALL_PROXY", proxy.url)
+            assert await get(TRUSTING, "https://feeds.example.com/feed.xml") == 200
+            assert proxy.requests == [("CONNECT", "feeds.example.com:443")]
+            monkeypatch.delenv("SSL_CERT_FILE")
+            error = await refused(TRUSTING, "https://feeds.example.com/feed.xml")
+            assert error.kind == "connect"  # the certificate is not trusted without the file
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 async def test_proxy_credentials_go_to_the_proxy_only(
