@@ -29,6 +29,7 @@ from monitor.egress import EgressPolicy, IPAddress
 from monitor.errors import FetchError
 from monitor.sources.guard import GuardedBackend, GuardedTransport, Resolver, resolve_checked
 
+# Every address but those no configuration may open (monitor.egress.NEVER_ALLOWED).
 TRUSTED_HOP = EgressPolicy(allow=(ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")))
 _SCHEMES = ("http", "https")
 
