@@ -136,6 +136,8 @@ class FetchSettings:
     user_agent: str = "newsmonitor/0.1 (+https://github.com/newsmonitor/newsmonitor)"
     allow_private_networks: bool = False
     allow_addresses: tuple[str, ...] = ()
+    # Read HTTP(S)_PROXY, ALL_PROXY, NO_PROXY and SSL_CERT_FILE/SSL_CERT_DIR from the environment.
+    trust_env: bool = False
     max_entries: int = 1000
     parse_timeout: timedelta = timedelta(seconds=5)
     parse_workers: int = 2

@@ -254,6 +254,7 @@ class FetchModel(_Model):
     user_agent: Text = _FETCH.user_agent
     allow_private_networks: bool = _FETCH.allow_private_networks
     allow_addresses: list[Network] = list(_FETCH.allow_addresses)
+    trust_env: bool = _FETCH.trust_env
     max_entries: Annotated[Count, _check(lambda n: n >= 1, "must be at least 1")] = (
         _FETCH.max_entries
     )
