@@ -21,6 +21,7 @@ from monitor.query.engine import (
     Term,
 )
 from monitor.query.regex import compile_regex
+from monitor.query.scan import TermError, term_parts
 from monitor.query.syntax import (
     And,
     Cased,
@@ -30,11 +31,9 @@ from monitor.query.syntax import (
     Or,
     Phrase,
     Regex,
-    TermError,
     TermList,
     Word,
     parse,
-    term_parts,
 )
 from monitor.query.syntax import AtLeast as AtLeastNode
 from monitor.query.syntax import Near as NearNode
