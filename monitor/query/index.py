@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import TypeAlias
 
 import ahocorasick  # type: ignore[import-not-found]  # pyahocorasick ships no type information
@@ -52,6 +53,7 @@ class _Automaton:
 _NeedleSet: TypeAlias = tuple[frozenset[str], frozenset[str]]
 
 
+@lru_cache(maxsize=1 << 12)  # rules share required sets: an OR of plain terms is built once
 def _needle_set(need: tuple[Term, ...]) -> _NeedleSet:
     """The needles of a required set, folded and case-kept apart."""
     return (
