@@ -316,7 +316,9 @@ def test_rule(
         Path | None,
         typer.Option("--file", help="A text file, or JSONL documents (one per line); - for stdin."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per document.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON for --text or a text file too (JSONL always is).")
+    ] = False,
 ) -> None:
     """Say whether a query (or a watch's) matches some text, and why; exit 0 either way."""
     from monitor.errors import QuerySyntaxError
@@ -343,13 +345,15 @@ def test_rule(
     matcher = Matcher([(watch or "query", compiled)], tags=tags)
     docs: list[tuple[Any, Article, tuple[str, ...] | None]] = []
     bad = 0
+    jsonl = False
     if file is None:
         docs.append(("text", text_document(text or ""), None))
     else:
         raw = sys.stdin.read() if str(file) == "-" else _read_text(file)
-        if file.suffix != ".jsonl" and not raw.lstrip().startswith("{"):
+        jsonl = file.suffix == ".jsonl" or raw.lstrip().startswith("{")
+        if not jsonl:
             docs.append(("text", text_document(raw), None))
-        for number, line in enumerate(raw.splitlines() if not docs else [], 1):
+        for number, line in enumerate(raw.splitlines() if jsonl else [], 1):
             if not line.strip():
                 continue
             try:
@@ -359,10 +363,11 @@ def test_rule(
                 bad += 1
     for doc_id, article, doc_tags in docs:
         outcome = result(doc_id, matcher.match(article, doc_tags))
-        if as_json:
+        # Documents in, JSON out, one line each: the results line up with the input lines.
+        if as_json or jsonl:
             out.print(json.dumps(outcome, ensure_ascii=False), markup=False)
         else:
-            for line in lines(outcome, label=file is not None and len(docs) > 1):
+            for line in lines(outcome):
                 out.print(line, markup=False)
     if bad:
         raise typer.Exit(2)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from monitor.model import Article
 from monitor.query.document import TEXT_FIELDS
+from monitor.query.scan import TermError, term_parts
 from monitor.query.syntax import (
     And,
     AtLeast,
@@ -23,10 +24,8 @@ from monitor.query.syntax import (
     Node,
     Or,
     Phrase,
-    TermError,
     TermList,
     Word,
-    term_parts,
 )
 from monitor.text import is_cjk, strip_html, tokens
 

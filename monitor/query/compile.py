@@ -21,6 +21,7 @@ from monitor.query.engine import (
     Term,
 )
 from monitor.query.regex import compile_regex
+from monitor.query.scan import TermError, term_parts
 from monitor.query.syntax import (
     And,
     Cased,
@@ -30,11 +31,9 @@ from monitor.query.syntax import (
     Or,
     Phrase,
     Regex,
-    TermError,
     TermList,
     Word,
     parse,
-    term_parts,
 )
 from monitor.query.syntax import AtLeast as AtLeastNode
 from monitor.query.syntax import Near as NearNode
@@ -65,10 +64,13 @@ def _field_scope(name: str) -> tuple[frozenset[str], str]:
 
 def describe(node: Node) -> str:
     """The node written back as query text, for explanations."""
+    # The commonest first: many rules' NEAR and ATLEAST labels hold phrases and OR groups.
     if isinstance(node, Word):
         return node.text
     if isinstance(node, Phrase):
         return f'"{node.text}"' + ("" if node.slop is None else f"~{node.slop}")
+    if isinstance(node, Or):
+        return "(" + " OR ".join(describe(o) for o in node.operands) + ")"
     if isinstance(node, Cased):
         return f"{{{node.text}}}"
     if isinstance(node, Regex):
@@ -83,9 +85,8 @@ def describe(node: Node) -> str:
         return f"ATLEAST/{node.count} {describe(node.operand)}"
     if isinstance(node, Not):
         return f"-{describe(node.operand)}"
-    if isinstance(node, And):
-        return " ".join(describe(o) for o in node.operands)
-    return "(" + " OR ".join(describe(o) for o in node.operands) + ")"
+    assert isinstance(node, And)  # every other kind of node is handled above
+    return " ".join(describe(o) for o in node.operands)
 
 
 def _column(node: Node) -> int:
@@ -124,8 +125,14 @@ class _Builder:
     def pattern(
         self, raw: str, label: str, scope: tuple[frozenset[str], str], kind: int = FOLDED
     ) -> Term:
+        # `leaf` and `term` in one: most leaves of most rules come through here.
         fields, prefix = scope
-        return self.term(self.leaf(label, prefix + label), raw, kind, fields)
+        labels = self.labels
+        labels.append(label)
+        self.clauses.append(prefix + label)
+        term = Term(self.first + len(labels) - 1, term_needle(raw, kind == CASED), kind, fields)
+        self.leaves.append(term)
+        return term
 
     def build(self, node: Node, scope: tuple[frozenset[str], str]) -> Plan:
         # Dispatch on the exact type: the node classes have no subclasses.
@@ -172,8 +179,10 @@ class _Builder:
         return AnyOf(tuple([self.build(operand, scope) for operand in node.operands]))
 
     def phrase(self, node: Phrase, scope: tuple[frozenset[str], str]) -> Plan:
+        if node.slop is None:
+            return self.pattern(node.text, node.text.strip(), scope)
         parts, prefix = term_parts(node.text)
-        if node.slop is None or len(parts) == 1:
+        if len(parts) == 1:
             return self.pattern(node.text, node.text.strip(), scope)
         label = describe(node)
         index = self.leaf(label, scope[1] + label)

@@ -3,7 +3,8 @@
 Every needle of every watch goes into an Aho-Corasick automaton (one over the folded string,
 one over the case-kept string), so an article is scanned once whatever the number of rules.
 A watch requires sets of needles (`CompiledQuery.required`): a match holds one needle of each.
-The rarest set (phrases first; needles few other watches require) indexes the watch, and the
+The rarest set (phrases first; needles few other watches require) indexes the watch, in the
+fields each of its terms looks in (so `tag:korea` is not woken by "korea" in a title), and the
 next two are checked before it is verified against the occurrences the scan already collected
 (Lucene Monitor's multipass presearcher). Watches that require nothing (only NOT, only
 regular expressions) are verified for every article.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import gc
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from typing import TypeAlias
 
 import ahocorasick  # type: ignore[import-not-found]  # pyahocorasick ships no type information
@@ -51,12 +53,28 @@ class _Automaton:
 _NeedleSet: TypeAlias = tuple[frozenset[str], frozenset[str]]
 
 
+@lru_cache(maxsize=1 << 12)  # rules share required sets: an OR of plain terms is built once
 def _needle_set(need: tuple[Term, ...]) -> _NeedleSet:
     """The needles of a required set, folded and case-kept apart."""
     return (
         frozenset(t.needle for t in need if t.kind == FOLDED),
         frozenset(t.needle for t in need if t.kind == CASED),
     )
+
+
+# The watches a needle anchors, grouped by the fields their anchor term looks in, so that a
+# needle only makes candidates of the watches that look for it where it was found.
+_Anchors: TypeAlias = list[tuple[frozenset[str], list[int]]]
+
+
+def _anchor(anchors: _Anchors, fields: frozenset[str], watch: int) -> None:
+    """Add `watch` to the anchors of a needle, under the fields its term looks in."""
+    for known, watches in anchors:
+        if known == fields:
+            if watches[-1] != watch:  # a watch may require one needle twice
+                watches.append(watch)
+            return
+    anchors.append((fields, [watch]))
 
 
 class ScanLookup:
@@ -116,7 +134,7 @@ class Matcher:
         def cost(need: tuple[Term, ...]) -> float:
             return sum(t.cost * shared[t.kind][t.needle] for t in need)
 
-        self._anchored: tuple[dict[str, list[int]], dict[str, list[int]]] = ({}, {})
+        self._anchored: tuple[dict[str, _Anchors], dict[str, _Anchors]] = ({}, {})
         always: list[int] = []
         filters: list[tuple[_NeedleSet, ...]] = []
         for i, (_, query) in enumerate(self._watches):
@@ -130,9 +148,7 @@ class Matcher:
                 always.append(i)
                 continue
             for term in passes[0]:
-                watches_here = self._anchored[term.kind].setdefault(term.needle, [])
-                if not watches_here or watches_here[-1] != i:
-                    watches_here.append(i)
+                _anchor(self._anchored[term.kind].setdefault(term.needle, []), term.fields, i)
         self._always = tuple(always)
         self._filters = tuple(filters)
 
@@ -160,12 +176,18 @@ class Matcher:
         """One scan of the document: its occurrences and the watches worth verifying."""
         found = (self._automata[FOLDED].scan(doc.folded), self._automata[CASED].scan(doc.cased))
         anchored_by: set[int] = set()
+        names, segment = doc.fields, doc.segment
         for kind in (FOLDED, CASED):
             anchored = self._anchored[kind]
-            for needle in found[kind]:
-                watches = anchored.get(needle)
-                if watches is not None:
-                    anchored_by.update(watches)
+            for needle, ends in found[kind].items():
+                anchors = anchored.get(needle)
+                if anchors is None:
+                    continue
+                # A needle's last character lies in the field it was found in.
+                seen = {names[segment(kind, end)] for end in ends}
+                for fields, watches in anchors:
+                    if not fields.isdisjoint(seen):
+                        anchored_by.update(watches)
         folded, cased = found[FOLDED].keys(), found[CASED].keys()
         filters = self._filters
         candidates = [

@@ -64,9 +64,8 @@ def result(doc_id: Any, matches: Sequence[Match]) -> dict[str, Any]:
     }
 
 
-def lines(outcome: Mapping[str, Any], *, label: bool) -> list[str]:
+def lines(outcome: Mapping[str, Any]) -> list[str]:
     """The human-readable form: match or no match, then one line per clause that held."""
-    head = "match" if outcome["match"] else "no match"
-    out = [f"{outcome['id']}: {head}" if label else head]
+    out = ["match" if outcome["match"] else "no match"]
     out += [f"  {h['clause']}  [{h['field']}]  {h['snippet']}" for h in outcome["hits"]]
     return out

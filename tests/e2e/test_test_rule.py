@@ -52,6 +52,17 @@ def test_jsonl_documents_give_one_json_object_each(tmp_path: Path) -> None:
     assert out[1]["hits"] == []
 
 
+def test_jsonl_documents_answer_in_json_without_the_flag(tmp_path: Path) -> None:
+    """Documents, one JSON object a line, get one JSON object each even without --json."""
+    docs = tmp_path / "docs.txt"
+    docs.write_text('{"id": "x", "title": "Missile launched"}\n{"id": "y", "title": "Weather"}\n')
+    done = process.run(CONFIG, "test-rule", "missile", "--file", str(docs))
+    assert done.returncode == 0, done.stderr
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(o["id"], o["match"]) for o in out] == [("x", True), ("y", False)]
+    assert out[0]["hits"][0]["clause"] == "missile"
+
+
 def test_a_bad_jsonl_line_is_reported_and_the_rest_still_run(tmp_path: Path) -> None:
     """A line that is not a document is named with its line number; the others are answered."""
     docs = tmp_path / "docs.jsonl"

@@ -248,6 +248,23 @@ def test_compiled_query_is_reusable_across_articles() -> None:
     assert query.evaluate(article("Beijing", "dealers gather")) == ("Beijing", "deal*")
 
 
+def test_a_field_scoped_anchor_makes_candidates_only_from_its_field() -> None:
+    """A needle found outside the field its anchor term is scoped to makes no candidate."""
+    watches = [("tagged", "tag:korea"), ("titled", 'title:"trade deal"'), ("text", "korea")]
+    matcher = Matcher(
+        [(name, compile_query(q, {})) for name, q in watches], tags={"wire": ["korea"]}
+    )
+
+    def candidates(title: str, summary: str, source: str) -> list[str]:
+        doc = matcher.document(
+            Article(source=source, key="k", url=None, title=title, summary=summary)
+        )
+        return [matcher.watches[i][0] for i in matcher.scan(doc)[1]]
+
+    assert candidates("Korea trade", "a trade deal", "other") == ["text"]
+    assert candidates("Trade deal", "Korea", "wire") == ["tagged", "titled", "text"]
+
+
 # --- property test: compiled matching agrees with a naive set-based evaluation -------------
 
 VOCAB = ["alpha", "beta", "gamma", "delta", "and", "or", "not"]

@@ -5,7 +5,18 @@ from __future__ import annotations
 import pytest
 
 from monitor.errors import QuerySyntaxError
-from monitor.query import And, Not, Or, Phrase, TermList, Word, compile_query, parse
+from monitor.query import (
+    And,
+    Field,
+    Near,
+    Not,
+    Or,
+    Phrase,
+    TermList,
+    Word,
+    compile_query,
+    parse,
+)
 
 TERMS = {"south_korea": ["South Korea", "Seoul"], "north_korea": ["North Korea", "DPRK"]}
 
@@ -111,6 +122,8 @@ def test_nodes_record_the_column_where_they_start() -> None:
         ('"trade* deal"', 7, "'*' is only allowed at the end of a term"),
         ('"trade *"', 8, "'*' must directly follow a word"),
         ("-*", 2, "'*' must directly follow a word"),
+        ("ATLEAST/2 a NEAR/3 b", 13, "ATLEAST counts a term, a list or an OR of them, not a NEAR"),
+        ('x "a"~', 6, "'~' must be followed by a number of words"),
     ],
 )
 def test_parse_errors_point_at_the_offending_column(query: str, column: int, message: str) -> None:
@@ -120,6 +133,17 @@ def test_parse_errors_point_at_the_offending_column(query: str, column: int, mes
     assert info.value.message == message
     assert info.value.column == column
     assert info.value.query == query
+
+
+def test_queries_of_one_shape_each_get_their_own_tree() -> None:
+    """Queries whose tokens have the same kinds share how they are parsed, not their terms,
+    slop, distances or columns."""
+    first = parse('"a b" NEAR/3 (c OR title:d*)')
+    second = parse('  "x y z"~2 NEAR/9 (e OR title:f)')
+    assert first == Near(Phrase("a b"), Or((Word("c"), Field("title", Word("d*")))), 3)
+    assert second == Near(Phrase("x y z", slop=2), Or((Word("e"), Field("title", Word("f")))), 9)
+    assert isinstance(second, Near) and second.column == 13
+    assert isinstance(second.left, Phrase) and second.left.column == 3
 
 
 def test_the_leftmost_problem_is_reported_first() -> None:
