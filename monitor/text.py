@@ -39,8 +39,8 @@ _CJK_BODY = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_RANGES)
 _IS_CJK = re.compile(f"[{_CJK_BODY}]")
 
 
-def _mark_ranges() -> str:
-    # Every combining mark (category M*) this Python knows, as regex class ranges; ~30 ms once.
+def _mark_ranges() -> list[tuple[int, int]]:
+    # Every combining mark (category M*) this Python knows, as ranges; ~30 ms once.
     ranges: list[tuple[int, int]] = []
     for cp in range(0x300, 0x20000):
         if unicodedata.category(chr(cp)).startswith("M"):
@@ -48,12 +48,24 @@ def _mark_ranges() -> str:
                 ranges[-1] = (ranges[-1][0], cp)
             else:
                 ranges.append((cp, cp))
+    return ranges
+
+
+def _class_body(ranges: list[tuple[int, int]]) -> str:
     return "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in ranges)
+
+
+_MARKS = _mark_ranges()
 
 
 # A word is a run of letters, digits and combining marks (Indic vowel signs are marks);
 # underscores are turned into spaces first, since \w counts them as word characters.
-_WORD = re.compile(f"[\\w{_mark_ranges()}]+")
+_WORD = re.compile(f"[\\w{_class_body(_MARKS)}]+")
+# The same for text without characters beyond U+FFFF (nearly all): a class that fits in the
+# Basic Multilingual Plane compiles to a lookup table, where the full one is tried range by
+# range at every character that ends a word, which makes it about three times slower.
+_BMP_WORD = re.compile(f"[\\w{_class_body([r for r in _MARKS if r[1] <= 0xFFFF])}]+")
+_BMP_END = "\uffff"
 # Splits a word at every change between CJK and other scripts.
 _SCRIPT_RUN = re.compile(f"[{_CJK_BODY}]+|[^{_CJK_BODY}]+")
 # Accents: the combining diacritics of Latin, Greek and Cyrillic, Hebrew points and Arabic
@@ -135,8 +147,12 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_FOLD)
 
 
+def _word_pattern(text: str) -> re.Pattern[str]:
+    return _BMP_WORD if text.isascii() or max(text) <= _BMP_END else _WORD
+
+
 def _split(normalized: str) -> list[re.Match[str]]:
-    words = list(_WORD.finditer(normalized.replace("_", " ")))
+    words = list(_word_pattern(normalized).finditer(normalized.replace("_", " ")))
     if not _IS_CJK.search(normalized):
         return words
     return [
@@ -152,7 +168,7 @@ def word_spans(normalized: str) -> list[tuple[int, int]]:
 def cased_tokens(text: str) -> list[str]:
     """The word tokens of `tokens`, before case folding (same count and order)."""
     normalized = normalize(text).replace("_", " ")
-    words = _WORD.findall(normalized)
+    words = _word_pattern(normalized).findall(normalized)
     if not _IS_CJK.search(normalized):
         return words
     return [run for word in words for run in _SCRIPT_RUN.findall(word)]

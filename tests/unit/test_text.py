@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from monitor.text import fold, is_cjk, strip_html, tokens
@@ -22,12 +24,23 @@ from monitor.text import fold, is_cjk, strip_html, tokens
         ("مَدْرَسَة שָׁלוֹם", ["مدرسة", "שלום"]),
         ("ภาษาไทย", ["ภาษาไทย"]),
         ("snake_case 2027", ["snake", "case", "2027"]),
+        ("\U00011013\U00011038\U00011000 \U0001d400", ["\U00011013\U00011038\U00011000", "a"]),
         ("", []),
     ],
 )
 def test_tokens(text: str, expected: list[str]) -> None:
     """Words fold case, width and accents; CJK runs stay whole; other marks stay on letters."""
     assert tokens(text) == expected
+
+
+def test_words_are_the_same_with_or_without_characters_beyond_the_bmp() -> None:
+    """Text of the Basic Multilingual Plane splits into the same words as it would beside a
+    character beyond it (each is read with its own pattern)."""
+    rng = random.Random(4)
+    pool = "abc xyz .,-'\u0301\u0903\u093f\u0e31\u3099\uff9e한中\u200d_7"
+    for _ in range(500):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 40)))
+        assert tokens(text + " \U00011000") == [*tokens(text), "\U00011000"]
 
 
 def test_fold_keeps_hangul_and_kana_whole() -> None:
