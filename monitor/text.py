@@ -66,6 +66,8 @@ _WORD = re.compile(f"[\\w{_class_body(_MARKS)}]+")
 # range at every character that ends a word, which makes it about three times slower.
 _BMP_WORD = re.compile(f"[\\w{_class_body([r for r in _MARKS if r[1] <= 0xFFFF])}]+")
 _BMP_END = "\uffff"
+# For ASCII text, where `\w` is [A-Za-z0-9_] and underscores separate words.
+_ASCII_WORD = re.compile("[a-z0-9]+")
 # Splits a word at every change between CJK and other scripts.
 _SCRIPT_RUN = re.compile(f"[{_CJK_BODY}]+|[^{_CJK_BODY}]+")
 # Accents: the combining diacritics of Latin, Greek and Cyrillic, Hebrew points and Arabic
@@ -176,4 +178,6 @@ def cased_tokens(text: str) -> list[str]:
 
 def tokens(text: str) -> list[str]:
     """Folded word tokens; a CJK run is one token, and a change of script ends a token."""
+    if text.isascii():
+        return _ASCII_WORD.findall(text.lower())
     return " ".join(cased_tokens(text)).casefold().split()

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from monitor.text import fold, is_cjk, strip_html, tokens
+from monitor.text import cased_tokens, fold, is_cjk, strip_html, tokens
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,16 @@ def test_words_are_the_same_with_or_without_characters_beyond_the_bmp() -> None:
     for _ in range(500):
         text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 40)))
         assert tokens(text + " \U00011000") == [*tokens(text), "\U00011000"]
+
+
+def test_ascii_text_splits_as_by_the_general_rules() -> None:
+    """Text of ASCII characters alone, read on a shorter path, gives the words the general
+    rules give (folded `cased_tokens`)."""
+    rng = random.Random(5)
+    pool = [chr(c) for c in range(128)]
+    for _ in range(2000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 30)))
+        assert tokens(text) == " ".join(cased_tokens(text)).casefold().split()
 
 
 def test_fold_keeps_hangul_and_kana_whole() -> None:
