@@ -189,6 +189,20 @@ def test_signatures_are_stable_and_estimate_jaccard() -> None:
     assert similarity(a, MinHasher().signature(shingle_hashes(tokens(shuffled)))) < 0.2
 
 
+def test_stored_signatures_keep_their_values() -> None:
+    """Signatures are stored: the same title and lead hash to the values they always had."""
+    sig = MinHasher().signature(shingle_hashes(tokens("Korea deal"), tokens(WIRE)))
+    assert sig[:4].tolist() == [45574919, 187404315, 54580523, 173392076]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["deal", "korea", "中国", "한국", "x"]), max_size=6)))
+def test_shingles_of_runs_are_each_runs_own(runs: list[list[str]]) -> None:
+    """Runs hashed together give the shingles of each run hashed alone, none spanning two."""
+    alone = set().union(*(shingle_hashes(run).tolist() for run in runs))
+    assert set(shingle_hashes(*runs).tolist()) == alone
+
+
 def test_lsh_buckets_forget_removed_items() -> None:
     """An item removed from the index is no longer found; one sharing its buckets still is."""
     lsh = LSHIndex()
