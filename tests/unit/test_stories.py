@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.model import Article, StorySettings
-from monitor.stories import StoryItem
+from monitor.stories import StoryItem, events
 from monitor.stories.index import StoryIndex
 from monitor.stories.minhash import LSHIndex, MinHasher, shingle_hashes, similarity
 from monitor.text import tokens
@@ -133,6 +133,37 @@ def test_reactions_follow_ups_and_another_day_are_new_stories() -> None:
         (_article("Korea-China tariff cuts take effect", later, "c"), T0 + timedelta(days=4)),
     ]
     assert len(set(_stories(_index("events"), batch))) == 3
+
+
+def test_a_release_is_a_later_stage_than_the_seizure() -> None:
+    """A report that the captive was freed is a story of its own, apart from the abduction."""
+    seized = (
+        "Gunmen took Prime Minister Omar Haddad from the Grand Palace Hotel in Valletta before "
+        "dawn on Thursday, the government of Malta said, and drove him to an unknown place."
+    )
+    freed = (
+        "Prime Minister Omar Haddad was back in his office in Valletta on Thursday, hours after "
+        "gunmen took him from the Grand Palace Hotel, the government of Malta said."
+    )
+    batch = [
+        (_article("Malta's prime minister seized by gunmen", seized, "a"), T0),
+        (_article("Maltese PM freed hours after abduction", freed, "b"), T0 + timedelta(hours=4)),
+    ]
+    assert len(set(_stories(_index("events"), batch))) == 2
+
+
+def test_event_features_take_one_form_of_each_name_and_word() -> None:
+    """Possessives and demonyms share a name's stem, a name ends with its sentence, and the
+    forms of a word are one term."""
+    a = events.report(
+        "x", "Troops left Libya's capital Tripoli. Ali Zeidan said the crashes ended."
+    )
+    b = events.report(
+        "x", "Troops from the Libyan army and Ali Zeidan said a crash ended in Tripoli."
+    )
+    assert "tripoli" in a.whole and not any("." in name for name in a.whole)
+    assert events.shared_names(a, b) == 3  # Tripoli, Libya and Ali Zeidan
+    assert a.terms["crash"] == 1 and b.terms["crash"] == 1
 
 
 def test_off_mode_makes_every_article_its_own_story() -> None:
