@@ -34,7 +34,7 @@ _IDF_PRIOR = 1000
 _MEMO_MAX = 4096
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Features:
     """What placement computed of an article, and the index needs again to add it."""
 

@@ -28,6 +28,7 @@ Hashes = npt.NDArray[np.uint64]
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
 _WORDS, _CHARS = np.uint64(1), np.uint64(2)  # so a word and a character shingle never collide
 _LOW = np.uint64(0xFFFFFFFF)
+_TRIGRAM = np.array(_MIX, dtype=np.uint64)
 
 
 def _grams(units: Hashes, salt: np.uint64) -> Hashes:
@@ -36,9 +37,14 @@ def _grams(units: Hashes, salt: np.uint64) -> Hashes:
         return units
     if units.size < 3:
         units = np.concatenate([units, np.zeros(3 - units.size, dtype=np.uint64)])
-    mixed = units[:-2] * _MIX[0] + units[1:-1] * _MIX[1] + units[2:] * _MIX[2] + salt
-    folded: Hashes = (mixed >> np.uint64(32)) ^ (mixed & _LOW)
-    return folded
+    # Each row a view of three consecutive units (no copy); one product mixes them.
+    windows = np.ndarray((units.size - 2, 3), np.uint64, np.ascontiguousarray(units), 0, (8, 8))
+    mixed: Hashes = windows @ _TRIGRAM
+    mixed += salt
+    high = mixed >> np.uint64(32)
+    mixed &= _LOW
+    mixed ^= high
+    return mixed
 
 
 def _word_hashes(words: Sequence[str]) -> Hashes:
@@ -149,7 +155,10 @@ class LSHIndex:
         keys = self.keys(sig) if keys is None else keys
         # Most keys are new: setdefault stores the item at once, and only shared buckets are
         # visited one by one.
-        for key, bucket in zip(keys, map(table.setdefault, keys, repeat(item)), strict=True):
+        buckets = list(map(table.setdefault, keys, repeat(item)))
+        if buckets.count(item) == len(buckets):
+            return
+        for key, bucket in zip(keys, buckets, strict=True):
             if bucket is item:
                 continue
             if isinstance(bucket, list):
@@ -176,11 +185,12 @@ class LSHIndex:
         self, sig: Signature, threshold: float, keys: list[int] | None = None
     ) -> list[tuple[int, float]]:
         """Indexed items whose estimated similarity is at least `threshold`, best first."""
-        found: set[int] = set()
         keys = self.keys(sig) if keys is None else keys
-        for bucket in map(self._table.get, keys):
-            if bucket is None:
-                continue
+        buckets = [b for b in map(self._table.get, keys) if b is not None]
+        if not buckets:  # the usual answer, for an article like no other
+            return []
+        found: set[int] = set()
+        for bucket in buckets:
             if isinstance(bucket, list):
                 found.update(bucket)
             else:
