@@ -65,7 +65,8 @@ _WORD = re.compile(f"[\\w{_class_body(_MARKS)}]+")
 # Basic Multilingual Plane compiles to a lookup table, where the full one is tried range by
 # range at every character that ends a word, which makes it about three times slower.
 _BMP_WORD = re.compile(f"[\\w{_class_body([r for r in _MARKS if r[1] <= 0xFFFF])}]+")
-_BMP_END = "\uffff"
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_NON_ASCII = re.compile("[^\x00-\x7f]+")
 # For ASCII text, where `\w` is [A-Za-z0-9_] and underscores separate words.
 _ASCII_WORD = re.compile("[a-z0-9]+")
 # Splits a word at every change between CJK and other scripts.
@@ -135,22 +136,35 @@ _FOLD.update(
 _FOLD.update(dict.fromkeys(map(ord, "\u2018\u2019\u201b\u02bc\u2032\uff07`"), "'"))
 
 
+def _fold_chars(text: str) -> str:
+    """`text.translate(_FOLD)`. For text that is mostly ASCII, which folds to itself but for
+    the backquote, only the other runs are translated: str.translate looks every character of
+    a non-ASCII string up in the table one by one."""
+    if len(text.encode()) - len(text) > len(text) // 8:
+        return text.translate(_FOLD)
+    return _NON_ASCII.sub(_fold_match, text.replace("`", "'"))
+
+
+def _fold_match(match: re.Match[str]) -> str:
+    return match.group().translate(_FOLD)
+
+
 def fold(text: str) -> str:
     """Case, accents, width, hyphen and apostrophe variants folded; the text keeps its shape."""
     if text.isascii():
         return text.casefold().replace("`", "'")
-    return unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+    return _fold_chars(unicodedata.normalize("NFKC", text).casefold())
 
 
 def normalize(text: str) -> str:
     """Like `fold` but keeping case: what case-sensitive terms and regular expressions see."""
     if text.isascii():
         return text.replace("`", "'")
-    return unicodedata.normalize("NFKC", text).translate(_FOLD)
+    return _fold_chars(unicodedata.normalize("NFKC", text))
 
 
 def _word_pattern(text: str) -> re.Pattern[str]:
-    return _BMP_WORD if text.isascii() or max(text) <= _BMP_END else _WORD
+    return _BMP_WORD if text.isascii() or not _ASTRAL.search(text) else _WORD
 
 
 def _split(normalized: str) -> list[re.Match[str]]:

@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 
 import pytest
 
-from monitor.text import cased_tokens, fold, is_cjk, strip_html, tokens
+from monitor.text import _FOLD, cased_tokens, fold, is_cjk, normalize, strip_html, tokens
 
 
 @pytest.mark.parametrize(
@@ -51,6 +52,18 @@ def test_ascii_text_splits_as_by_the_general_rules() -> None:
     for _ in range(2000):
         text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 30)))
         assert tokens(text) == " ".join(cased_tokens(text)).casefold().split()
+
+
+def test_mostly_ascii_text_folds_as_when_every_character_is_looked_up() -> None:
+    """Folding translates only the non-ASCII runs of mostly ASCII text, with the same result
+    as translating every character."""
+    rng = random.Random(6)
+    pool = "ab Z9`'-_.\u00e9\u2014\u2019\u201c\uff21\u0301\u3099\ud55c\u4e2d\u00a0"
+    for _ in range(2000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 60)))
+        normalized = unicodedata.normalize("NFKC", text)
+        assert normalize(text) == normalized.translate(_FOLD)
+        assert fold(text) == normalized.casefold().translate(_FOLD)
 
 
 def test_fold_keeps_hangul_and_kana_whole() -> None:
