@@ -290,6 +290,7 @@ def alerts(
     )
     for r in records:
         status = r.status if r.status != "pending" or not r.attempts else f"retry ({r.attempts})"
+        status += " (digest copy)" if r.digest_copy else " (follow-up)" if r.stage > 0 else ""
         table.add_row(
             _when(r.created_at),
             r.alert.watch,

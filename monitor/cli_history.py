@@ -24,8 +24,7 @@ from monitor.errors import QuerySyntaxError
 from monitor.export import FORMATS, write_rows
 from monitor.model import Settings, Watch
 from monitor.notify.delivery import DeliveryReport
-from monitor.pipeline import ArticleMatcher
-from monitor.query import compile_query
+from monitor.query import Matcher, compile_query
 from monitor.replay import ReplayReport, Result, query_condition, watches_condition
 from monitor.replay import replay as run_replay
 from monitor.replay import search as find_hits
@@ -77,7 +76,7 @@ def export(
     err.print(f"exported {count} {what}", markup=False)
 
 
-def _matcher_for(settings: Settings, watches: Sequence[Watch]) -> ArticleMatcher:
+def _matcher_for(settings: Settings, watches: Sequence[Watch]) -> Matcher:
     """The daemon's own matcher, for just these watches."""
     from monitor.daemon import build_matcher
 
@@ -230,7 +229,7 @@ def replay(
 
 def _replay_with_progress(
     articles: Iterable[StoredArticle],
-    matcher: ArticleMatcher,
+    matcher: Matcher,
     total: int | None,
     *,
     keep: bool,

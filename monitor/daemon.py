@@ -19,7 +19,7 @@ from monitor.model import Settings
 from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer, DeliveryReport
 from monitor.notify.pacing import Pacer
-from monitor.pipeline import routes
+from monitor.pipeline import followups, routes
 from monitor.query import Matcher
 from monitor.query import build_matcher as compile_watches
 from monitor.reload import Reloader
@@ -71,6 +71,8 @@ class Monitor:
         self._lock = DaemonLock(db_file) if lock and db_file is not None else None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._delivering: dict[str, asyncio.Task[DeliveryReport]] = {}
+        self._deliver_again: set[str] = set()  # channels with alerts newer than their pass
+        self._draining = False
         self.reloader = Reloader(self, build_matcher)
         self.retention = RetentionJob(self)
         self.indexer = IndexJob(self)
@@ -109,7 +111,7 @@ class Monitor:
             owner=self.owner,
             clock=self.clock,
             stories=self.settings.stories,
-            followups={w.name: w.follow_up_at for w in self.settings.watches if w.follow_up_at},
+            followups=followups(self.settings.watches),
             sources=self.settings.sources,
             operator_channels=self.settings.operator.channels,
             source_failures=self.settings.operator.source_failures,
@@ -123,11 +125,7 @@ class Monitor:
             clock=self.clock,
             operator=self.settings.operator,
             templates={w.name: w.template for w in self.settings.watches if w.template},
-            pacer=Pacer(
-                self.settings.watches,
-                self.settings.channels,
-                timezone=self.settings.delivery.timezone,
-            ),
+            pacer=Pacer.of(self.settings),
         )
         await self.deliverer.bury_strays()
         return self
@@ -244,16 +242,29 @@ class Monitor:
     async def _poll_and_deliver(self, source: ClaimedSource) -> None:
         outcome = await self.poller.poll(source)
         if outcome.alerts:
-            await self._deliver_tick()  # don't wait for the next tick to send fresh alerts
+            await self._deliver_tick(fresh=True)  # don't wait for the next tick to send them
 
-    async def _deliver_tick(self) -> None:
+    async def _deliver_tick(self, *, fresh: bool = False) -> None:
         # One pass per channel at a time; a hung channel's pass never holds up the others.
         for name in self.channels.names():
             running = self._delivering.get(name)
             if running is None or running.done():
-                self._delivering[name] = self._spawn(self.deliverer.deliver_channel(name))
+                self._delivering[name] = self._spawn(self._deliver_channel(name))
+            elif fresh and not self._draining:
+                # A pass claims only rows due by its start: fresh alerts get the next pass at
+                # once, rather than waiting for the tick after this one ends.
+                self._deliver_again.add(name)
+
+    async def _deliver_channel(self, name: str) -> DeliveryReport:
+        total = DeliveryReport()
+        while True:
+            self._deliver_again.discard(name)
+            total += await self.deliverer.deliver_channel(name)
+            if name not in self._deliver_again or self._draining:
+                return total
 
     async def _drain(self) -> None:
+        self._draining = True
         self.deliverer.stop()
         if not self._tasks:
             return

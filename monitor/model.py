@@ -88,6 +88,8 @@ class Channel:
     digest: str | None = None  # crontab schedule: alerts wait and go out together
     quiet_hours: tuple[time, time] | None = None  # local start and end; held, then one catch-up
     digest_empty: bool = False  # a digest with nothing in it is sent too, as "no new alerts"
+    # "instead": alerts wait for the digest; "besides": they go out at once and again in it.
+    digest_mode: str = "instead"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,6 +120,7 @@ class Watch:
     burst: timedelta | None = None  # alerts within one such window go out as one message
     rate_limit: tuple[int, timedelta] | None = None  # at most N alerts per window, then a summary
     digest_empty: bool = False  # as for a channel
+    digest_mode: str = "instead"  # as for a channel
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,6 +136,8 @@ class FetchSettings:
     user_agent: str = "newsmonitor/0.1 (+https://github.com/newsmonitor/newsmonitor)"
     allow_private_networks: bool = False
     allow_addresses: tuple[str, ...] = ()
+    # Read HTTP(S)_PROXY, ALL_PROXY, NO_PROXY and SSL_CERT_FILE/SSL_CERT_DIR from the environment.
+    trust_env: bool = False
     max_entries: int = 1000
     parse_timeout: timedelta = timedelta(seconds=5)
     parse_workers: int = 2
@@ -215,6 +220,7 @@ class Alert:
     published: datetime | None
     hits: tuple[Hit, ...] = ()
     also_reported_by: tuple[str, ...] = ()  # the story's other outlets, first come first
+    follow_up: bool = False  # sent because the story reached the watch's follow_up_at outlets
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

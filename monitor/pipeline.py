@@ -160,6 +160,11 @@ def routes(watches: Iterable[Watch], channels: Iterable[Channel]) -> dict[str, t
     return {w.name: tuple(ch for ch in w.notify if ch in enabled) for w in watches}
 
 
+def followups(watches: Iterable[Watch]) -> dict[str, int]:
+    """For each watch with a follow-up, the number of outlets at which it fires."""
+    return {w.name: w.follow_up_at for w in watches if w.follow_up_at}
+
+
 def retry_delay(attempts: int, *, base: timedelta, cap: timedelta, rng: random.Random) -> timedelta:
     """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**attempts)], but at
     least MIN_RETRY, so a retry always falls after the delivery pass that scheduled it."""

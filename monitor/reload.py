@@ -1,7 +1,8 @@
 """Live reload: a changed config file or SIGHUP swaps in the new config without a restart.
 
 The daemon keeps its store, scheduler and work in flight; what the config decides (sources,
-channels, watches, terms, fetch and delivery settings) is rebuilt and swapped in between polls.
+channels, watches, terms, fetch, delivery, pacing, story, retention and operator settings) is
+rebuilt and swapped in between polls.
 A config that does not load is logged as `file:line: ...` and the last good one stays in force.
 """
 
@@ -20,9 +21,11 @@ from monitor.errors import ConfigError
 from monitor.logs import hide
 from monitor.model import Settings
 from monitor.notify.channels import ChannelSet, check_channel_url
-from monitor.pipeline import ArticleMatcher, routes
+from monitor.notify.pacing import Pacer
+from monitor.pipeline import ArticleMatcher, followups, routes
 from monitor.secrets import url_secrets
 from monitor.sources.http import Clients
+from monitor.stories.index import StoryIndex
 
 if TYPE_CHECKING:
     from monitor.daemon import Monitor
@@ -76,7 +79,7 @@ def describe(old: Settings, new: Settings) -> str:
     )
     if terms:
         items.append("terms " + " ".join(f"~{t}" for t in terms))
-    for block in ("fetch", "delivery", "stories", "operator"):
+    for block in ("fetch", "delivery", "stories", "retention", "operator"):
         if getattr(old, block) != getattr(new, block):
             items.append(f"{block} settings")
     return "; ".join(item for item in items if item) or "nothing that takes effect"
@@ -182,12 +185,18 @@ class Reloader:
         monitor.deliverer.settings = new.delivery
         monitor.deliverer.operator = new.operator
         monitor.deliverer.templates = {w.name: w.template for w in new.watches if w.template}
+        monitor.deliverer.pacer = Pacer.of(new)
+        if new.stories != old.stories:
+            # An empty index fills itself from the stored articles of the new window when it
+            # next places an article, so the new mode and window hold for all it knows.
+            monitor.poller.stories = StoryIndex(new.stories)
         monitor.poller.adaptive = frozenset(s.name for s in new.sources if s.adaptive)
         monitor.poller.operator_channels = new.operator.channels
         monitor.poller.source_failures = new.operator.source_failures
         monitor.poller.source_silence = new.operator.source_silence
         monitor.poller.matcher = self.build_matcher(new)
         monitor.poller.routes = routes(new.watches, new.channels)
+        monitor.poller.followups = followups(new.watches)
         monitor.settings = new
         for watch, channels in monitor.poller.routes.items():
             if not channels:

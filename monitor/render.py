@@ -153,10 +153,15 @@ def _group_heading(watch: str, count: int, body_format: str) -> str:
 def _item(alert: Alert, body_format: str) -> str:
     c = alert_context(alert, body_format)
     line = f"{c['title']} ({c['source']}, {c['published']})"
+    if c["follow_up"]:
+        outlets = f"now reported by {c['outlet_count']} outlets: {c['outlets']}"
+    else:
+        outlets = f"also reported by {c['also']}" if c["also"] else ""
     if body_format == HTML:
         link = f'<br><a href="{c["url"]}">{c["url"]}</a>' if c["url"] else ""
-        return f"<li>{line}{link}</li>"
-    return f"- {line}" + (f"\n  {c['url']}" if c["url"] else "")
+        return f"<li>{line}{link}" + (f"<br>{outlets}" if outlets else "") + "</li>"
+    extra = [text for text in (c["url"], outlets) if text]
+    return f"- {line}" + "".join(f"\n  {text}" for text in extra)
 
 
 def _join_group(blocks: list[tuple[str, list[str]]], body_format: str, hidden: int) -> str:

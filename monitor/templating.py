@@ -24,6 +24,7 @@ from monitor.model import Alert, Hit
 TEXT, MARKDOWN, HTML = "text", "markdown", "html"
 FORMATS = (TEXT, MARKDOWN, HTML)
 WHY_CHARS = 300
+OUTLETS_NAMED = 10  # a story in thirty outlets names ten, then says how many more
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _env = SandboxedEnvironment(
@@ -84,12 +85,24 @@ def _one_line(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
+def _names(names: tuple[str, ...]) -> str:
+    """Outlets as one line: "a, b, c", or the first ten "and 20 more"."""
+    shown = ", ".join(names[:OUTLETS_NAMED])
+    more = len(names) - OUTLETS_NAMED
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
 def alert_context(alert: Alert, fmt: str) -> dict[str, Any]:
     """What a template can use: every Alert field, made safe for `fmt`, plus `matched`
     (the terms joined), `why` (the first hits as `field: snippet`, one line), `published` as
-    text and `url` only when it is http(s)."""
+    text, `url` only when it is http(s), and the story's outlets: `also` (the others, as one
+    line), `outlets` (all, the alert's own first) and `outlet_count`."""
     clean = _ESCAPE[fmt]
     context = {f.name: _value(getattr(alert, f.name), clean) for f in dataclasses.fields(alert)}
+    everyone = (context["source"], *context["also_reported_by"])
+    context["also"] = _names(context["also_reported_by"])
+    context["outlets"] = _names(everyone)
+    context["outlet_count"] = len(everyone)
     context["matched"] = ", ".join(context["terms"]) if alert.terms else "(query matched)"
     context["published"] = (
         alert.published.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -132,7 +145,14 @@ def compile_template(source: str) -> Template:
     return template
 
 
-_WHY_LINK_SUMMARY = """{% if why %}Why: {{ why }}
+# A follow-up says so first; a first alert names the outlets that carried the story since.
+_FOLLOW_UP = """{% if follow_up %}Now reported by {{ outlet_count }} outlets: {{ outlets }}
+{% endif %}"""
+_ALSO = """{% if also and not follow_up %}Also reported by: {{ also }}
+{% endif %}"""
+_WHY_LINK_SUMMARY = (
+    _ALSO
+    + """{% if why %}Why: {{ why }}
 {% endif %}
 {% if url %}{{ url }}
 {% endif %}
@@ -140,9 +160,12 @@ _WHY_LINK_SUMMARY = """{% if why %}Why: {{ why }}
 
 {{ summary }}
 {% endif %}"""
+)
 _TEXT_BODY = (
     """{{ title }}
-Source: {{ source }} | Published: {{ published }}
+"""
+    + _FOLLOW_UP
+    + """Source: {{ source }} | Published: {{ published }}
 Matched: {{ matched }}
 """
     + _WHY_LINK_SUMMARY
@@ -150,7 +173,8 @@ Matched: {{ matched }}
 
 # Slack shows the title apart (bold, above the body), so the body does not repeat it.
 _MARKDOWN_BODY = (
-    """**{{ source }}** | {{ published }}
+    _FOLLOW_UP
+    + """**{{ source }}** | {{ published }}
 Matched: {{ matched }}
 """
     + _WHY_LINK_SUMMARY
@@ -159,8 +183,11 @@ Matched: {{ matched }}
 # Every link is also its own text, so the plain-text part apprise derives keeps the URLs.
 _HTML_BODY = """<div style="font-family:sans-serif;line-height:1.4">
 <p style="font-size:110%"><b>{{ title }}</b></p>
+{% if follow_up %}<p>Now reported by {{ outlet_count }} outlets: {{ outlets }}</p>
+{% endif %}
 <p>Source: {{ source }} | Published: {{ published }}<br>
-Matched: {{ matched }}{% if why %}<br>
+Matched: {{ matched }}{% if also and not follow_up %}<br>
+Also reported by: {{ also }}{% endif %}{% if why %}<br>
 Why: {{ why }}{% endif %}</p>
 {% if url %}<p><a href="{{ url }}">{{ url }}</a></p>
 {% endif %}
@@ -169,7 +196,10 @@ Why: {{ why }}{% endif %}</p>
 <p style="color:#777;font-size:90%">newsmonitor watch {{ watch }}</p>
 </div>"""
 
-DEFAULT_TITLE = compile_template("[{{ watch }}] {{ title }}")
+DEFAULT_TITLE = compile_template(
+    "[{{ watch }}] {% if follow_up %}Now reported by {{ outlet_count }} outlets: {% endif %}"
+    "{{ title }}"
+)
 DEFAULT_BODIES = {
     TEXT: compile_template(_TEXT_BODY),
     MARKDOWN: compile_template(_MARKDOWN_BODY),

@@ -65,10 +65,10 @@ _WORD = re.compile(f"[\\w{_class_body(_MARKS)}]+")
 # Basic Multilingual Plane compiles to a lookup table, where the full one is tried range by
 # range at every character that ends a word, which makes it about three times slower.
 _BMP_WORD = re.compile(f"[\\w{_class_body([r for r in _MARKS if r[1] <= 0xFFFF])}]+")
+# The same on ASCII text (the marks are all beyond ASCII), where the long class costs twice.
+_ASCII_WORD = re.compile(r"\w+")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _NON_ASCII = re.compile("[^\x00-\x7f]+")
-# For ASCII text, where `\w` is [A-Za-z0-9_] and underscores separate words.
-_ASCII_WORD = re.compile("[a-z0-9]+")
 # Splits a word at every change between CJK and other scripts.
 _SCRIPT_RUN = re.compile(f"[{_CJK_BODY}]+|[^{_CJK_BODY}]+")
 # Accents: the combining diacritics of Latin, Greek and Cyrillic, Hebrew points and Arabic
@@ -164,12 +164,15 @@ def normalize(text: str) -> str:
 
 
 def _word_pattern(text: str) -> re.Pattern[str]:
-    return _BMP_WORD if text.isascii() or not _ASTRAL.search(text) else _WORD
+    if text.isascii():
+        return _ASCII_WORD
+    return _WORD if _ASTRAL.search(text) else _BMP_WORD
 
 
 def _split(normalized: str) -> list[re.Match[str]]:
+    plain = normalized.isascii()
     words = list(_word_pattern(normalized).finditer(normalized.replace("_", " ")))
-    if not _IS_CJK.search(normalized):
+    if plain or not _IS_CJK.search(normalized):
         return words
     return [
         run for word in words for run in _SCRIPT_RUN.finditer(normalized, word.start(), word.end())
@@ -184,6 +187,8 @@ def word_spans(normalized: str) -> list[tuple[int, int]]:
 def cased_tokens(text: str) -> list[str]:
     """The word tokens of `tokens`, before case folding (same count and order)."""
     normalized = normalize(text).replace("_", " ")
+    if normalized.isascii():
+        return _ASCII_WORD.findall(normalized)
     words = _word_pattern(normalized).findall(normalized)
     if not _IS_CJK.search(normalized):
         return words
@@ -193,5 +198,5 @@ def cased_tokens(text: str) -> list[str]:
 def tokens(text: str) -> list[str]:
     """Folded word tokens; a CJK run is one token, and a change of script ends a token."""
     if text.isascii():
-        return _ASCII_WORD.findall(text.lower())
+        return _ASCII_WORD.findall(text.lower().replace("_", " "))
     return " ".join(cased_tokens(text)).casefold().split()

@@ -254,6 +254,7 @@ class FetchModel(_Model):
     user_agent: Text = _FETCH.user_agent
     allow_private_networks: bool = _FETCH.allow_private_networks
     allow_addresses: list[Network] = list(_FETCH.allow_addresses)
+    trust_env: bool = _FETCH.trust_env
     max_entries: Annotated[Count, _check(lambda n: n >= 1, "must be at least 1")] = (
         _FETCH.max_entries
     )
@@ -392,9 +393,14 @@ class TemplateModel(_Model):
         )
 
 
-def _check_digest_empty(model: Any) -> Any:
+DigestMode = Literal["instead", "besides"]
+
+
+def _check_digest_options(model: Any) -> Any:
     if model.digest_empty and model.digest is None:
         raise ValueError("digest_empty needs a digest schedule")
+    if model.digest_mode == "besides" and model.digest is None:
+        raise ValueError("digest_mode besides needs a digest schedule")
     return model
 
 
@@ -408,8 +414,9 @@ class ChannelModel(_Model):
     digest: Crontab | None = None
     quiet_hours: QuietHours | None = None
     digest_empty: bool = False
+    digest_mode: DigestMode = "instead"
 
-    _empty_needs_digest = model_validator(mode="after")(_check_digest_empty)
+    _options_need_digest = model_validator(mode="after")(_check_digest_options)
 
     @property
     def active(self) -> bool:
@@ -427,6 +434,7 @@ class ChannelModel(_Model):
             digest=self.digest,
             quiet_hours=_quiet_hours(self.quiet_hours) if self.quiet_hours else None,
             digest_empty=self.digest_empty,
+            digest_mode=self.digest_mode,
         )
 
 
@@ -477,8 +485,9 @@ class WatchModel(_Model):
     burst: Interval | None = None
     rate_limit: RateLimit | None = None
     digest_empty: bool = False
+    digest_mode: DigestMode = "instead"
 
-    _empty_needs_digest = model_validator(mode="after")(_check_digest_empty)
+    _options_need_digest = model_validator(mode="after")(_check_digest_options)
 
     def to_domain(self, examples: tuple[Example, ...] = ()) -> Watch:
         """The domain value, with its examples read (the loader reads their files)."""
@@ -493,6 +502,7 @@ class WatchModel(_Model):
             burst=self.burst,
             rate_limit=_rate_limit(self.rate_limit) if self.rate_limit else None,
             digest_empty=self.digest_empty,
+            digest_mode=self.digest_mode,
         )
 
 

@@ -29,6 +29,7 @@ BATCH = 50
 LEASE = timedelta(seconds=20)
 FAILING, RECOVERED = "channel-failing", "channel-recovered"
 EMPTY_DIGEST = "digest-empty"
+NO_DIGEST = "not sent: its digest was removed from the config, and the alert went out at once"
 # A schedule time missed by up to this much while no daemon ran still gets its empty digest.
 EMPTY_DIGEST_GRACE = timedelta(hours=1)
 
@@ -149,19 +150,34 @@ class Deliverer:
             )
             if not claimed:
                 break
+            await self._copy_for_digest(channel, claimed)
             todo = pacing.plan(self.pacer, channel, claimed, self.clock())
             for until, ids in todo.later.items():
                 await asyncio.to_thread(self.store.defer, ids, owner=self.owner, until=until)
+            for row_id in todo.dropped:
+                await asyncio.to_thread(
+                    self.store.mark_dead, row_id, owner=self.owner, error=NO_DIGEST
+                )
             for (kind, _, watch), rows in todo.groups.items():
                 if self._stopping:
                     break
-                title = pacing.heading(self.pacer, kind, channel, watch, len(rows))
-                total += await self._send_group(channel, title, rows)
+                shown = pacing.one_per_story(rows)
+                title = pacing.heading(self.pacer, kind, channel, watch, len(shown))
+                total += await self._send_group(channel, title, rows, shown)
             for row in todo.now:
                 if self._stopping:
                     break
                 total += await self._send_paced(row)
         return total
+
+    async def _copy_for_digest(self, channel: str, claimed: list[AlertRecord]) -> None:
+        """Keep a copy for the digest of each first alert whose digest comes besides instant
+        alerts, before the alert itself is sent: the copy is committed, then the alert goes."""
+        firsts = [
+            r.id for r in claimed if r.stage == 0 and self.pacer.besides(r.alert.watch, channel)
+        ]
+        if firsts:
+            await asyncio.to_thread(self.store.add_digest_copies, firsts)
 
     async def _queue_empty_digests(self, channel: str, now: datetime) -> None:
         """Queue "no new alerts" for each digest of `channel` that is due with nothing in it
@@ -207,10 +223,11 @@ class Deliverer:
         return await self._send(row)
 
     async def _send_group(
-        self, channel: str, title: str, rows: list[AlertRecord]
+        self, channel: str, title: str, rows: list[AlertRecord], shown: list[AlertRecord]
     ) -> DeliveryReport:
-        """Several alerts as one message; they are sent, retried or dead together."""
-        message = self.channels.compose_group(channel, title, [r.alert for r in rows])
+        """Several alerts as one message showing `shown`; they are sent, retried or dead
+        together."""
+        message = self.channels.compose_group(channel, title, [r.alert for r in shown])
         outcome = await self.channels.send(channel, message)
         await self._health(channel, outcome)
         total = DeliveryReport()

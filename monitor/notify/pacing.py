@@ -4,7 +4,9 @@ Everything here is opt-in per watch or channel; with none of it configured every
 out at once, on its own. A held alert keeps its outbox row: its next attempt is moved to the
 release time, and the rows released together go out as one message. Digest, quiet-hours and
 burst holds follow from the alert's creation time alone, so every daemon, before and after a
-restart, puts an alert in the same group.
+restart, puts an alert in the same group. A digest that comes besides instant alerts
+(`digest_mode: besides`) holds a copy of each alert, a second outbox row that only the digest
+takes, while the alert itself goes out as if there were no digest.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from monitor.crontab import cron
-from monitor.model import Channel, Watch
+from monitor.model import Channel, Settings, Watch
 
 if TYPE_CHECKING:
     from monitor.store.records import AlertRecord
@@ -75,6 +77,10 @@ class Pacer:
             **{("channel", c.name): cron(c.digest, timezone) for c in channels if c.digest},
             **{("watch", w.name): cron(w.digest, timezone) for w in watches if w.digest},
         }
+        # Digests that come besides instant alerts rather than instead of them.
+        self._besides = {("channel", c.name) for c in channels if c.digest_mode == "besides"} | {
+            ("watch", w.name) for w in watches if w.digest_mode == "besides"
+        }
         self._quiet = {c.name: c.quiet_hours for c in channels if c.quiet_hours}
         self.bursts = {w.name: w.burst for w in watches if w.burst}
         self.rate_limits = {w.name: w.rate_limit for w in watches if w.rate_limit}
@@ -84,13 +90,39 @@ class Pacer:
         ]
         self.own_digest = tuple(w.name for w in watches if w.digest)
 
-    def hold(self, watch: str, channel: str, created_at: datetime) -> Hold | None:
-        """Whether an alert created at `created_at` waits, by digest, quiet hours or burst."""
-        trigger = self._digests.get(("watch", watch)) or self._digests.get(("channel", channel))
-        if trigger is not None:
+    @classmethod
+    def of(cls, settings: Settings) -> Pacer:
+        """The pacing rules of a loaded config."""
+        return cls(settings.watches, settings.channels, timezone=settings.delivery.timezone)
+
+    def _digest_of(self, watch: str, channel: str) -> tuple[str, str]:
+        """The key of the digest that applies: the watch's own, else the channel's."""
+        return ("watch", watch) if ("watch", watch) in self._digests else ("channel", channel)
+
+    def besides(self, watch: str, channel: str) -> bool:
+        """Whether alerts of `watch` to `channel` go out at once and again in a digest."""
+        return self._digest_of(watch, channel) in self._besides
+
+    def has_digest(self, watch: str, channel: str) -> bool:
+        """Whether alerts of `watch` to `channel` have a digest to go in."""
+        return self._digest_of(watch, channel) in self._digests
+
+    def hold(
+        self, watch: str, channel: str, created_at: datetime, *, digest_copy: bool = False
+    ) -> Hold | None:
+        """Whether an alert created at `created_at` waits, by digest, quiet hours or burst.
+
+        A `digest_copy` (the second row of an alert whose digest comes besides instant alerts)
+        waits for the digest only; the instant alert it copies skips the digest.
+        """
+        key = self._digest_of(watch, channel)
+        trigger = self._digests.get(key)
+        if trigger is not None and (digest_copy or key not in self._besides):
             release = trigger.get_next_fire_time(None, created_at)
             if release is not None:
                 return Hold(DIGEST, release.astimezone(UTC))
+        if digest_copy:
+            return None
         quiet = self._quiet.get(channel)
         if quiet is not None:
             end = self._quiet_end(created_at, *quiet)
@@ -141,6 +173,7 @@ class Plan:
     now: list[AlertRecord] = field(default_factory=list)  # one message each
     groups: dict[tuple[str, datetime, str], list[AlertRecord]] = field(default_factory=dict)
     later: dict[datetime, list[int]] = field(default_factory=dict)  # held until then
+    dropped: list[int] = field(default_factory=list)  # digest copies with no digest any more
 
 
 def plan(pacer: Pacer, channel: str, rows: Sequence[AlertRecord], now: datetime) -> Plan:
@@ -150,7 +183,10 @@ def plan(pacer: Pacer, channel: str, rows: Sequence[AlertRecord], now: datetime)
     """
     out = Plan()
     for row in rows:
-        hold = pacer.hold(row.alert.watch, channel, row.created_at)
+        hold = pacer.hold(row.alert.watch, channel, row.created_at, digest_copy=row.digest_copy)
+        if hold is None and row.digest_copy:
+            out.dropped.append(row.id)
+            continue
         if hold is None and row.attempts == 0 and row.next_attempt_at > row.created_at:
             hold = Hold(RATE, row.next_attempt_at)
         if hold is None:
@@ -166,6 +202,16 @@ def plan(pacer: Pacer, channel: str, rows: Sequence[AlertRecord], now: datetime)
             out.now.append(members[0])  # a burst of one is an ordinary alert
             del out.groups[key]
     return out
+
+
+def one_per_story(rows: Sequence[AlertRecord]) -> list[AlertRecord]:
+    """The rows to show in one grouped message: a story's first alert (or its digest copy)
+    and its follow-up held for the same message are shown once, as the first alert."""
+    shown: dict[tuple[int | None, str], AlertRecord] = {}
+    for row in sorted(rows, key=lambda r: (r.stage > 0, r.id)):
+        key = (row.story_id if row.story_id is not None else -row.id, row.alert.watch)
+        shown.setdefault(key, row)
+    return sorted(shown.values(), key=lambda r: r.id)
 
 
 def span(window: timedelta) -> str:

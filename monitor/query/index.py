@@ -184,15 +184,26 @@ class Matcher:
         """One Match per watch that matches the article, in the order the watches were given.
 
         `tags` stand in for the source's tags when given."""
+        lookup, found = self.matching(article, tags)
+        return [explain(self._watches[i], lookup) for i in found]
+
+    def matching(
+        self, article: Article, tags: Sequence[str] | None = None
+    ) -> tuple[ScanLookup, list[int]]:
+        """Which watches match (their positions in `watches`), without explaining why: what
+        `match` decides, at a fraction of its cost when only some hits need their `Match`
+        (`explain` makes it from the lookup returned)."""
         lookup, candidates = self.scan(self.document(article, tags))
-        matches: list[Match] = []
-        for i in candidates:
-            name, query = self._watches[i]
-            if query.plan.holds(lookup):
-                found = query.explain(name, lookup)
-                assert found is not None  # holds and find agree
-                matches.append(found)
-        return matches
+        watches = self._watches
+        return lookup, [i for i in candidates if watches[i][1].plan.holds(lookup)]
+
+
+def explain(watch: tuple[str, CompiledQuery], lookup: ScanLookup) -> Match:
+    """The Match of a watch that `Matcher.matching` found, from the lookup it returned."""
+    name, query = watch
+    found = query.explain(name, lookup)
+    assert found is not None  # holds and find agree
+    return found
 
 
 def build_matcher(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -131,12 +132,13 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         *,
         limits: httpx.Limits,
         resolver: Resolver = system_resolve,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         super().__init__(limits=limits, trust_env=False)
         # httpx offers no public way to hand its pool a network backend, so the pool it built
         # is replaced by the same pool on ours (tests/adapters/test_guard.py proves it is used).
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

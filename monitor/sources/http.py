@@ -16,12 +16,12 @@ from monitor.errors import FetchError
 from monitor.model import FetchSettings, Source
 from monitor.sources.decode import ACCEPT_ENCODING, BoundedDecoder
 from monitor.sources.guard import (
-    GuardedTransport,
     Resolver,
     check_scheme,
     display_url,
     system_resolve,
 )
+from monitor.sources.proxy import guarded_transport
 
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _ACCEPT = (
@@ -66,14 +66,16 @@ def make_client(
 ) -> httpx.AsyncClient:
     """One pooled client under one egress policy; redirects are left to `fetch`.
 
-    Every connection the client opens is checked by the egress guard (monitor.sources.guard).
+    Every connection the client opens is checked by the egress guard (monitor.sources.guard);
+    through a proxy, the proxy is a trusted hop and each target is checked before it is sent.
     """
     seconds = settings.timeout.total_seconds()
     size = max(1, settings.concurrency)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
     policy = egress_policy(settings, allow_private=allow_private)
     return httpx.AsyncClient(
-        # Proxy variables and ~/.netrc would bypass the per-hop checks and leak credentials.
+        # httpx's own reading of proxy variables would route around the guard; the transport
+        # reads them itself when `fetch.trust_env` asks for it (monitor.sources.proxy).
         trust_env=False,
         follow_redirects=False,
         headers={
@@ -83,7 +85,9 @@ def make_client(
         },
         limits=limits,
         timeout=httpx.Timeout(seconds),
-        transport=GuardedTransport(policy, limits=limits, resolver=resolver),
+        transport=guarded_transport(
+            policy, limits=limits, resolver=resolver, trust_env=settings.trust_env
+        ),
     )
 
 

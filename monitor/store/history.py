@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from monitor.model import Match
 from monitor.store.database import READ_ONLY
 from monitor.store.schema import articles, matches, outbox, sources
-from monitor.store.stories import match_row
+from monitor.store.stories import record_matches
 
 KINDS = ("articles", "matches", "alerts")
 _ARTICLE: tuple[Any, ...] = (
@@ -24,6 +24,7 @@ _ARTICLE: tuple[Any, ...] = (
     articles.c.url,
     articles.c.title,
     articles.c.summary,
+    articles.c.content,
     articles.c.published_at,
     articles.c.fetched_at,
 )
@@ -106,38 +107,28 @@ def record_replayed(
     *,
     now: datetime,
 ) -> int:
-    """Store the matches a replay found that were never recorded, each with its outbox rows;
-    how many outbox rows were added.
+    """Store the matches a replay found that were never recorded, with their alerts as the
+    daemon would queue them; how many outbox rows were added.
 
-    A match already stored (alerted or not) adds nothing, and an outbox row the unique keys
-    refuse is skipped, so a replay never sends what the daemon sent or will send.
+    A match already stored (alerted or not) adds nothing, and a story alerts each watch's
+    channels once, whichever of its articles matched, so a replay never sends what the daemon
+    sent or will send, nor one alert per copy of a story.
     """
     insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    by_article: dict[int, list[Match]] = {}
+    for article_id, match in hits:
+        by_article.setdefault(article_id, []).append(match)
     added = 0
     with engine.begin() as conn:
-        for article_id, match in hits:
-            match_id = conn.execute(
-                insert(matches)
-                .values(**match_row(article_id, match, now))
-                .on_conflict_do_nothing()
-                .returning(matches.c.id)
-            ).scalar()
-            channels = routes.get(match.watch, ())
-            if match_id is None or not channels:
-                continue
-            rows = [
-                {
-                    "match_id": match_id,
-                    "channel": ch,
-                    "status": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
-                for ch in channels
-            ]
-            result = conn.execute(
-                insert(outbox).on_conflict_do_nothing().returning(outbox.c.id), rows
+        ids = sorted(by_article)
+        for first in range(0, len(ids), _BATCH):
+            chunk = ids[first : first + _BATCH]
+            stories = dict(
+                conn.execute(
+                    select(articles.c.id, articles.c.story_id).where(articles.c.id.in_(chunk))
+                ).all()
             )
-            added += len(result.all())
+            for article_id in chunk:
+                story = (article_id, stories.get(article_id) or article_id)
+                added += record_matches(conn, insert, by_article[article_id], story, routes, now)
     return added

@@ -55,6 +55,11 @@ class SourceStatus:
     last_backfill_entries: int | None = None
 
 
+# The outbox stage of the copy of an alert kept for a digest that comes besides instant
+# alerts: one per (story, watch, channel) under the same unique key as the alert itself.
+DIGEST_COPY = -1
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlertRecord:
     """One alert x channel: what it says and how its delivery stands."""
@@ -68,7 +73,13 @@ class AlertRecord:
     sent_at: datetime | None
     last_error: str | None
     alert: Alert
-    stage: int = 0  # 0: the story's alert; N: the follow-up when it reached N outlets
+    stage: int = 0  # 0: the story's alert; N: the follow-up at N outlets; DIGEST_COPY
+    story_id: int | None = None
+
+    @property
+    def digest_copy(self) -> bool:
+        """Whether this row is the digest's copy of an alert that also goes out at once."""
+        return self.stage == DIGEST_COPY
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

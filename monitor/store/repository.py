@@ -29,7 +29,13 @@ from monitor.pipeline import Decision, Known
 from monitor.store import stories
 from monitor.store.database import READ_ONLY, make_engine, migrate
 from monitor.store.notices import Notices
-from monitor.store.records import AlertRecord, ClaimedSource, PollRecord, SourceStatus
+from monitor.store.records import (
+    DIGEST_COPY,
+    AlertRecord,
+    ClaimedSource,
+    PollRecord,
+    SourceStatus,
+)
 from monitor.store.schema import articles, matches, notices, outbox, sources
 from monitor.store.source_health import after_failure, after_success
 from monitor.stories import Keys, StoryItem
@@ -404,8 +410,30 @@ class Store:
                 .values(next_attempt_at=until, lease_until=None, lease_owner=None)
             )
 
+    def add_digest_copies(self, outbox_ids: Sequence[int]) -> int:
+        """Give each of these first alerts its digest copy, unless it has one; how many added.
+
+        A copy keeps the alert's creation time, so it falls in the digest the alert would
+        have; the unique key makes a repeat (a restart, another daemon) add nothing.
+        """
+        with self._write() as conn:
+            firsts = conn.execute(
+                select(outbox).where(
+                    outbox.c.id.in_(list(outbox_ids)),
+                    outbox.c.stage == 0,
+                    outbox.c.story_id.is_not(None),
+                )
+            ).all()
+            rows = [
+                stories.outbox_row(
+                    r.match_id, r.story_id, r.watch, r.channel, DIGEST_COPY, r.created_at
+                )
+                for r in firsts
+            ]
+            return stories.enqueue(conn, self._insert, rows) if rows else 0
+
     def sent_count(self, watch: str, channel: str, since: datetime) -> int:
-        """Alerts of `watch` sent to `channel` since `since`."""
+        """Alerts of `watch` sent to `channel` since `since`, digest copies aside."""
         with self._read() as conn:
             return conn.execute(
                 select(func.count())
@@ -415,6 +443,7 @@ class Store:
                     outbox.c.channel == channel,
                     outbox.c.status == SENT,
                     outbox.c.sent_at >= since,
+                    outbox.c.stage != DIGEST_COPY,  # went out in a digest, not on its own
                 )
             ).scalar_one()
 
@@ -531,6 +560,7 @@ def _alert_record(row: Row[Any], also: tuple[str, ...] = ()) -> AlertRecord:
         sent_at=row.sent_at,
         last_error=row.last_error,
         stage=row.stage,
+        story_id=row.story_id,
         alert=Alert(
             watch=row.match_watch,
             terms=tuple(json.loads(row.terms)),
@@ -541,5 +571,6 @@ def _alert_record(row: Row[Any], also: tuple[str, ...] = ()) -> AlertRecord:
             url=row.url,
             published=row.published_at,
             also_reported_by=also,
+            follow_up=row.stage > 0,
         ),
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, exists, select, update
+from sqlalchemy import Engine, and_, delete, exists, or_, select, update
 
 from monitor.model import RetentionSettings
 from monitor.store.schema import articles, matches, outbox
@@ -59,21 +59,33 @@ def _batches(engine: Engine, select_ids: Any, apply: Any) -> int:
 
 
 def prune(engine: Engine, *, now: datetime, bodies: timedelta, old: timedelta) -> PruneReport:
-    """Empty the text of articles fetched more than `bodies` ago, and reduce articles fetched
-    more than `old` ago to their identity; a zero duration skips that step. An article that
-    raised an alert is left whole: the alert history shows it, and a pending alert renders it.
+    """Empty the text (summary and content) of articles fetched more than `bodies` ago, and
+    reduce articles fetched more than `old` ago to their identity; a zero duration skips that
+    step. An article that raised an alert keeps its title, summary and link: the alert history
+    shows them, and a pending alert renders them. Its content goes with the other bodies, since
+    no alert shows it.
     """
     emptied = reduced = dropped = 0
     if bodies:
         stale = select(articles.c.id).where(
             articles.c.fetched_at < now - bodies,
-            articles.c.summary != "",
+            or_(articles.c.summary != "", articles.c.content != ""),
             ~_alerted(),
         )
         emptied = _batches(
             engine,
             stale,
-            lambda ids: update(articles).where(articles.c.id.in_(ids)).values(summary=""),
+            lambda ids: (
+                update(articles).where(articles.c.id.in_(ids)).values(summary="", content="")
+            ),
+        )
+        alerted = select(articles.c.id).where(
+            articles.c.fetched_at < now - bodies, articles.c.content != "", _alerted()
+        )
+        emptied += _batches(
+            engine,
+            alerted,
+            lambda ids: update(articles).where(articles.c.id.in_(ids)).values(content=""),
         )
     if old:
         cutoff = now - old
@@ -84,7 +96,12 @@ def prune(engine: Engine, *, now: datetime, bodies: timedelta, old: timedelta) -
         dropped = _batches(engine, unsent, lambda ids: delete(matches).where(matches.c.id.in_(ids)))
         forgotten = select(articles.c.id).where(
             articles.c.fetched_at < cutoff,
-            ~and_(articles.c.title == "", articles.c.url.is_(None), articles.c.summary == ""),
+            ~and_(
+                articles.c.title == "",
+                articles.c.url.is_(None),
+                articles.c.summary == "",
+                articles.c.content == "",
+            ),
             ~_alerted(),
         )
         reduced = _batches(
@@ -93,7 +110,7 @@ def prune(engine: Engine, *, now: datetime, bodies: timedelta, old: timedelta) -
             lambda ids: (
                 update(articles)
                 .where(articles.c.id.in_(ids))
-                .values(title="", summary="", url=None, guid=None)
+                .values(title="", summary="", content="", url=None, guid=None)
             ),
         )
     return PruneReport(bodies=emptied, articles=reduced, matches=dropped)

@@ -98,6 +98,8 @@ articles = Table(
     Column("url", Text),
     Column("title", Text, nullable=False),
     Column("summary", Text, nullable=False),
+    # The full text, when the feed carries one besides the summary (plain text, clipped).
+    Column("content", Text, nullable=False, default="", server_default=""),
     Column("published_at", UTCDateTime),
     Column("fetched_at", UTCDateTime, nullable=False),
     # Secondary identity (the link without scheme or tracking, a title-and-lead hash) catches

@@ -8,12 +8,12 @@ It holds no copy of the text (`content=''`), only the terms, so it adds little t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, select, text
+from sqlalchemy import Connection, Engine, Row, bindparam, func, select, text
 
 from monitor.model import Article
 from monitor.searchtext import index_text
@@ -24,6 +24,10 @@ INDEX = "article_search"
 # Every indexed term once: a prefix term is looked up here and searched as an OR of the terms
 # it stands for, which FTS5 reads newest first and stops early on, unlike a prefix query.
 TERMS = "article_search_terms"
+# Articles edited since they were indexed: a trigger notes them, the next catch-up indexes their
+# new text under the same id. A contentless index cannot forget the old terms, so it holds both
+# versions' words: more candidates, never a missed one.
+EDITS = "article_search_edits"
 BATCH = 2000
 FIRST_BATCH = 50
 MAX_EXPANSION = 64
@@ -31,6 +35,14 @@ _CREATE = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {INDEX} USING fts5("
     "words, grams, content='', tokenize='unicode61 remove_diacritics 2')",
     f"CREATE TABLE IF NOT EXISTS {TERMS} (term TEXT PRIMARY KEY) WITHOUT ROWID",
+    f"CREATE TABLE IF NOT EXISTS {EDITS} (id INTEGER PRIMARY KEY)",
+    # Retention empties text without changing the content hash, and adds nothing to find.
+    f"CREATE TRIGGER IF NOT EXISTS {EDITS}_note AFTER UPDATE OF content_hash ON articles "
+    f"WHEN new.content_hash IS NOT old.content_hash "
+    f"BEGIN INSERT OR IGNORE INTO {EDITS}(id) VALUES (new.id); END",
+)
+_FORGET_EDITS = text(f"DELETE FROM {EDITS} WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True)
 )
 _PREFIX = re.compile(r'(words|grams) : "([^"]*)"\*')
 
@@ -50,8 +62,8 @@ def has_index(engine: Engine) -> bool:
 
 
 def catch_up(engine: Engine, *, at_most: int | None = None) -> int:
-    """Index the articles added since the last call (`at_most` of them, if given); how many.
-    Creates the index if needed."""
+    """Index the articles added or edited since the last call (`at_most` of them, if given);
+    how many. Creates the index if needed."""
     if not has_index(engine):
         return 0
     total = 0
@@ -60,26 +72,37 @@ def catch_up(engine: Engine, *, at_most: int | None = None) -> int:
             conn.exec_driver_sql(statement)
     while True:
         with engine.begin() as conn:
-            last = conn.exec_driver_sql(f"SELECT max(rowid) FROM {INDEX}").scalar() or 0
             size = BATCH if at_most is None else min(BATCH, at_most - total)
             if size <= 0:
                 return total
-            rows = conn.execute(
-                _select().where(articles.c.id > last).order_by(articles.c.id).limit(size)
-            ).all()
-            if not rows:
+            last = conn.exec_driver_sql(f"SELECT max(rowid) FROM {INDEX}").scalar() or 0
+            edited = [r[0] for r in conn.exec_driver_sql(f"SELECT id FROM {EDITS} LIMIT {size}")]
+            if edited:
+                conn.execute(_FORGET_EDITS, {"ids": edited})
+                # Articles past `last` are indexed with the new articles, as they now read.
+                stmt = _select().where(articles.c.id.in_(edited), articles.c.id <= last)
+            else:
+                stmt = _select().where(articles.c.id > last).limit(size)
+            rows = conn.execute(stmt.order_by(articles.c.id)).all()
+            if not rows and not edited:
                 return total
-            indexed = [_index_row(r) for r in rows]
-            conn.execute(
-                text(f"INSERT INTO {INDEX}(rowid, words, grams) VALUES (:id, :words, :grams)"),
-                indexed,
-            )
-            terms = {t for row in indexed for t in (*row["words"].split(), *row["grams"].split())}
-            conn.execute(
-                text(f"INSERT OR IGNORE INTO {TERMS}(term) VALUES (:term)"),
-                [{"term": t} for t in sorted(terms)],
-            )
+            _add(conn, rows)
             total += len(rows)
+
+
+def _add(conn: Connection, rows: Sequence[Row[Any]]) -> None:
+    """Index these articles' text, and note its terms for prefix expansion."""
+    if not rows:
+        return
+    indexed = [_index_row(r) for r in rows]
+    conn.execute(
+        text(f"INSERT INTO {INDEX}(rowid, words, grams) VALUES (:id, :words, :grams)"), indexed
+    )
+    terms = {t for row in indexed for t in (*row["words"].split(), *row["grams"].split())}
+    conn.execute(
+        text(f"INSERT OR IGNORE INTO {TERMS}(term) VALUES (:term)"),
+        [{"term": t} for t in sorted(terms)],
+    )
 
 
 def _index_row(row: Row[Any]) -> dict[str, Any]:
@@ -94,6 +117,7 @@ def _select() -> Any:
         articles.c.url,
         articles.c.title,
         articles.c.summary,
+        articles.c.content,
         articles.c.guid,
         articles.c.published_at,
         articles.c.fetched_at,
@@ -108,6 +132,7 @@ def _article(row: Row[Any]) -> Article:
         url=row.url,
         title=row.title,
         summary=row.summary,
+        content=row.content,
         published=row.published_at,
         guid=row.guid,
     )

@@ -108,9 +108,22 @@ def alert(
 ) -> int:
     """Record the article's matches and enqueue an alert per channel, unless the story has one
     for that watch and channel already; how many were enqueued."""
+    return record_matches(conn, insert, d.matches, story, routes, now)
+
+
+def record_matches(
+    conn: Connection,
+    insert: Any,
+    found: Sequence[Match],
+    story: tuple[int, int],
+    routes: Mapping[str, Sequence[str]],
+    now: datetime,
+) -> int:
+    """`alert` for matches found on a stored (article id, story id): a match stored already
+    adds nothing, and a new one alerts unless its story has alerted that watch's channel."""
     article_id, story_id = story
     alerts = 0
-    for m in d.matches:
+    for m in found:
         match_id = conn.execute(
             insert(matches)
             .values(**match_row(article_id, m, now))
@@ -119,12 +132,13 @@ def alert(
         ).scalar_one_or_none()
         channels = routes.get(m.watch, ())
         if match_id is not None and channels:
-            rows = [_outbox_row(match_id, story_id, m.watch, ch, 0, now) for ch in channels]
-            alerts += _enqueue(conn, insert, rows)
+            rows = [outbox_row(match_id, story_id, m.watch, ch, 0, now) for ch in channels]
+            alerts += enqueue(conn, insert, rows)
     return alerts
 
 
-def _enqueue(conn: Connection, insert: Any, rows: list[dict[str, object]]) -> int:
+def enqueue(conn: Connection, insert: Any, rows: list[dict[str, object]]) -> int:
+    """Add these outbox rows, skipping any the unique key already has; how many were added."""
     # The final guard: one row per (story, watch, channel, stage), whoever races to add it.
     stmt = (
         insert(outbox)
@@ -159,11 +173,11 @@ def followups(
         )
     ).all()
     rows = [
-        _outbox_row(r.match_id, r.story_id, r.watch, r.channel, followups[r.watch], now)
+        outbox_row(r.match_id, r.story_id, r.watch, r.channel, followups[r.watch], now)
         for r in firsts
         if outlets.get(r.story_id, 0) >= followups[r.watch]
     ]
-    return _enqueue(conn, insert, rows) if rows else 0
+    return enqueue(conn, insert, rows) if rows else 0
 
 
 def _article_row(source_id: int, d: Decision, now: datetime) -> dict[str, object]:
@@ -175,6 +189,7 @@ def _article_row(source_id: int, d: Decision, now: datetime) -> dict[str, object
         "url": article.url,
         "title": article.title,
         "summary": article.summary,
+        "content": article.content,
         "published_at": article.published,
         "fetched_at": now,
         "url_key": d.keys.url_key,
@@ -239,6 +254,7 @@ def update_article(conn: Connection, d: Decision) -> tuple[int, int]:
         .values(
             title=d.article.title,
             summary=d.article.summary,
+            content=d.article.content,
             url=d.article.url,
             url_key=d.keys.url_key,
             text_key=d.keys.text_key,
@@ -249,9 +265,10 @@ def update_article(conn: Connection, d: Decision) -> tuple[int, int]:
     return row.id, row.story_id or row.id
 
 
-def _outbox_row(
+def outbox_row(
     match_id: int, story_id: int, watch: str, channel: str, stage: int, now: datetime
 ) -> dict[str, object]:
+    """A pending outbox row, due at `now`."""
     return {
         "match_id": match_id,
         "story_id": story_id,

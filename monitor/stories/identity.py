@@ -20,6 +20,10 @@ LEAD_WORDS = 60
 _LEAD_CHARS = 600
 # Below this many words a title-and-lead hash would tie unrelated short items ("Briefing").
 _MIN_TEXT_KEY_WORDS = 8
+# A long article runs to some 50,000 characters; past this a feed is carrying whole pages or
+# worse, which the matcher would scan and the database keep for every article. The cut is made
+# before matching, so what alerted is exactly what search and replay later read.
+CONTENT_CHARS = 100_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +92,15 @@ def identify(entry: Entry, source: str) -> Article:
         summary=entry.summary,
         published=entry.published,
         guid=entry.guid,
-        content=entry.content,
+        content=clip(entry.content, CONTENT_CHARS),
         lang=entry.lang,
     )
+
+
+def clip(text: str, limit: int) -> str:
+    """The text, or at most its first `limit` characters, cut at a space when there is one."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    space = head.rfind(" ")
+    return head[:space].rstrip() if space > 0 else head

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given, settings
@@ -17,6 +17,7 @@ from monitor.sources.guard import EgressBlockedError, check_url
 from monitor.sources.http import Clients, fetch, make_client
 from tests.support import loopback
 from tests.support.feed_server import FeedServer, redirect, rss
+from tests.support.loopback import StubResolver
 
 FEED = rss([{"guid": "1", "title": "One"}])
 LOCAL = FetchSettings(allow_addresses=("127.0.0.1/32",))
@@ -43,18 +44,6 @@ def port_of(server: FeedServer) -> int:
 
 def connected_to(host: str) -> list[tuple[str, int]]:
     return [c for c in loopback.connections if c[0] == host]
-
-
-class StubResolver:
-    """A resolver answering from a script: one list of addresses per call, the last repeated."""
-
-    def __init__(self, *answers: Sequence[str]) -> None:
-        self.answers = [[ipaddress.ip_address(a) for a in answer] for answer in answers]
-        self.calls: list[str] = []
-
-    async def __call__(self, host: str, port: int) -> list[IPAddress]:
-        self.calls.append(host)
-        return self.answers[min(len(self.calls), len(self.answers)) - 1]
 
 
 async def get(settings: FetchSettings, url: str, **kwargs: object) -> int:

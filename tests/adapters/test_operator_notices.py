@@ -68,6 +68,37 @@ async def test_one_failing_notice_then_one_recovery_notice(
     assert [n.status for n in store.notices.recent()] == ["sent", "sent"]
 
 
+async def test_an_outage_past_the_last_attempt_dead_letters_and_tells_the_fallback_once(
+    store: Store, webhook_sink: WebhookSink, ops: WebhookSink
+) -> None:
+    """A channel down for longer than its retries last: the alert ends dead after
+    max_attempts sends, with its error, and the fallback channel hears of it once."""
+    seed(store, ["hook"])
+    webhook_sink.status = 503
+    clock = Clock()
+    deliverer = Deliverer(
+        store,
+        ChannelSet(
+            [
+                Channel(name="hook", url=webhook_sink.json_url()),
+                Channel(name="ops", url=ops.json_url()),
+            ]
+        ),
+        DeliverySettings(max_attempts=3),
+        owner="me",
+        clock=clock,
+        rng=ZeroJitter(),
+        operator=OperatorSettings(channels=("ops",), channel_failures=3),
+    )
+    for _ in range(6):
+        await deliverer.deliver_due()
+        clock.now += timedelta(hours=2)
+    [alert] = [a for a in store.list_alerts() if a.channel == "hook"]
+    assert (alert.status, alert.attempts, len(webhook_sink.posts)) == ("dead", 3, 3)
+    assert "HTTP 503" in (alert.last_error or "")
+    assert _titles(ops) == ["newsmonitor: channel hook is failing"]
+
+
 def test_failures_that_do_not_follow_each_other_tell_nobody(store: Store) -> None:
     """A success between failures resets the count: fail, fail, ok, fail, fail is no notice."""
     kinds = [

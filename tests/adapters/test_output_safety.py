@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from monitor.model import Channel, DeliverySettings
 from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer
+from monitor.notify.pacing import Pacer
 from monitor.store.repository import Store
 from tests.support.outbox import Clock, seed
 from tests.support.sinks import SmtpSink, WebhookSink
@@ -111,10 +113,47 @@ class _Tags(HTMLParser):
         self.attrs += [(k, v) for k, v in attrs if k != "style"]
 
 
-async def test_a_non_http_feed_link_is_dropped(store: Store, smtp_sink: SmtpSink) -> None:
-    """A javascript: or smb: entry link is not offered as a link at all."""
-    seed(store, ["mail"], url="javascript:alert(1)")
+@pytest.mark.parametrize(
+    "link", ["javascript:alert(1)", "smb://evil.example/share", "file:///etc/passwd"]
+)
+async def test_a_non_http_feed_link_is_dropped(
+    store: Store, smtp_sink: SmtpSink, link: str
+) -> None:
+    """A javascript:, smb: or file: entry link is not offered as a link at all."""
+    seed(store, ["mail"], url=link)
     await _deliver(store, {"mail": smtp_sink.url()})
     html = smtp_sink.mails[0].message.get_body(preferencelist=("html",)).get_content()
-    assert "javascript" not in html
+    assert link.split(":")[0] not in html
     assert "href" not in html
+
+
+async def test_a_digest_of_hostile_titles_stays_inert_on_slack_and_in_email(
+    store: Store, slack_to: WebhookSink, smtp_sink: SmtpSink
+) -> None:
+    """Grouped messages escape feed text like single alerts: no live Slack sequence, no HTML."""
+    seed(store, ["slack", "mail"], count=2, title='<!channel> <img src="http://evil.example/p">')
+    digest = "0 8 * * *"
+    channels = ChannelSet(
+        [
+            Channel(name="slack", url=SLACK, digest=digest),
+            Channel(name="mail", url=smtp_sink.url(), digest=digest),
+        ]
+    )
+    clock = Clock()
+    deliverer = Deliverer(
+        store,
+        channels,
+        DeliverySettings(),
+        owner="me",
+        clock=clock,
+        pacer=Pacer([], [Channel(name=n, url="", digest=digest) for n in ("slack", "mail")]),
+    )
+    clock.now += timedelta(days=1)
+    await deliverer.deliver_due()
+    [post] = slack_to.posts
+    assert "digest" in post.body.decode()
+    assert not re.search(r"<[!@#]|![a-z]+>", post.body.decode())
+    html = smtp_sink.mails[0].message.get_body(preferencelist=("html",)).get_content()
+    tags = _Tags()
+    tags.feed(html)
+    assert "img" not in tags.names and "&lt;img" in html

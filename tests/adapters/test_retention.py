@@ -24,7 +24,12 @@ SETTINGS = RetentionSettings(bodies=30 * DAY, articles=90 * DAY)
 
 def _article(key: str) -> Article:
     return Article(
-        source="wire", key=key, url=f"http://news.test/{key}", title=f"T {key}", summary="x" * 500
+        source="wire",
+        key=key,
+        url=f"http://news.test/{key}",
+        title=f"T {key}",
+        summary="x" * 500,
+        content="y" * 800,
     )
 
 
@@ -57,11 +62,27 @@ def _rows(store: Store) -> dict[str, tuple[str, str, str | None]]:
         return {r.key: (r.title, r.summary, r.url) for r in found}
 
 
+def _contents(store: Store) -> dict[str, str]:
+    with store.engine.connect() as conn:
+        return {r.key: r.content for r in conn.execute(select(articles.c.key, articles.c.content))}
+
+
 def test_old_text_and_rows_go_while_alerts_and_keys_stay(store: Store) -> None:
     """Bodies older than 30 days are emptied, articles older than 90 days keep only their key,
-    matches without alerts go with them, and alerted articles are left whole."""
+    matches without alerts go with them, and alerted articles keep all but their content."""
     report = apply_retention(store.engine, SETTINGS, now=NOW)
-    assert (report.bodies, report.articles, report.matches) == (4, 2, 1)
+    assert (report.bodies, report.articles, report.matches) == (6, 2, 1)
+    assert _contents(store) == {
+        "100-plain": "",
+        "100-quiet": "",
+        "100-alert": "",
+        "50-plain": "",
+        "50-quiet": "",
+        "50-alert": "",
+        "1-plain": "y" * 800,
+        "1-quiet": "y" * 800,
+        "1-alert": "y" * 800,
+    }
     rows = _rows(store)
     assert len(rows) == 9  # every identity is kept
     assert rows["100-plain"] == ("", "", None)
@@ -101,6 +122,7 @@ def test_zero_keeps_everything(store: Store) -> None:
     report = apply_retention(store.engine, RetentionSettings(), now=NOW)
     assert not report.changed
     assert all(summary for _, summary, _ in _rows(store).values())
+    assert all(_contents(store).values())
 
 
 def test_sqlite_files_use_incremental_vacuum_and_give_space_back(tmp_path: Path) -> None:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select, update
 
-from monitor.model import Article, Settings, Source
+from monitor.model import Article, Match, Settings, Source
+from monitor.pipeline import Decision
 from monitor.query import Matcher, compile_query
 from monitor.replay import query_condition, replay, search
-from monitor.store.history import record_replayed
+from monitor.store.history import export_rows, record_replayed
 from monitor.store.repository import Store
+from monitor.store.schema import articles
 from monitor.store.search import catch_up, has_index, newest_first, oldest_first
+from monitor.stories import article_keys
 from tests.support.history import store_poll
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -65,7 +71,15 @@ QUERIES = [
     "{Seoul}",
     "/tarif+s/ AND seoul",
     "source:wire AND trade",
+    "content:resolution*",
+    "launch* AND 미사일",
+    "summary:resolutions",
 ]
+# Full text, beside the summary, for two of the titles.
+CONTENT = {
+    7: "<p>Seoul said the <b>launch</b> broke UN resolutions.</p>",
+    9: "양국은 반도체 수출 규제도 논의했다.",
+}
 
 
 def _article(index: int, title: str) -> Article:
@@ -75,6 +89,7 @@ def _article(index: int, title: str) -> Article:
         url=f"http://news.test/{index}",
         title=title,
         summary="Reported on Monday." if index % 3 else "",
+        content=CONTENT.get(index, ""),
         published=NOW - timedelta(days=index),
     )
 
@@ -149,6 +164,82 @@ def test_replay_counts_and_notify_records_each_match_once(store: Store) -> None:
     assert record_replayed(store.engine, report.found, routes, now=NOW) == 0
     assert len(store.list_alerts()) == 3
     assert report.found[0][1].hits  # the explanation is stored with the match
+
+
+def test_replay_notify_alerts_once_per_story(store: Store) -> None:
+    """Replayed matches on two copies of one story queue one alert per channel for the story,
+    a second replay queues none, and every match is stored."""
+    matcher = Matcher([("tariffs", compile_query("tariff*", TERMS))])
+    stored = list(oldest_first(store.engine, since=None, source=None))
+    ids = [s.id for s in stored if matcher.match(s.article)]
+    assert len(ids) == 3
+    with store.engine.begin() as conn:  # the first two are copies of one story
+        conn.execute(update(articles).where(articles.c.id == ids[1]).values(story_id=ids[0]))
+    report = replay(stored, matcher, keep=True)
+    routes = {"tariffs": ("console", "mail")}
+    assert record_replayed(store.engine, report.found, routes, now=NOW) == 4
+    assert record_replayed(store.engine, report.found, routes, now=NOW) == 0
+    assert sorted(a.channel for a in store.list_alerts()) == ["console", "console", "mail", "mail"]
+    assert len(list(export_rows(store.engine, "matches"))) == 3
+
+
+def test_replay_counts_every_hit_and_explains_its_samples_as_alerts_would(store: Store) -> None:
+    """Replay counts every match the daemon's matcher makes, and its samples and kept hits
+    carry the same explanation an alert would."""
+    rules = [
+        ("tariffs", "tariff*"),
+        ("korea", "@south_korea"),
+        ("launch", "발사 OR launch"),
+        ("trade", "trade NEAR/2 deal OR 무역"),
+    ]
+    matcher = Matcher((name, compile_query(q, TERMS)) for name, q in rules)
+    stored = list(oldest_first(store.engine, since=None, source=None))
+    expected = {s.id: matcher.match(s.article) for s in stored}
+    steps: list[int] = []
+    report = replay(stored, matcher, sample=1, keep=True, progress=steps.append)
+    assert report.found == [(id_, m) for id_, found in expected.items() for m in found]
+    firsts: dict[str, tuple[int, Match]] = {}
+    for id_, found in expected.items():
+        for m in found:
+            firsts.setdefault(m.watch, (id_, m))
+    assert [(r.stored.id, r.match) for r in report.samples] == list(firsts.values())
+    assert report.by_watch == Counter(m.watch for _, m in report.found)
+    assert report.hits == sum(report.by_source.values()) == len(report.found) > len(firsts)
+    assert all(m.hits for _, m in report.found)
+    assert sum(steps) == len(TITLES)
+
+
+def test_an_edited_article_is_found_by_its_new_words(store: Store) -> None:
+    """Search finds an article by words an edit added after it was indexed, and no longer
+    by words a later edit removed."""
+    catch_up(store.engine)
+    [stored] = [
+        s
+        for s in oldest_first(store.engine, since=None, source=None)
+        if s.article.title == "Nothing to see here"
+    ]
+    with store.engine.connect() as conn:
+        source_id = conn.execute(
+            select(articles.c.source_id).where(articles.c.id == stored.id)
+        ).scalar_one()
+
+    def edit(content: str) -> None:
+        edited = replace(stored.article, content=content)
+        decision = Decision(article=edited, keys=article_keys(edited), updates=stored.id)
+        store_poll(store, source_id, [decision], when=NOW)  # type: ignore[list-item]
+
+    def found(query: str) -> list[str]:
+        matcher = Matcher([("q", compile_query(query, TERMS))])
+        condition = query_condition(query, Settings(database="", terms=TERMS))
+        candidates = newest_first(store.engine, condition=condition, since=None, source=None)
+        return [h.stored.article.title for h in search(candidates, matcher, limit=5)]
+
+    edit("Sanctions were lifted overnight.")
+    assert catch_up(store.engine) == (1 if has_index(store.engine) else 0)
+    assert found("sanction*") == found("content:overnight") == ["Nothing to see here"]
+    edit("Sanctions stay.")
+    catch_up(store.engine)
+    assert (found("sanction*"), found("content:overnight")) == (["Nothing to see here"], [])
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,9 +12,13 @@ from sqlalchemy import inspect, text
 
 from monitor.errors import StoreError, StoreLockedError
 from monitor.model import Article, Hit, Match, Source
+from monitor.pipeline import Decision
 from monitor.store.database import DaemonLock, make_engine, migrate, sqlite_path
+from monitor.store.history import export_rows
 from monitor.store.records import ClaimedSource, PollRecord
 from monitor.store.repository import Store
+from monitor.store.search import oldest_first
+from monitor.stories import article_keys
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -310,3 +315,21 @@ def test_second_daemon_lock_is_refused(sqlite_url: str) -> None:
         first.release()
     second.acquire()
     second.release()
+
+
+def test_an_articles_full_text_is_stored_and_follows_its_edits(store: Store) -> None:
+    """The content of an article is stored beside its summary, read back for search, replay
+    and export, and replaced when the article is edited."""
+    store.sync_sources([_source()], T0)
+    src = _claim_one(store)
+    first = replace(_article("guid:1"), content="Full text about tariffs.")
+    _poll(store, src.id, [(first, [])])
+    [stored] = oldest_first(store.engine, since=None, source=None)
+    assert stored.article.content == "Full text about tariffs."
+    edited = replace(first, content="Full text about tariffs and chips.")
+    edit = Decision(article=edited, keys=article_keys(edited), updates=stored.id)
+    _poll(store, src.id, [edit])  # type: ignore[list-item]  # record_poll takes decisions too
+    [again] = oldest_first(store.engine, since=None, source=None)
+    assert again.article.content == "Full text about tariffs and chips."
+    [row] = export_rows(store.engine, "articles")
+    assert row["content"] == "Full text about tariffs and chips."

@@ -17,6 +17,7 @@ from monitor.pipeline import Decision
 from monitor.store.database import _alembic_config, make_engine
 from monitor.store.records import PollRecord
 from monitor.store.repository import Store
+from monitor.store.search import oldest_first
 from monitor.stories import Placement, article_keys
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -135,7 +136,7 @@ def test_story_items_rebuild_the_index_from_stored_signatures(store: Store) -> N
 
 def test_upgrading_keeps_old_articles_known_by_link(sqlite_url: str) -> None:
     """An article stored before stories existed is found by its link key after the upgrade,
-    and its alerts take its story."""
+    its alerts take its story, and it reads as having no full text."""
     engine = make_engine(sqlite_url, for_migrations=True)
     cfg = _alembic_config()
     with engine.begin() as conn:
@@ -166,6 +167,8 @@ def test_upgrading_keeps_old_articles_known_by_link(sqlite_url: str) -> None:
         assert known.id == 5
         [item] = store.story_items(after_id=0, since=T0 - timedelta(days=1))
         assert item.story_id == 5
+        [stored] = oldest_first(store.engine, since=None, source=None)
+        assert (stored.id, stored.article.content) == (5, "")
     finally:
         store.close()
 

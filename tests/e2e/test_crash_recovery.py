@@ -17,7 +17,7 @@ import pytest
 from tests.support import process
 from tests.support.feed_server import FeedServer, rss
 from tests.support.scenario import NOW, write_config
-from tests.support.sinks import WebhookSink
+from tests.support.sinks import HANG, Reply, WebhookSink
 
 pytestmark = pytest.mark.slow
 WATCH = "korea-china-trade"
@@ -94,12 +94,16 @@ def desk(tmp_path: Path, feed_server: FeedServer, webhook_sink: WebhookSink) -> 
     return d
 
 
-def _finish(desk: Desk, titles: list[str]) -> None:
-    """Run a daemon until every title was delivered, then stop it cleanly."""
+def _finish(desk: Desk, titles: list[str], again: str | None = None) -> None:
+    """Run a daemon until every title was delivered (and `again` a second time), then stop
+    it cleanly."""
+
+    def done() -> bool:
+        got = desk.deliveries()
+        return set(got) >= set(titles) and (again is None or got[again] == 2)
+
     with desk.daemon() as proc:
-        process.wait_for(
-            lambda: set(desk.deliveries()) >= set(titles), timeout=60, what="all deliveries"
-        )
+        process.wait_for(done, timeout=60, what="all deliveries")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0, desk.log()
 
@@ -129,6 +133,45 @@ def test_kill_after_send_before_mark_duplicates_only_that_alert(desk: Desk) -> N
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(15) == 0
     assert desk.deliveries() == Counter({t: 2 if t == first else 1 for t in titles})
+
+
+def test_kill_in_the_middle_of_a_send_never_loses_it(desk: Desk) -> None:
+    """SIGKILL while the channel holds a request open: the restart delivers that alert once
+    more at most, and every other alert once."""
+    titles = desk.publish(3)
+    desk.hook.delay = 2.0
+    with desk.daemon() as proc:
+        process.wait_for(lambda: len(desk.hook.posts) == 1, what="the first send to start")
+        time.sleep(1.0)  # half way through the receiver's answer
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    [in_flight] = desk.deliveries()
+    desk.hook.delay = 0
+    _finish(desk, titles, again=in_flight)  # it was never marked sent, so it goes again
+    got = desk.deliveries()
+    assert set(got) == set(titles)
+    assert got[in_flight] == 2 and all(got[t] == 1 for t in titles if t != in_flight)
+
+
+def test_sigterm_then_sigkill_with_a_hung_channel_redelivers_after_restart(desk: Desk) -> None:
+    """A channel that never answers: SIGTERM, then SIGKILL when the grace has passed; the
+    restarted daemon sends the hung alert again (one duplicate at most) and the rest once."""
+    titles = desk.publish(3)
+    desk.hook.replies = [Reply(action=HANG)]
+    with desk.daemon() as proc:
+        process.wait_for(lambda: len(desk.hook.posts) == 1, what="the hung send")
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+    desk.hook.release()
+    [hung] = desk.deliveries()
+    _finish(desk, titles, again=hung)
+    got = desk.deliveries()
+    assert set(got) == set(titles)
+    assert got[hung] == 2 and all(got[t] == 1 for t in titles if t != hung)
 
 
 def test_random_kills_under_load_lose_nothing_and_bound_duplicates(desk: Desk) -> None:

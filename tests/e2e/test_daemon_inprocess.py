@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,32 @@ async def test_a_failing_channel_does_not_stop_the_other(world: World) -> None:
     assert slack_row.status == "pending"
     assert slack_row.attempts == 1
     assert "500" in (slack_row.last_error or "")
+
+
+async def test_fresh_alerts_during_a_pass_get_the_next_pass_at_once(
+    tmp_path: Path, feed_server: FeedServer, smtp_sink: SmtpSink, slack_to: WebhookSink
+) -> None:
+    """A poll that commits alerts while a channel's pass runs starts its next pass as soon as
+    that one ends (a pass claims only rows due by its start); a plain tick does not."""
+    world = World(tmp_path, feed_server, smtp_sink, slack_to)
+    settings = load_settings(world.config, check_channel_url=check_channel_url)
+    async with Monitor(settings) as monitor:
+        passes: list[str] = []
+        gate = asyncio.Event()
+        deliver = monitor.deliverer.deliver_channel
+
+        async def held(name: str) -> DeliveryReport:
+            passes.append(name)
+            if len(passes) <= 2:  # the first pass of each channel waits for the gate
+                await gate.wait()
+            return await deliver(name)
+
+        monitor.deliverer.deliver_channel = held  # type: ignore[method-assign]
+        await monitor._deliver_tick()
+        await asyncio.sleep(0)
+        await monitor._deliver_tick()  # the scheduler's tick: the running passes suffice
+        await monitor._deliver_tick(fresh=True)  # a poll's, with new alerts: once more
+        await monitor._deliver_tick(fresh=True)
+        gate.set()
+        await asyncio.wait_for(asyncio.gather(*monitor._delivering.values()), 10)
+    assert sorted(passes) == ["analysts", "analysts", "team-slack", "team-slack"]

@@ -96,6 +96,21 @@ async def test_edits_to_sources_and_watches_take_effect_without_a_restart(world:
         assert len(world.smtp.mails) == 1
 
 
+async def test_a_digest_added_by_a_reload_holds_the_next_alert(world: World) -> None:
+    """Pacing follows the reloaded config: once the watch takes a digest, its next alert
+    waits for the schedule instead of going out."""
+    async with running(world) as monitor:
+        text = world.config.read_text()
+        world.config.write_text(text + "    digest: '0 8 * * *'\n    follow_up_at: 3\n")
+        await until(lambda: monitor.settings.watches[0].digest is not None, "the reload")
+        world.publish(MATCHING)
+        await until(lambda: len(monitor.store.list_alerts()) == 2, "the alerts")
+        await asyncio.sleep(1.5)  # a few delivery passes
+        assert world.smtp.mails == [] and world.slack.posts == []
+        assert {a.status for a in monitor.store.list_alerts()} == {"pending"}
+        assert monitor.poller.followups == {"korea-china-trade": 3}
+
+
 async def test_an_invalid_edit_is_reported_and_the_last_good_config_stays(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -163,3 +178,32 @@ def test_sighup_and_included_files_reload_the_daemon_process(world: World, tmp_p
         if daemon.poll() is None:
             daemon.kill()
             daemon.wait(5)
+
+
+async def test_a_reload_applies_pacing_follow_ups_stories_and_retention(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A burst window, a follow-up count, the story window and retention edited in the file
+    are in force after the reload, and the log names what changed."""
+    caplog.set_level(logging.INFO)
+    settings = load_settings(world.config, check_channel_url=check_channel_url)
+    async with Monitor(settings) as monitor:
+        before = monitor.poller.stories
+        assert (monitor.deliverer.pacer.bursts, monitor.poller.followups) == ({}, {})
+        notify = '    notify: ["team-slack", "analysts"]\n'
+        world.config.write_text(
+            world.config.read_text().replace(
+                notify, notify + "    burst: 10m\n    follow_up_at: 3\n"
+            )
+            + "stories: {window: 24h}\nretention: {bodies: 30d}\n"
+        )
+        assert await monitor.reloader.reload()
+        assert monitor.deliverer.pacer.bursts == {"korea-china-trade": timedelta(minutes=10)}
+        assert monitor.poller.followups == {"korea-china-trade": 3}
+        assert monitor.poller.stories is not before
+        assert monitor.poller.stories.window == timedelta(hours=24)
+        assert monitor.settings.retention.bodies == timedelta(days=30)
+    assert (
+        "config reloaded: watches ~korea-china-trade; stories settings; retention settings"
+        in caplog.text
+    )

@@ -74,3 +74,40 @@ def test_search_and_replay_report_bad_input(world: World) -> None:
     unknown = process.run(world.config, "replay", "--watch", "nope")
     assert unknown.returncode == 2
     assert "no watch 'nope'" in unknown.stderr
+
+
+async def test_full_text_is_stored_matched_searched_replayed_and_exported(world: World) -> None:
+    """An item's content:encoded is kept as plain text: a watch fires on words only found
+    there, and search, replay and export all see the same text."""
+    await _run_once(world)
+    world.publish(
+        {
+            "guid": "full-1",
+            "title": "Markets wrap",
+            "description": "Stocks rose.",
+            "content": "<p>Seoul and <b>Beijing</b> agreed a trade deal &amp; more.</p>",
+            "link": "http://news.test/full-1",
+        }
+    )
+    await _run_once(world)
+    assert "[korea-china-trade] Markets wrap" in [m.subject for m in world.smtp.mails]
+
+    found = process.run(
+        world.config, "search", "content:beijing", "--since", "1h", "--source", "wire", "--json"
+    )
+    assert found.returncode == 0, found.stderr
+    [hit] = [json.loads(line) for line in found.stdout.splitlines()]
+    assert hit["title"] == "Markets wrap"
+    assert [h["field"] for h in hit["hits"]] == ["content"]
+    elsewhere = process.run(world.config, "search", "beijing", "--source", "other", "--json")
+    assert (elsewhere.returncode, elsewhere.stdout) == (0, "")
+
+    replayed = process.run(world.config, "replay", "--query", "content:(trade deal)", "--json")
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(replayed.stdout)["matches"] == 1
+
+    exported = process.run(world.config, "export", "--what", "articles", "--format", "jsonl")
+    assert exported.returncode == 0, exported.stderr
+    rows = {r["key"]: r for r in map(json.loads, exported.stdout.splitlines())}
+    assert rows["guid:full-1"]["content"] == "Seoul and Beijing agreed a trade deal & more."
+    assert rows["guid:old-1"]["content"] == ""

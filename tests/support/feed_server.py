@@ -315,6 +315,9 @@ def drip(body: bytes, *, interval: float, headers: Mapping[str, str] | None = No
     return handle
 
 
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+
+
 def rss(
     items: Sequence[Mapping[str, Any]],
     *,
@@ -322,9 +325,11 @@ def rss(
     link: str = "http://example.test/",
     encoding: str = "utf-8",
 ) -> bytes:
-    """An RSS 2.0 document; item keys: guid, title, link, description, published (all optional)."""
+    """An RSS 2.0 document; item keys: guid, title, link, description, published and content
+    (HTML, as content:encoded), all optional."""
     parts = [
-        f'<?xml version="1.0" encoding="{encoding}"?>\n<rss version="2.0"><channel>',
+        f'<?xml version="1.0" encoding="{encoding}"?>\n'
+        f'<rss version="2.0" xmlns:content="{CONTENT_NS}"><channel>',
         f"<title>{escape(title)}</title><link>{escape(link)}</link>",
         "<description>Built by tests.support.feed_server</description>",
     ]
@@ -337,6 +342,8 @@ def rss(
                 parts.append(f"<{key}>{escape(str(item[key]))}</{key}>")
         if "published" in item:
             parts.append(f"<pubDate>{escape(_date(item['published'], rfc822=True))}</pubDate>")
+        if "content" in item:
+            parts.append(f"<content:encoded>{escape(str(item['content']))}</content:encoded>")
         parts.append("</item>")
     parts.append("</channel></rss>\n")
     return "\n".join(parts).encode(encoding, errors="xmlcharrefreplace")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
+from collections.abc import Sequence
 from typing import Any
+
+from monitor.egress import IPAddress
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
@@ -59,3 +62,15 @@ def install() -> None:
     if not _installed:
         sys.addaudithook(_hook)
         _installed = True
+
+
+class StubResolver:
+    """A resolver answering from a script: one list of addresses per call, the last repeated."""
+
+    def __init__(self, *answers: Sequence[str]) -> None:
+        self.answers = [[ipaddress.ip_address(a) for a in answer] for answer in answers]
+        self.calls: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> list[IPAddress]:
+        self.calls.append(host)
+        return self.answers[min(len(self.calls), len(self.answers)) - 1]

@@ -10,7 +10,9 @@ from monitor.model import Article, Channel, DeliverySettings, Match, Source, Wat
 from monitor.notify.channels import ChannelSet
 from monitor.notify.delivery import Deliverer
 from monitor.notify.pacing import Pacer
+from monitor.pipeline import Decision
 from monitor.store.repository import Store
+from monitor.stories import Placement, article_keys
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -84,3 +86,61 @@ def paced(store: Store, clock: Clock, watch: Watch, channel: Channel) -> Deliver
         clock=clock,
         pacer=Pacer([watch], [channel], timezone="Europe/Berlin"),
     )
+
+
+class Story:
+    """One story carried by outlets o0, o1, … one poll each, matching watch "w"."""
+
+    def __init__(
+        self,
+        store: Store,
+        channels: Sequence[str],
+        *,
+        outlets: int = 3,
+        follow_up_at: int | None = None,
+        title: str = "Seoul and Beijing sign trade deal",
+    ) -> None:
+        self.store, self.channels, self.title = store, tuple(channels), title
+        self.followups = {"w": follow_up_at} if follow_up_at else {}
+        store.sync_sources(
+            [
+                Source(name=f"o{n}", url=f"http://127.0.0.1:1/{n}", interval=timedelta(minutes=5))
+                for n in range(outlets)
+            ],
+            T0,
+        )
+        claimed = store.claim_sources("poller", T0, lease=timedelta(hours=1), limit=outlets)
+        self.sources = {c.name: c.id for c in claimed}
+        self.story_id: int | None = None
+
+    def report(self, n: int) -> int:
+        """Outlet `n` publishes the story; how many alerts that enqueued."""
+        article = Article(
+            source=f"o{n}",
+            key=f"guid:o{n}",
+            url=f"https://o{n}.test/deal",
+            title=self.title,
+            summary="",
+            published=T0,
+        )
+        decision = Decision(
+            article=article,
+            keys=article_keys(article),
+            matches=(Match(watch="w", terms=("trade",)),),
+            placement=Placement(story=self.story_id),
+        )
+        record = self.store.record_poll(
+            self.sources[f"o{n}"],
+            owner="poller",
+            found=[decision],
+            routes={"w": self.channels},
+            now=T0,
+            next_poll_at=T0,
+            etag=None,
+            last_modified=None,
+            title=None,
+            followups=self.followups,
+        )
+        if self.story_id is None:
+            self.story_id = record.stored[0].story_id
+        return record.alerts

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 from monitor.config import load_settings
 from monitor.model import Alert, Settings
 from monitor.notify.channels import ChannelSet
+from monitor.notify.pacing import Pacer
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
@@ -61,4 +63,35 @@ def test_readme_pacing_example_loads(tmp_path: Path) -> None:
     assert settings.delivery.timezone == "Europe/Berlin"
     assert console.quiet_hours is not None
     assert (watch.burst, watch.rate_limit) == (timedelta(minutes=10), (10, timedelta(hours=1)))
-    assert (weekly.digest, weekly.digest_empty) == ("0 8 * * 1", True)
+    assert (weekly.digest, weekly.digest_mode, weekly.digest_empty) == (
+        "0 8 * * 1",
+        "besides",
+        True,
+    )
+    pacer = Pacer.of(settings)
+    assert pacer.besides("korea-weekly", "console") and not pacer.besides("trade", "console")
+
+
+def test_shipped_slack_channel_marks_follow_ups_and_sends_a_round_up_besides() -> None:
+    """The shipped team-slack channel titles a follow-up as one and takes a weekday
+    round-up besides its instant alerts."""
+    settings = load_settings(ROOT / "config" / "monitor.yaml")
+    [slack] = [c for c in settings.channels if c.name == "team-slack"]
+    assert (slack.digest, slack.digest_mode) == ("0 9 * * 1-5", "besides")
+    on = replace(slack, url="slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ", enabled=True)
+    alert = Alert(
+        watch="korea-china-trade",
+        terms=("tariff*",),
+        source="yonhap",
+        title="Tariffs cut",
+        summary="",
+        url=None,
+        published=None,
+        also_reported_by=("kbs", "bbc-world"),
+    )
+    channels = ChannelSet([on])
+    assert channels.compose("team-slack", alert).title == "[korea-china-trade] Tariffs cut (yonhap)"
+    assert (
+        channels.compose("team-slack", replace(alert, follow_up=True)).title
+        == "[korea-china-trade] Now reported by 3 outlets: Tariffs cut (yonhap)"
+    )

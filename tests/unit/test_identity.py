@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from monitor.model import Article, Entry, Match
 from monitor.pipeline import BACKFILL_MIN, Known, Plan, plan
 from monitor.stories import article_keys, canonical_url, identify, identity_url
+from monitor.stories.identity import CONTENT_CHARS
 from tests.support.stories import known
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -184,3 +186,14 @@ def test_a_link_shared_by_several_guids_identifies_none_of_them() -> None:
     stored = [known(a, id=i) for i, a in enumerate(same_link)]
     again = identify(_entry("g-new", "https://x.test/news", "Item new"), "s")
     assert _plan([again], stored) == [("", None)]  # a new article, not an edit of one of them
+
+
+def test_a_very_long_content_is_clipped_at_a_word_before_matching() -> None:
+    """Content beyond CONTENT_CHARS is cut at the last space, so matching and storage see the
+    same bounded text; shorter content is kept as it came."""
+    words = "tariff " * (CONTENT_CHARS // 7 + 10)
+    article = identify(replace(_entry("g1", "https://x.test/a"), content=words), "s")
+    assert len(article.content) <= CONTENT_CHARS
+    assert article.content.endswith("tariff")
+    short = identify(replace(_entry("g1", "https://x.test/a"), content="Full text."), "s")
+    assert short.content == "Full text."

@@ -94,3 +94,20 @@ def test_alert_says_why_in_one_line(body_format: str) -> None:
     assert "title: «DPRK» fires" in why and "summary: after the «launch» of" in why
     assert ("<@here>" in why) is (body_format == TEXT)
     assert "Why:" not in render(_alert(), body_format).body
+
+
+@pytest.mark.parametrize("body_format", [TEXT, MARKDOWN])
+def test_thirty_outlets_are_named_ten_then_counted(body_format: str) -> None:
+    """A story carried by thirty outlets names ten of the others and counts the rest; its
+    follow-up title and first line say how many carry it now."""
+    also = tuple(f"outlet{n}" for n in range(1, 30))
+    first = render(_alert(also_reported_by=also), body_format)
+    assert "Also reported by: outlet1, outlet2," in first.body
+    assert "outlet10 and 19 more" in first.body and "outlet11" not in first.body
+    follow = render(_alert(also_reported_by=also, follow_up=True), body_format)
+    assert (
+        follow.title
+        == "[nk-missile-tests] Now reported by 30 outlets: North Korea launches missile"
+    )
+    assert "Now reported by 30 outlets: yonhap, outlet1," in follow.body
+    assert "outlet9 and 20 more" in follow.body and "Also reported by" not in follow.body
