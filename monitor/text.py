@@ -39,8 +39,8 @@ _CJK_BODY = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_RANGES)
 _IS_CJK = re.compile(f"[{_CJK_BODY}]")
 
 
-def _mark_ranges() -> str:
-    # Every combining mark (category M*) this Python knows, as regex class ranges; ~30 ms once.
+def _mark_ranges() -> list[tuple[int, int]]:
+    # Every combining mark (category M*) this Python knows, as ranges; ~30 ms once.
     ranges: list[tuple[int, int]] = []
     for cp in range(0x300, 0x20000):
         if unicodedata.category(chr(cp)).startswith("M"):
@@ -48,14 +48,27 @@ def _mark_ranges() -> str:
                 ranges[-1] = (ranges[-1][0], cp)
             else:
                 ranges.append((cp, cp))
+    return ranges
+
+
+def _class_body(ranges: list[tuple[int, int]]) -> str:
     return "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in ranges)
+
+
+_MARKS = _mark_ranges()
 
 
 # A word is a run of letters, digits and combining marks (Indic vowel signs are marks);
 # underscores are turned into spaces first, since \w counts them as word characters.
-_WORD = re.compile(f"[\\w{_mark_ranges()}]+")
+_WORD = re.compile(f"[\\w{_class_body(_MARKS)}]+")
+# The same for text without characters beyond U+FFFF (nearly all): a class that fits in the
+# Basic Multilingual Plane compiles to a lookup table, where the full one is tried range by
+# range at every character that ends a word, which makes it about three times slower.
+_BMP_WORD = re.compile(f"[\\w{_class_body([r for r in _MARKS if r[1] <= 0xFFFF])}]+")
 # The same on ASCII text (the marks are all beyond ASCII), where the long class costs twice.
 _ASCII_WORD = re.compile(r"\w+")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_NON_ASCII = re.compile("[^\x00-\x7f]+")
 # Splits a word at every change between CJK and other scripts.
 _SCRIPT_RUN = re.compile(f"[{_CJK_BODY}]+|[^{_CJK_BODY}]+")
 # Accents: the combining diacritics of Latin, Greek and Cyrillic, Hebrew points and Arabic
@@ -123,23 +136,42 @@ _FOLD.update(
 _FOLD.update(dict.fromkeys(map(ord, "\u2018\u2019\u201b\u02bc\u2032\uff07`"), "'"))
 
 
+def _fold_chars(text: str) -> str:
+    """`text.translate(_FOLD)`. For text that is mostly ASCII, which folds to itself but for
+    the backquote, only the other runs are translated: str.translate looks every character of
+    a non-ASCII string up in the table one by one."""
+    if len(text.encode()) - len(text) > len(text) // 8:
+        return text.translate(_FOLD)
+    return _NON_ASCII.sub(_fold_match, text.replace("`", "'"))
+
+
+def _fold_match(match: re.Match[str]) -> str:
+    return match.group().translate(_FOLD)
+
+
 def fold(text: str) -> str:
     """Case, accents, width, hyphen and apostrophe variants folded; the text keeps its shape."""
     if text.isascii():
         return text.casefold().replace("`", "'")
-    return unicodedata.normalize("NFKC", text).casefold().translate(_FOLD)
+    return _fold_chars(unicodedata.normalize("NFKC", text).casefold())
 
 
 def normalize(text: str) -> str:
     """Like `fold` but keeping case: what case-sensitive terms and regular expressions see."""
     if text.isascii():
         return text.replace("`", "'")
-    return unicodedata.normalize("NFKC", text).translate(_FOLD)
+    return _fold_chars(unicodedata.normalize("NFKC", text))
+
+
+def _word_pattern(text: str) -> re.Pattern[str]:
+    if text.isascii():
+        return _ASCII_WORD
+    return _WORD if _ASTRAL.search(text) else _BMP_WORD
 
 
 def _split(normalized: str) -> list[re.Match[str]]:
     plain = normalized.isascii()
-    words = list((_ASCII_WORD if plain else _WORD).finditer(normalized.replace("_", " ")))
+    words = list(_word_pattern(normalized).finditer(normalized.replace("_", " ")))
     if plain or not _IS_CJK.search(normalized):
         return words
     return [
@@ -157,7 +189,7 @@ def cased_tokens(text: str) -> list[str]:
     normalized = normalize(text).replace("_", " ")
     if normalized.isascii():
         return _ASCII_WORD.findall(normalized)
-    words = _WORD.findall(normalized)
+    words = _word_pattern(normalized).findall(normalized)
     if not _IS_CJK.search(normalized):
         return words
     return [run for word in words for run in _SCRIPT_RUN.findall(word)]
@@ -165,4 +197,6 @@ def cased_tokens(text: str) -> list[str]:
 
 def tokens(text: str) -> list[str]:
     """Folded word tokens; a CJK run is one token, and a change of script ends a token."""
+    if text.isascii():
+        return _ASCII_WORD.findall(text.lower().replace("_", " "))
     return " ".join(cased_tokens(text)).casefold().split()

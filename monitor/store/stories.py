@@ -19,6 +19,9 @@ from monitor.store.schema import articles, matches, outbox, sources
 from monitor.stories import Keys, StoryItem, article_keys
 
 PENDING = "pending"
+# The transaction lock that makes article ids commit in the order they are taken (two keys, so
+# it cannot meet the single-key locks of notices.py).
+_ARTICLE_IDS_LOCK = (0x6E6D, 1)
 
 
 def known_articles(conn: Connection, source_id: int, found: Sequence[Keys]) -> list[Known]:
@@ -210,6 +213,11 @@ def insert_articles(
     """Insert new articles and place them in their stories: key -> (article id, story id)."""
     if not fresh:
         return {}
+    if conn.dialect.name == "postgresql":
+        # The story index reads articles by id above the last it saw. Two transactions may take
+        # ids 7 and 8 and commit 8 first, and a reader between the commits would skip 7 for
+        # good; taking ids under a lock held to commit rules that out. SQLite has one writer.
+        conn.execute(select(func.pg_advisory_xact_lock(*_ARTICLE_IDS_LOCK)))
     stmt = (
         insert(articles)
         .on_conflict_do_nothing(index_elements=["source_id", "key"])

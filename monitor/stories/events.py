@@ -17,13 +17,18 @@ from datetime import timedelta
 
 from monitor.text import fold, is_cjk, tokens
 
-THRESHOLD = 0.3
+THRESHOLD = 0.25
 MIN_SHARED_NAMES = 2
 # Reports with fewer distinct words than this say too little to be matched by anything but a copy.
 MIN_TERMS = 8
 # Close in time counts fully; the score then fades to half at the edge of the window.
 _FULL_CREDIT = timedelta(hours=12)
-_NAME = re.compile(r"\b[A-Z][\w'\u2019.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'\u2019.-]*)*")
+# A capitalized word may hold dots ("U.S."), but a dot before a space ends a sentence.
+_CAP_WORD = r"[A-Z](?:[\w'\u2019-]|\.(?=\w))*"
+_NAME = re.compile(rf"\b{_CAP_WORD}(?:\s+(?:of\s+|de\s+)?{_CAP_WORD})*")
+_POSSESSIVE = re.compile(r"'s?$")
+# Word endings that make other forms of one term ("crashes", "crashed", "crash").
+_SUFFIXES = ("ing", "ed", "es", "s")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 # "SEOUL, Dec 1 (Reuters) -": every story from one bureau starts so; it names nothing.
 _DATELINE = re.compile(
@@ -60,7 +65,8 @@ _FOLLOW_UP = frozenset(
         """reacts reaction reactions responds response responses condemns condemn slams criticizes
     criticises criticism denies rejects welcomes praises hails retaliates retaliation vows
     warns aftermath fallout again latest second third resumes renewed follow toll rises
-    rise risen climbs investigation probe arrested charged sentenced trial verdict"""
+    rise risen climbs investigation probe arrested charged sentenced trial verdict freed
+    released rescued"""
     )
 )
 
@@ -78,12 +84,24 @@ class Report:
     cjk: bool
 
 
+def _stem(word: str) -> str:
+    # "Libya's" and "Libyan", "Philippines" and "Philippine": one stem each. Rough, but both
+    # sides of a comparison are cut alike.
+    word = _POSSESSIVE.sub("", word)
+    if len(word) > 4 and word.endswith("s"):
+        word = word[:-1]
+    if len(word) > 5 and word.endswith("an"):
+        word = word[:-1]
+    return word
+
+
 def _names(text: str) -> tuple[set[str], set[str]]:
     """The names in a text, and their words ("bank of korea" gives "bank" and "korea")."""
     whole: set[str] = set()
     parts: set[str] = set()
     for match in _NAME.finditer(text):
-        words = [w for w in fold(match.group()).split() if w not in _NOT_NAMES | _STOP]
+        stems = map(_stem, fold(match.group()).split())
+        words = [w for w in stems if w not in _NOT_NAMES | _STOP]
         # One capitalized word opening a sentence ("Officials said") is no sign of a name.
         opens = match.start() < 2 or text[match.start() - 2] in ".!?:"
         if len(words) == 1 and (opens or len(words[0]) < 2):
@@ -96,13 +114,26 @@ def _names(text: str) -> tuple[set[str], set[str]]:
 
 def shared_names(a: Report, b: Report) -> int:
     """Names both reports have, not counting a word the two have only inside different names
-    ("korea" of "North Korea" and of "Bank of Korea")."""
-    return sum(1 for n in a.names & b.names if n in a.whole or n in b.whole)
+    ("korea" of "North Korea" and of "Bank of Korea"); a name found whole inside a longer one
+    of the other counts ("Lao Airlines" in "Lao Airlines ATR-72")."""
+    shared = {n for n in a.names & b.names if n in a.whole or n in b.whole}
+    for short, long in ((a.whole - shared, b.whole), (b.whole - shared, a.whole)):
+        padded = [f" {m} " for m in long]
+        shared.update(n for n in short if " " in n and any(f" {n} " in m for m in padded))
+    return len(shared)
 
 
 def _mostly_capitalized(title: str) -> bool:
     words = [w for w in title.split() if w[:1].isalpha()]
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+
+
+def _term(word: str) -> str:
+    # A short word keeps its ending ("news").
+    for suffix in _SUFFIXES:
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
 
 
 def report(title: str, lead: str) -> Report:
@@ -114,7 +145,7 @@ def report(title: str, lead: str) -> Report:
         if is_cjk(word[0]):
             terms.update(word[i : i + 2] for i in range(max(1, len(word) - 1)))
         elif word not in _STOP and len(word) > 1:
-            terms[word] += 1
+            terms[_term(word)] += 1
     # A title in Title Case says nothing about which of its words are names.
     whole, parts = _names(lead)
     if not _mostly_capitalized(title):

@@ -23,11 +23,25 @@ from monitor.stories.minhash import LSHIndex, MinHasher, Signature, shingle_hash
 from monitor.text import tokens
 
 COPY_THRESHOLD = 0.5
-# Texts this short ("Trade talks, day 2" and "day 3") look alike without being copies.
+# Texts this short ("Trade talks, day 2" and "day 3") look alike without being copies; counted
+# as shingles occur, which only a text repeating itself over and over would tell apart.
 MIN_COPY_SHINGLES = 10
 # Names this common say nothing about which event it is; they are not used to find candidates.
 _COMMON_NAME = 2000
 _IDF_PRIOR = 1000
+# Placed articles whose features wait for the article to come back from the store; more than
+# this many means some never will (a failed poll), and the memo starts afresh.
+_MEMO_MAX = 4096
+
+
+@dataclass(slots=True)
+class _Features:
+    """What placement computed of an article, and the index needs again to add it."""
+
+    title: str
+    signature: Signature
+    keys: list[int]
+    report: events.Report | None
 
 
 @dataclass(slots=True)
@@ -50,6 +64,8 @@ class StoryIndex:
         self._entries: dict[int, _Entry] = {}
         self._postings: dict[str, set[int]] = {}
         self._df: Counter[str] = Counter()
+        # By signature: most articles this process stores, it placed a moment before.
+        self._memo: dict[bytes, _Features] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -64,20 +80,37 @@ class StoryIndex:
             self.last_id = max(self.last_id, item.article_id)
             if item.article_id in self._entries:
                 continue
-            lead = lead_of(item.lead)
+            raw = item.signature or b""
+            known = self._memo.pop(raw, None) if raw else None
+            if known is not None and known.title == item.title:
+                self._add(item.article_id, item.story_id, item.when, known)
+                continue
+            stored = len(raw) == self.hasher.num_perm * 4
+            # Only the event features and a missing signature need the lead.
+            lead = lead_of(item.lead) if self.mode == "events" or not stored else ""
             sig = (
-                np.frombuffer(item.signature, dtype=np.uint32)
-                if item.signature and len(item.signature) == self.hasher.num_perm * 4
-                else self.signature(item.title, lead)
+                np.frombuffer(raw, dtype=np.uint32) if stored else self.signature(item.title, lead)
             )
-            self._add(item.article_id, item.story_id, item.when, sig, item.title, lead)
+            self._add(
+                item.article_id, item.story_id, item.when, self._features(item.title, lead, sig)
+            )
 
-    def _add(
-        self, item: int, story: int, when: datetime, sig: Signature, title: str, lead: str
-    ) -> None:
-        report = events.report(title, lead) if self.mode == "events" else None
-        self._entries[item] = _Entry(story, when, sig, report)
-        self._lsh.add(item, sig)
+    def _features(
+        self,
+        title: str,
+        lead: str,
+        sig: Signature,
+        keys: list[int] | None = None,
+        report: events.Report | None = None,
+    ) -> _Features:
+        if report is None and self.mode == "events":
+            report = events.report(title, lead)
+        return _Features(title, sig, self._lsh.keys(sig) if keys is None else keys, report)
+
+    def _add(self, item: int, story: int, when: datetime, features: _Features) -> None:
+        report = features.report
+        self._entries[item] = _Entry(story, when, features.signature, report)
+        self._lsh.add(item, features.signature, features.keys)
         if report is not None:
             self._df.update(report.terms.keys())
             for name in report.names:
@@ -111,38 +144,51 @@ class StoryIndex:
                 lead = lead_text(article)
                 grams = shingle_hashes(tokens(article.title), tokens(lead))
                 sig = self.hasher.signature(grams)
-                copyable = len(grams) >= MIN_COPY_SHINGLES
-                story, how = self._find(article.title, lead, sig if copyable else None, when)
+                keys = self._lsh.keys(sig)
+                # Texts too short to judge are no copies, but may still report an event.
+                copyable = grams.size >= MIN_COPY_SHINGLES
+                story, how, report = self._find(article.title, lead, sig, keys, copyable, when)
+                features = self._features(article.title, lead, sig, keys, report)
                 if pos + 1 < len(batch):
                     # Later articles of this batch may copy this one: index it under a
                     # temporary id, which is also the temporary id of the story it starts.
                     temp = -(pos + 1)
-                    self._add(
-                        temp, temp if story is None else story, when, sig, article.title, lead
-                    )
+                    self._add(temp, temp if story is None else story, when, features)
                     provisional.append(temp)
+                data = sig.tobytes()
+                if len(self._memo) >= _MEMO_MAX:
+                    self._memo.clear()
+                self._memo[data] = features
                 if story is not None and story < 0:
-                    out.append(Placement(joins=-story - 1, how=how, signature=sig.tobytes()))
+                    out.append(Placement(joins=-story - 1, how=how, signature=data))
                 else:
-                    out.append(Placement(story=story, how=how, signature=sig.tobytes()))
+                    out.append(Placement(story=story, how=how, signature=data))
         finally:
             for temp in provisional:
                 self._remove(temp)
         return out
 
     def _find(
-        self, title: str, lead: str, sig: Signature | None, when: datetime
-    ) -> tuple[int | None, str]:
+        self,
+        title: str,
+        lead: str,
+        sig: Signature,
+        keys: list[int],
+        copyable: bool,
+        when: datetime,
+    ) -> tuple[int | None, str, events.Report | None]:
+        """The story an article joins and how, with its event features if they were needed."""
         if self.mode == "off":
-            return None, "new"
-        for item, _ in self._lsh.query(sig, COPY_THRESHOLD) if sig is not None else ():
+            return None, "new", None
+        for item, _ in self._lsh.query(sig, COPY_THRESHOLD, keys) if copyable else ():
             entry = self._entries[item]
             if abs(entry.when - when) <= self.window:
-                return entry.story, "copy"
+                return entry.story, "copy", None
         if self.mode != "events":
-            return None, "new"
-        story = self._find_event(events.report(title, lead), when)
-        return story, "event" if story is not None else "new"
+            return None, "new", None
+        report = events.report(title, lead)
+        story = self._find_event(report, when)
+        return story, "event" if story is not None else "new", report
 
     def _find_event(self, report: events.Report, when: datetime) -> int | None:
         counts: Counter[int] = Counter()

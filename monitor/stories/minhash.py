@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from itertools import chain, repeat
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,7 @@ Hashes = npt.NDArray[np.uint64]
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9))
 _WORDS, _CHARS = np.uint64(1), np.uint64(2)  # so a word and a character shingle never collide
 _LOW = np.uint64(0xFFFFFFFF)
+_TRIGRAM = np.array(_MIX, dtype=np.uint64)
 
 
 def _grams(units: Hashes, salt: np.uint64) -> Hashes:
@@ -35,30 +37,55 @@ def _grams(units: Hashes, salt: np.uint64) -> Hashes:
         return units
     if units.size < 3:
         units = np.concatenate([units, np.zeros(3 - units.size, dtype=np.uint64)])
-    mixed = units[:-2] * _MIX[0] + units[1:-1] * _MIX[1] + units[2:] * _MIX[2] + salt
-    folded: Hashes = (mixed >> np.uint64(32)) ^ (mixed & _LOW)
-    return folded
+    # Each row a view of three consecutive units (no copy); one product mixes them.
+    windows = np.ndarray((units.size - 2, 3), np.uint64, np.ascontiguousarray(units), 0, (8, 8))
+    mixed: Hashes = windows @ _TRIGRAM
+    mixed += salt
+    high = mixed >> np.uint64(32)
+    mixed &= _LOW
+    mixed ^= high
+    return mixed
 
 
 def _word_hashes(words: Sequence[str]) -> Hashes:
     # map() keeps the per-word work in C; a generator costs several times more per word.
-    return np.array(list(map(zlib.crc32, map(str.encode, words))), dtype=np.uint64)
+    return np.fromiter(map(zlib.crc32, map(str.encode, words)), dtype=np.uint64, count=len(words))
+
+
+def _word_grams(runs: list[Sequence[str]]) -> list[Hashes]:
+    """The trigram hashes of several runs of words, hashed and mixed in one pass: the
+    trigrams that would span two runs are then dropped."""
+    long = [run for run in runs if len(run) >= 3]
+    out = [_grams(_word_hashes(run), _WORDS) for run in runs if 0 < len(run) < 3]
+    if len(long) == 1:
+        out.append(_grams(_word_hashes(long[0]), _WORDS))
+    elif long:
+        grams = _grams(_word_hashes(list(chain.from_iterable(long))), _WORDS)
+        # Each run's own trigrams; the two after its last word span into the next run.
+        start = 0
+        for run in long:
+            out.append(grams[start : start + len(run) - 2])
+            start += len(run)
+    return out
 
 
 def shingle_hashes(*parts: Sequence[str]) -> Hashes:
-    """The distinct 32-bit shingle hashes of some runs of folded tokens; no shingle spans two
-    runs."""
+    """The 32-bit shingle hashes of some runs of folded tokens, a hash per occurrence (MinHash
+    does not care how often a shingle occurs); no shingle spans two runs."""
+    runs: list[Sequence[str]] = []
     out: list[Hashes] = []
     for part in parts:
         if "".join(part).isascii():  # the common case, without a script test per token
-            out.append(_grams(_word_hashes(part), _WORDS))
+            runs.append(part)
             continue
-        words = [t for t in part if not is_cjk(t[0])]
+        runs.append([t for t in part if not is_cjk(t[0])])
         cjk = "".join(t for t in part if is_cjk(t[0]))[:_CJK_CHARS]
-        out.append(_grams(_word_hashes(words), _WORDS))
         chars = np.fromiter(map(ord, cjk), dtype=np.uint64, count=len(cjk))
         out.append(_grams(chars, _CHARS))
-    return np.unique(np.concatenate(out)) if out else np.empty(0, dtype=np.uint64)
+    out.extend(_word_grams(runs))
+    if len(out) == 1:
+        return out[0]
+    return np.concatenate(out) if out else np.empty(0, dtype=np.uint64)
 
 
 class MinHasher:
@@ -75,8 +102,11 @@ class MinHasher:
         """The MinHash signature of a set of shingle hashes (all ones for an empty set)."""
         if hashes.size == 0:
             return np.full(self.num_perm, np.iinfo(np.uint32).max, dtype=np.uint32)
-        mixed = hashes[:, None] * self._a[None, :] + self._b[None, :]
-        sig: Signature = (mixed >> np.uint64(32)).astype(np.uint32).min(axis=0)
+        mixed = np.multiply.outer(hashes, self._a)
+        mixed += self._b
+        # The top half of the smallest value is the smallest top half: shift 128 values, not
+        # all of them.
+        sig: Signature = (mixed.min(axis=0) >> np.uint64(32)).astype(np.uint32)
         return sig
 
 
@@ -104,23 +134,34 @@ class LSHIndex:
     def __len__(self) -> int:
         return len(self._signatures)
 
-    def _keys(self, sig: Signature) -> list[int]:
-        pairs = sig.view(np.uint64).reshape(self.bands, self.rows // 2)
-        mixed = self._salt.copy()
-        for col in range(pairs.shape[1]):
-            mixed = (mixed ^ pairs[:, col]) * _MIX[col % 2]
+    def keys(self, sig: Signature) -> list[int]:
+        """The bucket keys of a signature, one per band (pass them on to skip recomputing)."""
+        # A band's rows folded to 64 bits by multiply-xor: collisions are as rare as for any
+        # 64-bit hash, and a rare one only adds a candidate that the similarity test drops.
+        words = sig.view(np.uint64)
+        step = self.rows // 2
+        mixed = words[0::step] * _MIX[0]
+        for col in range(1, step):
+            mixed ^= words[col::step]
+            mixed *= _MIX[col % 2]
+        mixed += self._salt
         keys: list[int] = mixed.tolist()
         return keys
 
-    def add(self, item: int, sig: Signature) -> None:
+    def add(self, item: int, sig: Signature, keys: list[int] | None = None) -> None:
         """Index a signature under `item` (an id the caller owns)."""
         self._signatures[item] = sig
         table = self._table
-        for key in self._keys(sig):
-            bucket = table.get(key)
-            if bucket is None:
-                table[key] = item
-            elif isinstance(bucket, list):
+        keys = self.keys(sig) if keys is None else keys
+        # Most keys are new: setdefault stores the item at once, and only shared buckets are
+        # visited one by one.
+        buckets = list(map(table.setdefault, keys, repeat(item)))
+        if buckets.count(item) == len(buckets):
+            return
+        for key, bucket in zip(keys, buckets, strict=True):
+            if bucket is item:
+                continue
+            if isinstance(bucket, list):
                 bucket.append(item)
             else:
                 table[key] = [bucket, item]
@@ -131,7 +172,7 @@ class LSHIndex:
         if sig is None:
             return
         table = self._table
-        for key in self._keys(sig):
+        for key in self.keys(sig):
             bucket = table.get(key)
             if bucket == item:
                 del table[key]
@@ -140,14 +181,16 @@ class LSHIndex:
                 if len(bucket) == 1:
                     table[key] = bucket[0]
 
-    def query(self, sig: Signature, threshold: float) -> list[tuple[int, float]]:
+    def query(
+        self, sig: Signature, threshold: float, keys: list[int] | None = None
+    ) -> list[tuple[int, float]]:
         """Indexed items whose estimated similarity is at least `threshold`, best first."""
+        keys = self.keys(sig) if keys is None else keys
+        buckets = [b for b in map(self._table.get, keys) if b is not None]
+        if not buckets:  # the usual answer, for an article like no other
+            return []
         found: set[int] = set()
-        table = self._table
-        for key in self._keys(sig):
-            bucket = table.get(key)
-            if bucket is None:
-                continue
+        for bucket in buckets:
             if isinstance(bucket, list):
                 found.update(bucket)
             else:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from monitor.model import Article, Match, Source
 from monitor.pipeline import Decision
@@ -168,3 +171,70 @@ def test_upgrading_keeps_old_articles_known_by_link(sqlite_url: str) -> None:
         assert (stored.id, stored.article.content) == (5, "")
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+def test_a_reader_of_new_ids_misses_no_article_committed_out_of_order(pg_url: str) -> None:
+    """While one daemon's poll holds an article id it has not committed, another daemon's poll
+    cannot commit a higher one, so a reader of ids above the last it saw misses neither."""
+    store = Store.open(pg_url)
+    try:
+        store.sync_sources(
+            [
+                Source(name=n, url=f"http://127.0.0.1:1/{n}", interval=timedelta(minutes=5))
+                for n in ("o0", "o1")
+            ],
+            T0,
+        )
+        ids = _ids(store)
+        inserted, release = threading.Event(), threading.Event()
+        second_pid: list[int] = []
+
+        def pause_first(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            # After the insert: the article id is taken, not committed.
+            if threading.current_thread().name == "first" and "INSERT INTO articles" in statement:
+                inserted.set()
+                release.wait(10)
+
+        def note_second(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if threading.current_thread().name == "second" and not second_pid:
+                second_pid.append(cursor.connection.info.backend_pid)
+
+        event.listen(store.engine, "after_cursor_execute", pause_first)
+        event.listen(store.engine, "before_cursor_execute", note_second)
+        first = threading.Thread(
+            target=_poll, args=(store, ids["o0"], [_decision("o0")]), name="first"
+        )
+        second = threading.Thread(
+            target=_poll, args=(store, ids["o1"], [_decision("o1")]), name="second"
+        )
+        first.start()
+        assert inserted.wait(10)
+        second.start()
+        _wait(lambda: not second.is_alive() or _waiting(store, second_pid))
+        since = T0 - timedelta(days=1)
+        seen = store.story_items(after_id=0, since=since)
+        last = max((i.article_id for i in seen), default=0)
+        release.set()
+        first.join(10)
+        second.join(10)
+        seen += store.story_items(after_id=last, since=since)
+        assert sorted(i.source for i in seen) == ["o0", "o1"]
+    finally:
+        store.close()
+
+
+def _waiting(store: Store, pids: list[int]) -> bool:
+    """Whether the backend in `pids` waits for a lock."""
+    if not pids:
+        return False
+    with store.engine.connect() as conn:
+        query = text("SELECT count(*) FROM pg_locks WHERE pid = :pid AND NOT granted")
+        return bool(conn.execute(query, {"pid": pids[0]}).scalar())
+
+
+def _wait(done: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.model import Article, StorySettings
-from monitor.stories import StoryItem
+from monitor.stories import StoryItem, events
 from monitor.stories.index import StoryIndex
 from monitor.stories.minhash import LSHIndex, MinHasher, shingle_hashes, similarity
 from monitor.text import tokens
@@ -135,6 +135,37 @@ def test_reactions_follow_ups_and_another_day_are_new_stories() -> None:
     assert len(set(_stories(_index("events"), batch))) == 3
 
 
+def test_a_release_is_a_later_stage_than_the_seizure() -> None:
+    """A report that the captive was freed is a story of its own, apart from the abduction."""
+    seized = (
+        "Gunmen took Prime Minister Omar Haddad from the Grand Palace Hotel in Valletta before "
+        "dawn on Thursday, the government of Malta said, and drove him to an unknown place."
+    )
+    freed = (
+        "Prime Minister Omar Haddad was back in his office in Valletta on Thursday, hours after "
+        "gunmen took him from the Grand Palace Hotel, the government of Malta said."
+    )
+    batch = [
+        (_article("Malta's prime minister seized by gunmen", seized, "a"), T0),
+        (_article("Maltese PM freed hours after abduction", freed, "b"), T0 + timedelta(hours=4)),
+    ]
+    assert len(set(_stories(_index("events"), batch))) == 2
+
+
+def test_event_features_take_one_form_of_each_name_and_word() -> None:
+    """Possessives and demonyms share a name's stem, a name ends with its sentence, and the
+    forms of a word are one term."""
+    a = events.report(
+        "x", "Troops left Libya's capital Tripoli. Ali Zeidan said the crashes ended."
+    )
+    b = events.report(
+        "x", "Troops from the Libyan army and Ali Zeidan said a crash ended in Tripoli."
+    )
+    assert "tripoli" in a.whole and not any("." in name for name in a.whole)
+    assert events.shared_names(a, b) == 3  # Tripoli, Libya and Ali Zeidan
+    assert a.terms["crash"] == 1 and b.terms["crash"] == 1
+
+
 def test_off_mode_makes_every_article_its_own_story() -> None:
     """With stories off, even exact copies are separate stories."""
     pair = [(_article("Deal", WIRE, "a"), T0), (_article("Deal", WIRE, "b"), T0)]
@@ -187,6 +218,20 @@ def test_signatures_are_stable_and_estimate_jaccard() -> None:
     assert similarity(a, MinHasher().signature(shingle_hashes(tokens(_BODIES[1])))) < 0.2
     shuffled = " ".join(sorted(WIRE.split()))
     assert similarity(a, MinHasher().signature(shingle_hashes(tokens(shuffled)))) < 0.2
+
+
+def test_stored_signatures_keep_their_values() -> None:
+    """Signatures are stored: the same title and lead hash to the values they always had."""
+    sig = MinHasher().signature(shingle_hashes(tokens("Korea deal"), tokens(WIRE)))
+    assert sig[:4].tolist() == [45574919, 187404315, 54580523, 173392076]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["deal", "korea", "中国", "한국", "x"]), max_size=6)))
+def test_shingles_of_runs_are_each_runs_own(runs: list[list[str]]) -> None:
+    """Runs hashed together give the shingles of each run hashed alone, none spanning two."""
+    alone = set().union(*(shingle_hashes(run).tolist() for run in runs))
+    assert set(shingle_hashes(*runs).tolist()) == alone
 
 
 def test_lsh_buckets_forget_removed_items() -> None:
