@@ -72,6 +72,12 @@ class StoryIndex:
             )
             self._add(item.article_id, item.story_id, item.when, sig, item.title, lead)
 
+    def rewind(self, last_id: int) -> None:
+        """Forget articles loaded with an id above `last_id`: their transaction rolled back."""
+        for item in [i for i in self._entries if i > last_id]:
+            self._remove(item)
+        self.last_id = last_id
+
     def _add(
         self, item: int, story: int, when: datetime, sig: Signature, title: str, lead: str
     ) -> None:
