@@ -178,8 +178,10 @@ def feedparser_alone(bodies: list[bytes]) -> float:
     return time.perf_counter() - started
 
 
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so a child started by this large
+# process would report this process's peak instead of its own.
 MEMORY_PROBE = """
-import asyncio, resource, sys
+import asyncio, sys
 from datetime import timedelta
 sys.path.insert(0, {root!r})
 from monitor.daemon import Monitor
@@ -188,7 +190,9 @@ sources = tuple(Source(name=f"s{{i}}", url=f"https://news{{i % 500}}.test/feed{{
                        interval=timedelta(minutes=10)) for i in range({sources}))
 async def main():
     async with Monitor(Settings(database={database!r}, sources=sources)) as monitor:
-        print(len(monitor.store.list_sources()), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        count = len(monitor.store.list_sources())
+    status = open("/proc/self/status").read().split("VmHWM:")[1]
+    print(count, status.split()[0])
 asyncio.run(main())
 """
 
