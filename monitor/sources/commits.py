@@ -19,13 +19,16 @@ if TYPE_CHECKING:
     from monitor.store.repository import Store
 
 T = TypeVar("T")
-MAX_BATCH = 100
+# A batch holds the database's write lock while it runs, and other writers (a CLI command, a
+# second daemon on PostgreSQL) wait for it: about this many articles, or polls, at most.
+MAX_BATCH = 200
 _Work = Callable[["PollBatch"], Any]
-_Item = tuple[_Work, "asyncio.Future[Any]"]
+_Item = tuple[_Work, "asyncio.Future[Any]", int]
 
 
 class CommitQueue:
-    """Runs the writes handed to `commit` in shared transactions, at most MAX_BATCH each.
+    """Runs the writes handed to `commit` in shared transactions of at most `max_batch`
+    weight each (a poll weighs one plus the articles it writes), and at least one poll.
 
     `begin` is called in the writing thread before each transaction and returns what undoes the
     in-memory effects of the writes (the story index) if it rolls back.
@@ -45,10 +48,10 @@ class CommitQueue:
         self._pending: list[_Item] = []
         self._runner: asyncio.Task[None] | None = None
 
-    async def commit(self, work: Callable[[PollBatch], T]) -> T:
+    async def commit(self, work: Callable[[PollBatch], T], *, weight: int = 1) -> T:
         """What `work` returned once its transaction committed; raises what it raised."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._pending.append((work, future))
+        self._pending.append((work, future, weight))
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._run())
         # The writes go on if the poll is cancelled: a half-done poll is committed or not at all.
@@ -56,13 +59,19 @@ class CommitQueue:
 
     async def _run(self) -> None:
         while self._pending:
-            batch = self._pending[: self.max_batch]
-            del self._pending[: self.max_batch]
+            size, total = 0, 0
+            while size < len(self._pending) and (
+                size == 0 or total + self._pending[size][2] <= self.max_batch
+            ):
+                total += self._pending[size][2]
+                size += 1
+            batch = self._pending[:size]
+            del self._pending[:size]
             try:
                 results = await asyncio.to_thread(self._write, batch)
             except Exception as exc:  # the queue must answer every poll, whatever failed
                 results = [(False, exc)] * len(batch)
-            for (_, future), (ok, value) in zip(batch, results, strict=True):
+            for (_, future, _), (ok, value) in zip(batch, results, strict=True):
                 if future.done():
                     continue
                 if ok:
@@ -74,7 +83,7 @@ class CommitQueue:
         undo = self.begin()
         try:
             with self.store.batch() as tx:
-                results = [(True, work(tx)) for work, _ in batch]
+                results = [(True, work(tx)) for work, _, _ in batch]
             self.transactions += 1
             return results
         except Exception as exc:

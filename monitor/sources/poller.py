@@ -197,7 +197,7 @@ class Poller:
             self.stories.load(record.stored)
             return record
 
-        record = await self.commits.commit(write)
+        record = await self.commits.commit(write, weight=1 + len(found))
         if record.alerts:
             failpoints.hit("after-enqueue")
         await self._note_rollover(source, rolled, len(found), now)

@@ -56,7 +56,8 @@ def _sqlite_hooks(engine: Engine, *, foreign_keys: bool) -> None:
         dbapi_conn.isolation_level = None
         # auto_vacuum only takes on a new file (before its first table); older files are
         # converted once by retention (store/retention.py), so deleted rows can give space back.
-        pragmas = ["auto_vacuum=INCREMENTAL", "journal_mode=WAL", "busy_timeout=10000"]
+        # The busy timeout goes first: the other pragmas may wait for a writer's lock too.
+        pragmas = ["busy_timeout=10000", "auto_vacuum=INCREMENTAL", "journal_mode=WAL"]
         pragmas.append("synchronous=FULL")
         # A batch table rebuild with foreign keys on cascade-deletes child rows, so migrations
         # run with them off.
