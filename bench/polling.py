@@ -232,7 +232,7 @@ async def main() -> None:
             watches=(Watch(name="trade", query="tariff* AND chips", notify=("console",)),),
         )
         async with Monitor(settings) as monitor:
-            await monitor.poll_all()  # baseline: stores what the feeds hold now
+            await timed_poll(monitor)  # baseline: stores what the feeds hold now; none fails
             here.send(1)
             here.recv()
             cold = await timed_poll(monitor)
