@@ -137,6 +137,7 @@ class Monitor:
         tb: TracebackType | None,
     ) -> None:
         await self._drain()
+        await self.poller.aclose()
         await self.clients.aclose()
         await self.parser.aclose()
         await self.reloader.aclose()

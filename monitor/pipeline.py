@@ -80,7 +80,8 @@ def _find(keys: Keys, index: dict[str, Known]) -> Known | None:
 def plan(
     items: Sequence[Article],
     *,
-    known: Iterable[Known],
+    known: Sequence[Known],
+    item_keys: Sequence[Keys] | None = None,
     baseline: bool,
     now: datetime,
     max_age: timedelta,
@@ -94,8 +95,10 @@ def plan(
     not match. A source's first poll is a baseline: its articles are stored and alert nothing.
     An article published longer ago than `max_age` (when not zero) is stored without alerting,
     and so are the entries of an archive re-announcement (see BACKFILL_MIN).
+    `item_keys` are the items' keys when the caller has them already.
     """
-    entries = [(a, article_keys(a)) for a in items]
+    given = item_keys if item_keys is not None else [article_keys(a) for a in items]
+    entries = list(zip(items, given, strict=True))
     # A link or text that several distinct entries (or stored articles) share names none of
     # them: some feeds link every item to one page, or repeat a headline under new guids.
     shared = _ambiguous([k for _, k in entries]) | _ambiguous(known)

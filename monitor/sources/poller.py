@@ -16,14 +16,17 @@ from monitor.model import FetchSettings, Notice, Source, StorySettings
 from monitor.pipeline import ArticleMatcher, Decision, plan
 from monitor.schedule import cache_lifetime, failure_wait, next_interval, publishing_gap
 from monitor.sources import health
+from monitor.sources.commits import CommitQueue
 from monitor.sources.feeds import ParsedFeed
 from monitor.sources.http import Clients, FetchResult, HTTPStatusError, fetch
+from monitor.sources.identities import identities
 from monitor.sources.parsing import ParserPool
-from monitor.stories import article_keys, identify
+from monitor.stories import identify
 from monitor.stories.index import StoryIndex
 
 if TYPE_CHECKING:
-    from monitor.store.records import ClaimedSource
+    from monitor.store.polls import PollBatch
+    from monitor.store.records import ClaimedSource, PollRecord
     from monitor.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,9 @@ class PollOutcome:
     error: str | None = None
     # No entry of the response had been seen before: items may have been missed.
     rolled_over: bool = False
+    # Entries in the response, and those new or edited, which alone were read in full.
+    entries: int = 0
+    normalized: int = 0
 
 
 class Poller:
@@ -83,9 +89,10 @@ class Poller:
         self._rolled: set[str] = set()
         self.stories = StoryIndex(stories or StorySettings())
         self.followups = dict(followups or {})
-        # Placing articles in stories and committing them is one step per poll, so that
-        # concurrent polls of two outlets carrying one story see each other's articles.
-        self._placing = asyncio.Lock()
+        # Polls commit in shared transactions, one batch at a time; each poll places its new
+        # articles in stories inside the batch, so two outlets carrying one story in one batch
+        # see each other's articles.
+        self.commits = CommitQueue(store, begin=self._begin_batch)
         self._evicted_at: datetime | None = None
         self.source_failures = source_failures
         self.source_silence = source_silence
@@ -142,7 +149,7 @@ class Poller:
         )
         title: str | None = None
         found: list[Decision] = []
-        backfill = 0
+        backfill = normalized = 0
         parsed: ParsedFeed | None = None
         rolled = False
         if result.status != 304:
@@ -151,12 +158,13 @@ class Poller:
                 log.info("%s: feed has problems but was read: %s", source.name, parsed.warning)
             title = parsed.title or None
             articles = [identify(e, source.name) for e in parsed.entries]
-            known = await asyncio.to_thread(
-                self.store.known_articles, source.id, [article_keys(a) for a in articles]
+            keys, known, normalized = await asyncio.to_thread(
+                identities, self.store, source.id, articles
             )
             rolled = source.baseline_done and len(articles) >= 2 and not known
             planned = plan(
                 articles,
+                item_keys=keys,
                 known=known,
                 baseline=not source.baseline_done,
                 now=self.clock(),
@@ -165,17 +173,17 @@ class Poller:
                 last_success=source.last_success_at,
             )
             found, backfill = planned.decisions, planned.backfill
-        async with self._placing:
-            now = self.clock()
-            found = await asyncio.to_thread(self._place, found, now)
-            record = await asyncio.to_thread(
-                self.store.record_poll,
+        now = self.clock()
+        next_poll_at = now + self._faster(self._next_wait(source, result, parsed), rolled)
+        silent_after = self._silent_after(source, parsed)
+
+        def write(tx: PollBatch) -> PollRecord:
+            record = tx.record_poll(
                 source.id,
-                owner=self.owner,
-                found=found,
+                found=self._place(found, now, tx),
                 routes=self.routes,
                 now=now,
-                next_poll_at=now + self._faster(self._next_wait(source, result, parsed), rolled),
+                next_poll_at=next_poll_at,
                 etag=result.etag,
                 last_modified=result.last_modified,
                 title=title,
@@ -183,10 +191,13 @@ class Poller:
                 backfill=backfill,
                 notify=self.operator_channels,
                 recovered=health.recovered(source.name),
-                silent_after=self._silent_after(source, parsed),
+                silent_after=silent_after,
                 silence=health.silent(source.name) if self.source_silence > 0 else None,
             )
             self.stories.load(record.stored)
+            return record
+
+        record = await self.commits.commit(write, weight=1 + len(found))
         if record.alerts:
             failpoints.hit("after-enqueue")
         await self._note_rollover(source, rolled, len(found), now)
@@ -212,15 +223,21 @@ class Poller:
             not_modified=result.status == 304,
             baseline=baseline,
             rolled_over=rolled,
+            entries=len(parsed.entries) if parsed else 0,
+            normalized=normalized,
         )
 
-    def _place(self, found: list[Decision], now: datetime) -> list[Decision]:
+    def _begin_batch(self) -> Callable[[], None]:
+        last_id = self.stories.last_id
+        return lambda: self.stories.rewind(last_id)
+
+    def _place(self, found: list[Decision], now: datetime, tx: PollBatch) -> list[Decision]:
         """The decisions with new articles placed in stories, the index first brought up to
         date with what this and other processes stored since."""
         index = self.stories
-        if index.mode == "off" or not found:
+        if index.mode == "off" or not any(d.updates is None for d in found):
             return found
-        index.load(self.store.story_items(after_id=index.last_id, since=now - index.window))
+        index.load(tx.story_items(after_id=index.last_id, since=now - index.window))
         if self._evicted_at is None or now - self._evicted_at > _EVICT_EVERY:
             index.evict(now - index.window)
             self._evicted_at = now
@@ -300,6 +317,10 @@ class Poller:
             now,
         )
 
+    async def aclose(self) -> None:
+        """Wait for the polls' writes handed over so far to commit."""
+        await self.commits.aclose()
+
     async def _tell_operator(self, notice: Notice, now: datetime) -> None:
         if self.operator_channels:
             await asyncio.to_thread(
@@ -321,16 +342,18 @@ class Poller:
             failures,
             int(wait.total_seconds()),
         )
-        told = await asyncio.to_thread(
-            self.store.record_failure,
-            source.id,
-            kind=kind,
-            message=message,
-            now=now,
-            next_poll_at=now + wait,
-            threshold=self.source_failures,
-            notify=self.operator_channels,
-            failing=health.failing(source.name, failures, f"{kind}: {message}"),
+        failing = health.failing(source.name, failures, f"{kind}: {message}")
+        told = await self.commits.commit(
+            lambda tx: tx.record_failure(
+                source.id,
+                kind=kind,
+                message=message,
+                now=now,
+                next_poll_at=now + wait,
+                threshold=self.source_failures,
+                notify=self.operator_channels,
+                failing=failing,
+            )
         )
         if told:
             log.warning("%s: reported to the operator as failing", source.name)

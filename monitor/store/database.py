@@ -45,22 +45,26 @@ def make_engine(url: str, *, for_migrations: bool = False) -> Engine:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        _sqlite_hooks(engine, foreign_keys=not for_migrations)
+        _sqlite_hooks(engine, migrations=for_migrations)
     return engine
 
 
-def _sqlite_hooks(engine: Engine, *, foreign_keys: bool) -> None:
+def _sqlite_hooks(engine: Engine, *, migrations: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's begin hook emit BEGIN itself; pysqlite's implicit BEGIN is deferred.
         dbapi_conn.isolation_level = None
-        # auto_vacuum only takes on a new file (before its first table); older files are
-        # converted once by retention (store/retention.py), so deleted rows can give space back.
-        pragmas = ["auto_vacuum=INCREMENTAL", "journal_mode=WAL", "busy_timeout=10000"]
-        pragmas.append("synchronous=FULL")
+        pragmas = ["busy_timeout=10000"]
+        if migrations:
+            # auto_vacuum only takes on a new file (before its first table or the switch to
+            # WAL), which migrations create; older files are converted once by retention
+            # (store/retention.py), so deleted rows can give space back. Setting it takes the
+            # write lock, which a connection opened while polls commit should not wait for.
+            pragmas.append("auto_vacuum=INCREMENTAL")
+        pragmas += ["journal_mode=WAL", "synchronous=FULL"]
         # A batch table rebuild with foreign keys on cascade-deletes child rows, so migrations
         # run with them off.
-        pragmas.append(f"foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        pragmas.append(f"foreign_keys={'OFF' if migrations else 'ON'}")
         cursor = dbapi_conn.cursor()
         for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")

@@ -29,6 +29,7 @@ from monitor.pipeline import Decision, Known
 from monitor.store import stories
 from monitor.store.database import READ_ONLY, make_engine, migrate
 from monitor.store.notices import Notices
+from monitor.store.polls import PollBatch
 from monitor.store.records import (
     DIGEST_COPY,
     AlertRecord,
@@ -37,7 +38,6 @@ from monitor.store.records import (
     SourceStatus,
 )
 from monitor.store.schema import articles, matches, notices, outbox, sources
-from monitor.store.source_health import after_failure, after_success
 from monitor.stories import Keys, StoryItem
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
@@ -198,6 +198,12 @@ class Store:
         with self._read() as conn:
             return stories.story_items(conn, after_id=after_id, since=since)
 
+    @contextmanager
+    def batch(self) -> Iterator[PollBatch]:
+        """One transaction for the writes of several polls: all commit, or none."""
+        with self._write() as conn:
+            yield PollBatch(conn, self._insert)
+
     def record_poll(
         self,
         source_id: int,
@@ -227,69 +233,23 @@ class Store:
         A source marked failing gets `recovered` queued for the `notify` channels; one past
         `silent_after` gets `silence`, once (see source_health.after_success).
         """
-        decisions = [stories.decision(d) for d in found]
-        with self._write() as conn:
-            fresh = [d for d in decisions if d.updates is None]
-            placed = stories.insert_articles(conn, self._insert, source_id, fresh, now)
-            for d in decisions:
-                if d.updates is not None:
-                    placed[d.article.key] = stories.update_article(conn, d)
-            alerts = 0
-            for d in decisions:
-                story = placed.get(d.article.key)
-                if story is not None:
-                    alerts += stories.alert(conn, self._insert, d, story, routes, now)
-            touched = {placed[d.article.key][1] for d in fresh if d.article.key in placed}
-            alerts += stories.followups(conn, self._insert, touched, followups or {}, now)
-            state: dict[str, object] = {
-                "baseline_done": True,
-                "last_polled_at": now,
-                "last_success_at": now,
-                "next_poll_at": next_poll_at,
-                "consecutive_failures": 0,
-                "last_error": None,
-                "last_error_kind": None,
-                "lease_until": None,
-                "lease_owner": None,
-                "etag": etag,
-                "last_modified": last_modified,
-            }
-            if title:
-                state["title"] = title
-            if backfill:
-                state.update(last_backfill_at=now, last_backfill_entries=backfill)
-            after_success(
-                conn,
+        with self.batch() as batch:
+            return batch.record_poll(
                 source_id,
+                found=found,
+                routes=routes,
+                now=now,
+                next_poll_at=next_poll_at,
+                etag=etag,
+                last_modified=last_modified,
+                title=title,
+                followups=followups,
+                backfill=backfill,
                 notify=notify,
                 recovered=recovered,
                 silent_after=silent_after,
                 silence=silence,
-                now=now,
             )
-            conn.execute(update(sources).where(sources.c.id == source_id).values(**state))
-            source_name = conn.execute(
-                select(sources.c.name).where(sources.c.id == source_id)
-            ).scalar_one()
-        stored = tuple(
-            StoryItem(
-                article_id=placed[d.article.key][0],
-                story_id=placed[d.article.key][1],
-                source=source_name,
-                when=d.article.published or now,
-                title=d.article.title,
-                lead=d.article.summary,
-                signature=d.placement.signature or None,
-            )
-            for d in fresh
-            if d.article.key in placed
-        )
-        return PollRecord(
-            new_articles=len(stored),
-            alerts=alerts,
-            updated=len(decisions) - len(fresh),
-            stored=stored,
-        )
 
     def record_failure(
         self,
@@ -305,23 +265,16 @@ class Store:
     ) -> bool:
         """Record a failed poll, release the lease and schedule the next try; at the
         `threshold`-th failure in a row queue `failing` for `notify`, once. Whether it did."""
-        with self._write() as conn:
-            conn.execute(
-                update(sources)
-                .where(sources.c.id == source_id)
-                .values(
-                    last_polled_at=now,
-                    last_error=message,
-                    last_error_kind=kind,
-                    last_error_at=now,
-                    consecutive_failures=sources.c.consecutive_failures + 1,
-                    next_poll_at=next_poll_at,
-                    lease_until=None,
-                    lease_owner=None,
-                )
-            )
-            return after_failure(
-                conn, source_id, threshold=threshold, notify=notify, failing=failing, now=now
+        with self.batch() as batch:
+            return batch.record_failure(
+                source_id,
+                kind=kind,
+                message=message,
+                now=now,
+                next_poll_at=next_poll_at,
+                threshold=threshold,
+                notify=notify,
+                failing=failing,
             )
 
     def list_sources(self) -> list[SourceStatus]:

@@ -3,7 +3,7 @@
 The index (monitor.stories.index) needs numpy and is imported on its own.
 """
 
-from monitor.stories.identity import Keys, article_keys, identify
+from monitor.stories.identity import Keys, article_keys, identify, quick_keys
 from monitor.stories.items import Placement, StoryItem
 from monitor.stories.urls import canonical_url, identity_url
 
@@ -15,4 +15,5 @@ __all__ = [
     "canonical_url",
     "identify",
     "identity_url",
+    "quick_keys",
 ]

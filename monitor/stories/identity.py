@@ -10,7 +10,7 @@ reader sees tells an edited article from an unchanged one.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from monitor.model import Article, Entry
 from monitor.stories.urls import identity_url, looks_like_url
@@ -62,11 +62,20 @@ def article_keys(article: Article) -> Keys:
     """The primary key, the link and text keys, and the content hash of an article."""
     words = tokens(article.title) + tokens(lead_text(article))
     text_key = "text:" + _digest(" ".join(words)) if len(words) >= _MIN_TEXT_KEY_WORDS else None
+    return replace(quick_keys(article), text_key=text_key)
+
+
+def quick_keys(article: Article) -> Keys:
+    """The keys that need no reading of the text: all but the text key, which stays None.
+
+    Enough to recognise an unchanged stored article (same key, same content hash), whose text
+    key is then the stored one, since it derives from text the content hash covers.
+    """
     seen = "\n".join((article.title, article.summary, article.content))
     return Keys(
         key=article.key,
         url_key=_url_key(article.url),
-        text_key=text_key,
+        text_key=None,
         content_hash=_digest(seen),
     )
 

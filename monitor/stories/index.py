@@ -95,6 +95,12 @@ class StoryIndex:
                 item.article_id, item.story_id, item.when, self._features(item.title, lead, sig)
             )
 
+    def rewind(self, last_id: int) -> None:
+        """Forget articles loaded with an id above `last_id`: their transaction rolled back."""
+        for item in [i for i in self._entries if i > last_id]:
+            self._remove(item)
+        self.last_id = last_id
+
     def _features(
         self,
         title: str,

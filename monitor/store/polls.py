@@ -1,0 +1,152 @@
+"""Recording polls: many sources' results in one transaction, each source's writes whole.
+
+A daemon polling thousands of sources finishes dozens of polls in the time one commit takes
+(a commit waits for the disk), so the poller hands the polls of one moment to a `PollBatch`
+and commits them together. Each poll's new articles, matches and outbox rows still commit
+together with its "seen" marks, since they share the one transaction (reliability G1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from monitor.model import Article, Match, Notice
+from monitor.pipeline import Decision
+from monitor.store import stories
+from monitor.store.records import PollRecord
+from monitor.store.schema import sources
+from monitor.store.source_health import after_failure, after_success
+from monitor.stories import StoryItem
+
+
+class PollBatch:
+    """Writes of several polls on one connection, inside the transaction the store opened."""
+
+    def __init__(self, conn: Connection, insert: Any) -> None:
+        self.conn = conn
+        self._insert = insert
+
+    def story_items(self, *, after_id: int, since: datetime) -> list[StoryItem]:
+        """Articles with an id above `after_id` fetched since `since`, this batch's included."""
+        return stories.story_items(self.conn, after_id=after_id, since=since)
+
+    def record_poll(
+        self,
+        source_id: int,
+        *,
+        found: Sequence[Decision | tuple[Article, Sequence[Match]]],
+        routes: Mapping[str, Sequence[str]],
+        now: datetime,
+        next_poll_at: datetime,
+        etag: str | None,
+        last_modified: str | None,
+        title: str | None,
+        followups: Mapping[str, int] | None = None,
+        backfill: int = 0,
+        notify: Sequence[str] = (),
+        recovered: Notice | None = None,
+        silent_after: datetime | None = None,
+        silence: Notice | None = None,
+    ) -> PollRecord:
+        """A successful poll: new and edited articles, their stories, matches, outbox rows and
+        the source's state (see Store.record_poll)."""
+        conn, insert = self.conn, self._insert
+        decisions = [stories.decision(d) for d in found]
+        fresh = [d for d in decisions if d.updates is None]
+        placed = stories.insert_articles(conn, insert, source_id, fresh, now)
+        for d in decisions:
+            if d.updates is not None:
+                placed[d.article.key] = stories.update_article(conn, d)
+        alerts = 0
+        for d in decisions:
+            story = placed.get(d.article.key)
+            if story is not None:
+                alerts += stories.alert(conn, insert, d, story, routes, now)
+        touched = {placed[d.article.key][1] for d in fresh if d.article.key in placed}
+        alerts += stories.followups(conn, insert, touched, followups or {}, now)
+        state: dict[str, object] = {
+            "baseline_done": True,
+            "last_polled_at": now,
+            "last_success_at": now,
+            "next_poll_at": next_poll_at,
+            "consecutive_failures": 0,
+            "last_error": None,
+            "last_error_kind": None,
+            "lease_until": None,
+            "lease_owner": None,
+            "etag": etag,
+            "last_modified": last_modified,
+        }
+        if title:
+            state["title"] = title
+        if backfill:
+            state.update(last_backfill_at=now, last_backfill_entries=backfill)
+        after_success(
+            conn,
+            source_id,
+            notify=notify,
+            recovered=recovered,
+            silent_after=silent_after,
+            silence=silence,
+            now=now,
+        )
+        conn.execute(update(sources).where(sources.c.id == source_id).values(**state))
+        stored: tuple[StoryItem, ...] = ()
+        if fresh:
+            source_name = conn.execute(
+                select(sources.c.name).where(sources.c.id == source_id)
+            ).scalar_one()
+            stored = tuple(
+                StoryItem(
+                    article_id=placed[d.article.key][0],
+                    story_id=placed[d.article.key][1],
+                    source=source_name,
+                    when=d.article.published or now,
+                    title=d.article.title,
+                    lead=d.article.summary,
+                    signature=d.placement.signature or None,
+                )
+                for d in fresh
+                if d.article.key in placed
+            )
+        return PollRecord(
+            new_articles=len(stored),
+            alerts=alerts,
+            updated=len(decisions) - len(fresh),
+            stored=stored,
+        )
+
+    def record_failure(
+        self,
+        source_id: int,
+        *,
+        kind: str,
+        message: str,
+        now: datetime,
+        next_poll_at: datetime,
+        threshold: int = 0,
+        notify: Sequence[str] = (),
+        failing: Notice | None = None,
+    ) -> bool:
+        """A failed poll (see Store.record_failure); whether `failing` was queued."""
+        self.conn.execute(
+            update(sources)
+            .where(sources.c.id == source_id)
+            .values(
+                last_polled_at=now,
+                last_error=message,
+                last_error_kind=kind,
+                last_error_at=now,
+                consecutive_failures=sources.c.consecutive_failures + 1,
+                next_poll_at=next_poll_at,
+                lease_until=None,
+                lease_owner=None,
+            )
+        )
+        return after_failure(
+            self.conn, source_id, threshold=threshold, notify=notify, failing=failing, now=now
+        )
