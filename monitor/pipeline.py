@@ -35,6 +35,9 @@ class Known:
     text_key: str | None
     content_hash: str | None
     watches: frozenset[str]
+    # Its stored text, read when an entry may be an edit of it: the watches that matched it
+    # stay quiet, though they never alerted (a baseline, or a watch added since).
+    previous: Article | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,9 +95,10 @@ def plan(
 
     An entry is the stored article it shares a guid, canonical link or title-and-lead hash with;
     it is skipped unless its text changed, and then it alerts only watches the stored version did
-    not match. A source's first poll is a baseline: its articles are stored and alert nothing.
-    An article published longer ago than `max_age` (when not zero) is stored without alerting,
-    and so are the entries of an archive re-announcement (see BACKFILL_MIN).
+    not match (those recorded, and those its `previous` text matches when the store read it).
+    A source's first poll is a baseline: its articles are stored and alert nothing. An article
+    published longer ago than `max_age` (when not zero) is stored without alerting, and so are
+    the entries of an archive re-announcement (see BACKFILL_MIN).
     `item_keys` are the items' keys when the caller has them already.
     """
     given = item_keys if item_keys is not None else [article_keys(a) for a in items]
@@ -144,8 +148,12 @@ def plan(
         if stored is not None and stored.content_hash is None:
             quiet = True
         found = () if quiet else tuple(matcher.match(article))
-        if stored is not None:
-            found = tuple(m for m in found if m.watch not in stored.watches)
+        if stored is not None and found:
+            before = set(stored.watches)
+            if stored.previous is not None:
+                previous = replace(stored.previous, lang=article.lang)
+                before.update(m.watch for m in matcher.match(previous))
+            found = tuple(m for m in found if m.watch not in before)
         out.append(
             Decision(
                 article=article,

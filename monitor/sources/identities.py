@@ -47,4 +47,11 @@ def identities(
     if ask:
         ids = {k.id for k in known}
         known += [k for k in store.known_articles(source_id, ask) if k.id not in ids]
+    # A stored article that no entry repeats unchanged may be edited by one: its text tells
+    # which watches matched it before.
+    hashes = {k.content_hash for k in keys}
+    edited = [k.id for k in known if k.content_hash not in hashes]
+    if edited:
+        texts = store.previous_versions(articles[0].source, edited)
+        known = [replace(k, previous=texts.get(k.id)) for k in known]
     return keys, known, read

@@ -193,6 +193,11 @@ class Store:
         with self._read() as conn:
             return stories.known_articles(conn, source_id, found)
 
+    def previous_versions(self, source: str, ids: Sequence[int]) -> dict[int, Article]:
+        """The stored text of these articles of the named source, by id."""
+        with self._read() as conn:
+            return stories.previous_versions(conn, source, ids)
+
     def story_items(self, *, after_id: int, since: datetime) -> list[StoryItem]:
         """Articles with an id above `after_id` fetched since `since`, for the story index."""
         with self._read() as conn:

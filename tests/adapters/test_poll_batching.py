@@ -119,3 +119,18 @@ async def test_a_failed_write_fails_its_own_poll_only(store: Store, size: int) -
     assert results[1:] == [False] * size
     assert [s.consecutive_failures for s in store.list_sources()] == [1] * size
     assert len(undone) >= 1
+
+
+async def test_an_edited_baseline_entry_alerts_nothing(
+    feed_server: FeedServer, sqlite_url: str
+) -> None:
+    """An entry stored by the baseline poll, then edited in a way that still matches the
+    watch, sends no alert: the watch matched the version that was there before."""
+    feed_server.set("/f0.xml", entries(range(3)), etag=False)
+    async with Monitor(settings(sqlite_url, feed_server, 1), clock=lambda: T0) as monitor:
+        [first] = await monitor.poll_all()
+        edited = entries(range(3)).replace(b"Item 1.", b"Item 1, updated.")
+        feed_server.set("/f0.xml", edited, etag=False)
+        [second] = await monitor.poll_all()
+    assert (first.new_articles, first.alerts) == (3, 0)
+    assert (second.updated, second.alerts) == (1, 0)

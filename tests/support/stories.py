@@ -7,8 +7,14 @@ from monitor.pipeline import Known
 from monitor.stories import article_keys
 
 
-def known(article: Article, watches: frozenset[str] = frozenset(), id: int = 1) -> Known:
-    """The stored form of an article, as the store hands it to the plan."""
+def known(
+    article: Article,
+    watches: frozenset[str] = frozenset(),
+    id: int = 1,
+    previous: Article | None = None,
+) -> Known:
+    """The stored form of an article, as the store hands it to the plan (with its text, as
+    `previous`, when an entry may be an edit of it)."""
     keys = article_keys(article)
     return Known(
         id=id,
@@ -17,4 +23,5 @@ def known(article: Article, watches: frozenset[str] = frozenset(), id: int = 1) 
         text_key=keys.text_key,
         content_hash=keys.content_hash,
         watches=watches,
+        previous=previous,
     )

@@ -113,6 +113,17 @@ def test_a_retitled_article_alerts_only_watches_it_did_not_match_before() -> Non
     assert _plan([same_watches], [known(old, frozenset({"trade"}), id=9)]) == [("", 9)]
 
 
+def test_an_edit_of_an_article_stored_without_alerting_stays_quiet() -> None:
+    """A baseline article, or one a watch added later matches, stays quiet when edited, unless
+    the edit makes a watch match that did not match the stored version."""
+    old = identify(_entry("g1", "https://x.test/a", "Trade deal signed"), "s")
+    stored = [known(old, id=9, previous=old)]
+    retitled = identify(_entry("g1", "https://x.test/a", "Trade deal finally signed"), "s")
+    assert _plan([retitled], stored) == [("", 9)]
+    widened = identify(_entry("g1", "https://x.test/a", "Trade deal on chips signed"), "s")
+    assert _plan([widened], stored) == [("chips", 9)]
+
+
 def test_an_unchanged_entry_that_comes_back_is_skipped() -> None:
     """An entry that left the feed and returns unchanged is not new."""
     old = identify(_entry("g1", "https://x.test/a"), "s")
