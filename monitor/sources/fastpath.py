@@ -31,6 +31,7 @@ _STRICT = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
 _ATOM = re.compile(rb"http://www\.w3\.org/2005/Atom|http://purl\.org/atom/ns#")
 _LINK_TAG = re.compile(rb"<link[\s>/]")
 _ID_TAG = re.compile(rb"<(?:guid|id)[\s>]")
+_CONTENT_TAG = re.compile(rb"<content(?::encoded)?[\s>/]")
 _HEAD_BYTES = 16 * 1024
 _TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)(?:\s[^<>]*)?/?>")
 _TRICKY = re.compile(r"<(?:!|\?|script|style|template|noscript)", re.IGNORECASE)
@@ -75,12 +76,19 @@ def parse_fast(
     dates = len(_DATE_TAG.findall(body))
     if 0 < dates < count:
         return None
+    # And it copies an RSS description into the content; feedparser keeps content for the
+    # items that have their own (content:encoded, Atom content).
+    contents = len(_CONTENT_TAG.findall(body))
+    if contents not in (0, count):
+        return None
     fields = _channel_fields(body[:_HEAD_BYTES])
     atom = _ATOM.search(body[:_HEAD_BYTES]) is not None
     lang = _lang(fields.get("language"))
     entries = []
     for raw in raw_entries:
-        entry = _entry(raw, link, lang, has_id=ids > 0, has_date=dates > 0, atom=atom)
+        entry = _entry(
+            raw, link, lang, has_id=ids > 0, has_date=dates > 0, has_content=contents > 0, atom=atom
+        )
         if entry is None:
             return None
         entries.append(entry)
@@ -104,6 +112,7 @@ def _entry(
     *,
     has_id: bool,
     has_date: bool,
+    has_content: bool,
     atom: bool,
 ) -> Entry | None:
     try:
@@ -120,7 +129,9 @@ def _entry(
     texts: dict[str, str] = {}  # description and content are often the same HTML
     summary = _text(raw.get("description") or raw.get("summary"), texts)
     contents = [
-        _text(c.get("value"), texts) for c in raw.get("content") or () if isinstance(c, Mapping)
+        _text(c.get("value"), texts)
+        for c in (raw.get("content") if has_content else None) or ()
+        if isinstance(c, Mapping)
     ]
     content = "\n".join(c for c in contents if c)
     if "\ufffd" in title + summary:

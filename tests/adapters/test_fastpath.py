@@ -23,7 +23,7 @@ NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def key(entry: Entry) -> tuple[object, ...]:
-    return (entry.guid, entry.link, entry.title, entry.published)
+    return (entry.guid, entry.link, entry.title, entry.published, entry.content)
 
 
 def keep(value: object) -> str | None:
