@@ -73,6 +73,11 @@ class Monitor:
         self._delivering: dict[str, asyncio.Task[DeliveryReport]] = {}
         self._deliver_again: set[str] = set()  # channels with alerts newer than their pass
         self._draining = False
+        # Claims run one at a time, so that two never count the same free poll slot; after a
+        # claim that filled every slot, sources may still be due, and a poll that ends claims
+        # again instead of leaving its slot idle until the next tick.
+        self._claiming = asyncio.Lock()
+        self._more_due = False
         self.reloader = Reloader(self, build_matcher)
         self.retention = RetentionJob(self)
         self.indexer = IndexJob(self)
@@ -230,20 +235,26 @@ class Monitor:
             log.error("background work failed", exc_info=task.exception())
 
     async def _poll_tick(self) -> None:
-        delivering = set(self._delivering.values())
-        free = self.settings.fetch.concurrency - sum(1 for t in self._tasks if t not in delivering)
-        if free <= 0:
-            return
-        claimed = await asyncio.to_thread(
-            self.store.claim_sources, self.owner, self.clock(), lease=self._lease(), limit=free
-        )
-        for source in claimed:
-            self._spawn(self._poll_and_deliver(source))
+        async with self._claiming:
+            delivering = set(self._delivering.values())
+            me = asyncio.current_task()  # a poll that claims again as it ends is not busy
+            busy = sum(1 for t in self._tasks if t not in delivering and t is not me)
+            free = self.settings.fetch.concurrency - busy
+            if free <= 0 or self._draining:
+                return
+            claimed = await asyncio.to_thread(
+                self.store.claim_sources, self.owner, self.clock(), lease=self._lease(), limit=free
+            )
+            self._more_due = len(claimed) == free
+            for source in claimed:
+                self._spawn(self._poll_and_deliver(source))
 
     async def _poll_and_deliver(self, source: ClaimedSource) -> None:
         outcome = await self.poller.poll(source)
         if outcome.alerts:
             await self._deliver_tick(fresh=True)  # don't wait for the next tick to send them
+        if self._more_due:
+            await self._poll_tick()
 
     async def _deliver_tick(self, *, fresh: bool = False) -> None:
         # One pass per channel at a time; a hung channel's pass never holds up the others.

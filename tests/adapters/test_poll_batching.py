@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -134,3 +135,20 @@ async def test_an_edited_baseline_entry_alerts_nothing(
         [second] = await monitor.poll_all()
     assert (first.new_articles, first.alerts) == (3, 0)
     assert (second.updated, second.alerts) == (1, 0)
+
+
+async def test_a_poll_that_ends_frees_its_slot_for_the_next_due_source(
+    feed_server: FeedServer, sqlite_url: str
+) -> None:
+    """With one poll at a time and three sources due, one tick of the scheduler polls all
+    three: each poll that ends claims the next due source instead of waiting for a tick."""
+    for i in range(3):
+        feed_server.set(f"/f{i}.xml", entries(range(2)))
+    config = settings(sqlite_url, feed_server, 3)
+    config = replace(config, fetch=replace(config.fetch, concurrency=1))
+    async with Monitor(config, clock=lambda: T0) as monitor:
+        await monitor._poll_tick()  # what the scheduler runs every second
+        while monitor._tasks:
+            await asyncio.wait(set(monitor._tasks))
+        polled = [s.last_polled_at for s in monitor.store.list_sources()]
+    assert polled == [T0] * 3
