@@ -8,7 +8,7 @@ index found in one scan of the article (`index.Matcher`) or over a plain substri
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol, TypeAlias
 
@@ -177,6 +177,8 @@ class AnyOf:
     """Matches when at least one part does; reports every part that matched."""
 
     parts: tuple[Plan, ...]
+    # Many rules share one OR group (see compile), so what it requires is worked out once.
+    _required: list[tuple[Term, ...]] | None = field(default=None, init=False, repr=False)
 
     def holds(self, ctx: Lookup) -> bool:
         """Whether any part matches."""
@@ -196,7 +198,13 @@ class AnyOf:
         return [o for part in self.parts for o in _positional(part).occurrences(ctx)]
 
     def required(self) -> list[tuple[Term, ...]]:
-        """One set: the best required set of each part together (none if a part has none)."""
+        """One set: the best required set of each part together (none if a part has none).
+        Shared: callers must not change the list."""
+        if self._required is None:
+            self._required = self._find_required()
+        return self._required
+
+    def _find_required(self) -> list[tuple[Term, ...]]:
         found: list[Term] = []
         for part in self.parts:
             need = part.required()
