@@ -121,14 +121,15 @@ class Matcher:
         self._watches = tuple(watches)
         self._tags = dict(tags or {})
         needles: tuple[set[str], set[str]] = (set(), set())
-        # How many watches require each needle: a needle many rules share is a poor anchor.
-        shared: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
+        required: tuple[list[str], list[str]] = ([], [])
         for _, query in self._watches:
             for term in query.terms:
                 needles[term.kind].add(term.needle)
-            required = {(t.kind, t.needle) for need in query.required for t in need}
-            for kind, needle in required:
-                shared[kind][needle] += 1
+            for kind, needle in {(t.kind, t.needle) for need in query.required for t in need}:
+                required[kind].append(needle)
+        # How many watches require each needle: a needle many rules share is a poor anchor.
+        # Counted by Counter's C loop: counting one by one calls __missing__ for every new one.
+        shared = (Counter(required[FOLDED]), Counter(required[CASED]))
         self._automata = (_Automaton(needles[FOLDED]), _Automaton(needles[CASED]))
 
         def cost(need: tuple[Term, ...]) -> float:
