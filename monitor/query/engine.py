@@ -8,7 +8,7 @@ index found in one scan of the article (`index.Matcher`) or over a plain substri
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol, TypeAlias
 
@@ -106,7 +106,9 @@ class Term:
         return [(self,)]
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+# Plans are never changed once built, but not frozen: a frozen dataclass is built at twice the
+# cost, and 100,000 rules make hundreds of thousands of plan nodes at start-up.
+@dataclass(slots=True, eq=False)
 class RegexTerm:
     """A regular expression over the normalized text of its fields."""
 
@@ -145,7 +147,7 @@ def by_cost(sets: list[tuple[Term, ...]]) -> list[tuple[Term, ...]]:
     return sorted(sets, key=lambda need: sum(t.cost for t in need))
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class AllOf:
     """Matches when every part does."""
 
@@ -170,11 +172,13 @@ class AllOf:
         return [need for part in self.parts for need in part.required()]
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class AnyOf:
     """Matches when at least one part does; reports every part that matched."""
 
     parts: tuple[Plan, ...]
+    # Many rules share one OR group (see compile), so what it requires is worked out once.
+    _required: list[tuple[Term, ...]] | None = field(default=None, init=False, repr=False)
 
     def holds(self, ctx: Lookup) -> bool:
         """Whether any part matches."""
@@ -194,7 +198,13 @@ class AnyOf:
         return [o for part in self.parts for o in _positional(part).occurrences(ctx)]
 
     def required(self) -> list[tuple[Term, ...]]:
-        """One set: the best required set of each part together (none if a part has none)."""
+        """One set: the best required set of each part together (none if a part has none).
+        Shared: callers must not change the list."""
+        if self._required is None:
+            self._required = self._find_required()
+        return self._required
+
+    def _find_required(self) -> list[tuple[Term, ...]]:
         found: list[Term] = []
         for part in self.parts:
             need = part.required()
@@ -204,7 +214,7 @@ class AnyOf:
         return [tuple(found)]
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class Exclude:
     """Matches when its part does not; contributes no leaves."""
 
@@ -231,7 +241,7 @@ def _positional(plan: Plan) -> Positional:
     return plan
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class Near:
     """Two operands with at most `distance` words between them, in either order."""
 
@@ -270,7 +280,7 @@ class Near:
         return self.left.required() + self.right.required()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class Slop:
     """Phrase words within Lucene's slop: with p_i the position of word i, the spread of
     p_i - i is at most `slop` (so one extra word between costs 1, a swap of two costs 2)."""
@@ -323,7 +333,7 @@ class Slop:
         return [(term,) for term in self.terms]
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(slots=True, eq=False)
 class AtLeast:
     """At least `count` mentions of its operand; overlapping occurrences count once."""
 

@@ -125,17 +125,27 @@ def scan(text: str) -> list[Token]:
     return found
 
 
+# Token kinds as plain names: reading an enum member off its class costs ten times as much,
+# and the scanner makes a token for every word of 100,000 rules at start-up.
+_WORD, _PHRASE, _END = Kind.WORD, Kind.PHRASE, Kind.END
+# The groups of _NEXT by number: `lastindex` and `group(n)` are cheaper than by name.
+_FIELD_GROUP, _WORD_GROUP, _PHRASE_GROUP, _PAREN_GROUP = (
+    _NEXT.groupindex[name] for name in ("field", "word", "phrase", "paren")
+)
+
+
 def _scan_into(text: str, found: list[Token]) -> None:
     append = found.append
+    match = _NEXT.match
     i, n = 0, len(text)
     while True:
         # One regex skips the spaces and takes the next word, field, plain phrase or
         # parenthesis: most of every query. Other tokens are read below.
-        step = _NEXT.match(text, i)
-        kind = step.lastgroup  # type: ignore[union-attr]  # every group is optional
+        step = match(text, i)
+        group = step.lastindex  # type: ignore[union-attr]  # every group is optional
         i = step.end()  # type: ignore[union-attr]
-        if kind == "word":
-            word = step.group(kind)  # type: ignore[union-attr]
+        if group == _WORD_GROUP:
+            word = step.group(group)  # type: ignore[union-attr]
             col = i - len(word) + 1
             ch = word[0]
             if ch == "@":
@@ -149,24 +159,24 @@ def _scan_into(text: str, found: list[Token]) -> None:
                     _term_parts(word, False)
                 except TermError as exc:
                     raise _term_error(text, exc, col, col) from None
-                append(_new_token(Token, (Kind.WORD, word, col, None, None)))
+                append(_new_token(Token, (_WORD, word, col, None, None)))
             continue
-        if kind == "phrase":
-            inner = step.group(kind)  # type: ignore[union-attr]
+        if group == _PHRASE_GROUP:
+            inner = step.group(group)  # type: ignore[union-attr]
             col = i - len(inner) - 1
             _check_term(text, inner, col, col + 1)
-            append(_new_token(Token, (Kind.PHRASE, inner, col, None, None)))
+            append(_new_token(Token, (_PHRASE, inner, col, None, None)))
             continue
-        if kind == "paren":
+        if group == _PAREN_GROUP:
             ch = text[i - 1]
             append(_new_token(Token, (_PARENS[ch], ch, i, None, None)))
             continue
-        if kind == "field":
-            scope = step.group(kind)  # type: ignore[union-attr]
+        if group == _FIELD_GROUP:
+            scope = step.group(group)  # type: ignore[union-attr]
             append(_field_token(text, scope, i - len(scope) + 1, i))
             continue
         if i == n:
-            append(_new_token(Token, (Kind.END, "", n + 1, None, None)))
+            append(_new_token(Token, (_END, "", n + 1, None, None)))
             return
         i = _scan_other(text, i, found)
 

@@ -20,8 +20,12 @@ from typing import TypeAlias
 
 from monitor.query.scan import Kind, Token, error, scan
 
+# Nodes are values, equal and hashed by content (rules share OR groups, cached by node), and
+# never changed once built; they are not frozen only because a frozen dataclass is built at
+# twice the cost, and 100,000 rules make half a million nodes at start-up.
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True, unsafe_hash=True)
 class Word:
     """A word as written (hyphens and apostrophes included); a trailing '*' makes it a prefix."""
 
@@ -29,7 +33,7 @@ class Word:
     column: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Phrase:
     """Words inside double quotes: consecutive, or with `slop` (Lucene's `"a b"~n`) when set."""
 
@@ -38,7 +42,7 @@ class Phrase:
     slop: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Cased:
     """A word or words inside braces, matched with their case as written: `{US}`."""
 
@@ -46,7 +50,7 @@ class Cased:
     column: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Regex:
     """A regular expression between slashes, run by RE2 (linear time), ignoring case."""
 
@@ -54,7 +58,7 @@ class Regex:
     column: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Field:
     """Its operand, looked for only in one field of the article: `title:x`."""
 
@@ -63,7 +67,7 @@ class Field:
     column: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Near:
     """Both operands, with at most `distance` words between them, in either order."""
 
@@ -73,7 +77,7 @@ class Near:
     column: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class AtLeast:
     """At least `count` mentions of its operand (a term, a list or an OR of terms)."""
 
@@ -82,7 +86,7 @@ class AtLeast:
     column: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class TermList:
     """A reference `@name` to a named list of aliases, any one of which may match."""
 
@@ -90,7 +94,7 @@ class TermList:
     column: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Not:
     """Matches when its operand does not (written `NOT x` or `-x`)."""
 
@@ -98,14 +102,14 @@ class Not:
     column: int = field(default=0, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class And:
     """Matches when every operand matches (explicit `AND` or adjacent clauses)."""
 
     operands: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Or:
     """Matches when at least one operand matches."""
 
