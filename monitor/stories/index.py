@@ -66,6 +66,8 @@ class StoryIndex:
         self._df: Counter[str] = Counter()
         # By signature: most articles this process stores, it placed a moment before.
         self._memo: dict[bytes, _Features] = {}
+        # Candidates event-scored so far, which sets the cost of `events` mode.
+        self.scored = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -211,6 +213,7 @@ class StoryIndex:
         n = len(self._entries) + _IDF_PRIOR
         idf = {t: math.log(n / (self._df[t] + 1)) for t in report.terms}
         best, best_score = None, 0.0
+        self.scored += len(candidates)
         for item in candidates:
             entry = self._entries[item]
             if entry.report is None:
