@@ -76,6 +76,8 @@ class Report:
     """What the event test needs of one article."""
 
     terms: Counter[str]
+    weights: dict[str, float]  # the weight of each term before IDF: 1 + log of its count
+    square: float  # the sum of the squared weights
     names: frozenset[str]  # names as written, and the words of multi-word ones
     whole: frozenset[str]  # names as written only
     numbers: frozenset[str]
@@ -153,8 +155,11 @@ def report(title: str, lead: str) -> Report:
         whole |= in_title[0]
         parts |= in_title[1]
     title_words = set(tokens(title))
+    weights = {t: 1 + math.log(n) for t, n in terms.items()}
     return Report(
         terms=terms,
+        weights=weights,
+        square=sum(w * w for w in weights.values()),
         names=frozenset(whole | parts),
         whole=frozenset(whole),
         numbers=frozenset(_NUMBER.findall(f"{title} {lead}")),
@@ -164,19 +169,20 @@ def report(title: str, lead: str) -> Report:
     )
 
 
-def cosine(a: Counter[str], b: Counter[str], idf: dict[str, float]) -> float:
-    """TF-IDF cosine of two term counts; terms `idf` lacks weigh as its rarest."""
+def cosine(a: Report, b: Report, idf: dict[str, float]) -> float:
+    """TF-IDF cosine of two reports' terms; terms `idf` lacks weigh as its rarest."""
     top = max(idf.values(), default=1.0)
-
-    def weight(term: str, n: int) -> float:
-        return (1 + math.log(n)) * idf.get(term, top)
-
-    dot = sum(weight(t, n) * weight(t, b[t]) for t, n in a.items() if t in b)
+    wa, wb = a.weights, b.weights
+    dot = sum(wa[t] * wb[t] * idf.get(t, top) ** 2 for t in wa.keys() & wb.keys())
     if not dot:
         return 0.0
-    norm_a = math.sqrt(sum(weight(t, n) ** 2 for t, n in a.items()))
-    norm_b = math.sqrt(sum(weight(t, n) ** 2 for t, n in b.items()))
-    return dot / (norm_a * norm_b)
+
+    def norm(weights: dict[str, float], square: float) -> float:
+        # Every term weighs `top` but those `idf` has: only these few are summed one by one.
+        rest = sum(weights[t] ** 2 * (idf[t] ** 2 - top**2) for t in weights.keys() & idf.keys())
+        return math.sqrt(top**2 * square + rest)
+
+    return dot / (norm(wa, a.square) * norm(wb, b.square))
 
 
 def score(a: Report, b: Report, gap: timedelta, window: timedelta, idf: dict[str, float]) -> float:
@@ -192,5 +198,5 @@ def score(a: Report, b: Report, gap: timedelta, window: timedelta, idf: dict[str
         fade = 1.0 - 0.5 * (gap - _FULL_CREDIT) / (window - _FULL_CREDIT)
     # Without names to go by, CJK reports must be much closer in wording.
     need = THRESHOLD * (2 if a.cjk else 1)
-    value = cosine(a.terms, b.terms, idf) * fade
+    value = cosine(a, b, idf) * fade
     return value if value >= need else 0.0
