@@ -114,14 +114,19 @@ def _names(text: str) -> tuple[set[str], set[str]]:
     return whole, parts
 
 
-def shared_names(a: Report, b: Report) -> int:
+def shared_names(a: Report, b: Report, enough: int | None = None) -> int:
     """Names both reports have, not counting a word the two have only inside different names
     ("korea" of "North Korea" and of "Bank of Korea"); a name found whole inside a longer one
-    of the other counts ("Lao Airlines" in "Lao Airlines ATR-72")."""
+    of the other counts ("Lao Airlines" in "Lao Airlines ATR-72"). With `enough`, counting may
+    stop once that many are found, before the costly search inside longer names."""
     shared = {n for n in a.names & b.names if n in a.whole or n in b.whole}
+    if enough is not None and len(shared) >= enough:
+        return len(shared)
     for short, long in ((a.whole - shared, b.whole), (b.whole - shared, a.whole)):
-        padded = [f" {m} " for m in long]
-        shared.update(n for n in short if " " in n and any(f" {n} " in m for m in padded))
+        multi = [n for n in short if " " in n]
+        if multi:
+            padded = [f" {m} " for m in long]
+            shared.update(n for n in multi if any(f" {n} " in m for m in padded))
     return len(shared)
 
 
@@ -169,34 +174,52 @@ def report(title: str, lead: str) -> Report:
     )
 
 
-def cosine(a: Report, b: Report, idf: dict[str, float]) -> float:
-    """TF-IDF cosine of two reports' terms; terms `idf` lacks weigh as its rarest."""
-    top = max(idf.values(), default=1.0)
-    wa, wb = a.weights, b.weights
-    dot = sum(wa[t] * wb[t] * idf.get(t, top) ** 2 for t in wa.keys() & wb.keys())
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """The squared IDF of terms, as one report's cosine with each candidate needs it: computed
+    once for all of them. Terms it lacks weigh as its rarest."""
+
+    squared: dict[str, float]
+    top: float  # the squared IDF of its rarest term
+    norm: float  # of the report it was made for
+
+
+def weights(a: Report, idf: dict[str, float]) -> Weights:
+    """The weights for `a`'s cosines, from the IDF of (at least) its terms."""
+    squared = {t: v * v for t, v in idf.items()}
+    top = max(squared.values(), default=1.0)
+    return Weights(squared, top, _norm(a, squared, top))
+
+
+def _norm(a: Report, squared: dict[str, float], top: float) -> float:
+    # Every term weighs `top` but those `squared` has: only these few are summed one by one.
+    wa = a.weights
+    return math.sqrt(
+        top * a.square + sum(wa[t] ** 2 * (squared[t] - top) for t in wa.keys() & squared.keys())
+    )
+
+
+def cosine(a: Report, b: Report, w: Weights) -> float:
+    """TF-IDF cosine of two reports' terms, `w` made for `a`."""
+    wa, wb, squared = a.weights, b.weights, w.squared
+    dot = sum(wa[t] * wb[t] * squared.get(t, w.top) for t in wa.keys() & wb.keys())
     if not dot:
         return 0.0
-
-    def norm(weights: dict[str, float], square: float) -> float:
-        # Every term weighs `top` but those `idf` has: only these few are summed one by one.
-        rest = sum(weights[t] ** 2 * (idf[t] ** 2 - top**2) for t in weights.keys() & idf.keys())
-        return math.sqrt(top**2 * square + rest)
-
-    return dot / (norm(wa, a.square) * norm(wb, b.square))
+    return dot / (w.norm * _norm(b, squared, w.top))
 
 
-def score(a: Report, b: Report, gap: timedelta, window: timedelta, idf: dict[str, float]) -> float:
+def score(a: Report, b: Report, gap: timedelta, window: timedelta, w: Weights) -> float:
     """How sure we are that two reports cover one event: 0 when a rule says they do not."""
     if gap > window or a.follow_up != b.follow_up or min(len(a.terms), len(b.terms)) < MIN_TERMS:
         return 0.0
     if a.title_numbers and b.title_numbers and not a.title_numbers & b.title_numbers:
         return 0.0
-    if not a.cjk and shared_names(a, b) < MIN_SHARED_NAMES:
+    if not a.cjk and shared_names(a, b, MIN_SHARED_NAMES) < MIN_SHARED_NAMES:
         return 0.0
     fade = 1.0
     if gap > _FULL_CREDIT and window > _FULL_CREDIT:
         fade = 1.0 - 0.5 * (gap - _FULL_CREDIT) / (window - _FULL_CREDIT)
     # Without names to go by, CJK reports must be much closer in wording.
     need = THRESHOLD * (2 if a.cjk else 1)
-    value = cosine(a, b, idf) * fade
+    value = cosine(a, b, w) * fade
     return value if value >= need else 0.0

@@ -212,13 +212,14 @@ class StoryIndex:
         # alike instead of calling every word it has not seen yet the rarest.
         n = len(self._entries) + _IDF_PRIOR
         idf = {t: math.log(n / (self._df[t] + 1)) for t in report.terms}
+        w = events.weights(report, idf)
         best, best_score = None, 0.0
         self.scored += len(candidates)
         for item in candidates:
             entry = self._entries[item]
             if entry.report is None:
                 continue
-            value = events.score(report, entry.report, abs(entry.when - when), self.window, idf)
+            value = events.score(report, entry.report, abs(entry.when - when), self.window, w)
             if value > best_score:
                 best, best_score = entry.story, value
         return best
