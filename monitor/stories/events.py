@@ -76,8 +76,7 @@ class Report:
     """What the event test needs of one article."""
 
     terms: Counter[str]
-    weights: dict[str, float]  # the weight of each term before IDF: 1 + log of its count
-    square: float  # the sum of the squared weights
+    square: float  # the sum of the squared term weights before IDF (see _tf)
     names: frozenset[str]  # names as written, and the words of multi-word ones
     whole: frozenset[str]  # names as written only
     numbers: frozenset[str]
@@ -160,11 +159,9 @@ def report(title: str, lead: str) -> Report:
         whole |= in_title[0]
         parts |= in_title[1]
     title_words = set(tokens(title))
-    weights = {t: 1 + math.log(n) for t, n in terms.items()}
     return Report(
         terms=terms,
-        weights=weights,
-        square=sum(w * w for w in weights.values()),
+        square=sum(_tf(n) ** 2 for n in terms.values()),
         names=frozenset(whole | parts),
         whole=frozenset(whole),
         numbers=frozenset(_NUMBER.findall(f"{title} {lead}")),
@@ -191,18 +188,21 @@ def weights(a: Report, idf: dict[str, float]) -> Weights:
     return Weights(squared, top, _norm(a, squared, top))
 
 
+def _tf(count: int) -> float:
+    return 1 + math.log(count)
+
+
 def _norm(a: Report, squared: dict[str, float], top: float) -> float:
     # Every term weighs `top` but those `squared` has: only these few are summed one by one.
-    wa = a.weights
-    return math.sqrt(
-        top * a.square + sum(wa[t] ** 2 * (squared[t] - top) for t in wa.keys() & squared.keys())
-    )
+    terms = a.terms
+    rest = sum(_tf(terms[t]) ** 2 * (squared[t] - top) for t in terms.keys() & squared.keys())
+    return math.sqrt(top * a.square + rest)
 
 
 def cosine(a: Report, b: Report, w: Weights) -> float:
     """TF-IDF cosine of two reports' terms, `w` made for `a`."""
-    wa, wb, squared = a.weights, b.weights, w.squared
-    dot = sum(wa[t] * wb[t] * squared.get(t, w.top) for t in wa.keys() & wb.keys())
+    ta, tb, squared = a.terms, b.terms, w.squared
+    dot = sum(_tf(ta[t]) * _tf(tb[t]) * squared.get(t, w.top) for t in ta.keys() & tb.keys())
     if not dot:
         return 0.0
     return dot / (w.norm * _norm(b, squared, w.top))
