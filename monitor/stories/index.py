@@ -7,6 +7,8 @@ since, by this process or another one sharing the database.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -28,6 +30,12 @@ COPY_THRESHOLD = 0.5
 MIN_COPY_SHINGLES = 10
 # Names this common say nothing about which event it is; they are not used to find candidates.
 _COMMON_NAME = 2000
+# At most this many candidates are scored, those sharing the most names and then the latest: the
+# full score costs microseconds each, and a window of thousands of sources gives thousands.
+MAX_SCORED = 16
+# A name's latest reports this many: a report of the same event comes soon after the first ones,
+# and counting the whole of a long posting cost more than scoring.
+_LATEST_PER_NAME = 128
 _IDF_PRIOR = 1000
 # Placed articles whose features wait for the article to come back from the store; more than
 # this many means some never will (a failed poll), and the memo starts afresh.
@@ -62,7 +70,8 @@ class StoryIndex:
         self.last_id = 0
         self._lsh = LSHIndex()
         self._entries: dict[int, _Entry] = {}
-        self._postings: dict[str, set[int]] = {}
+        # Ordered as added (by id, but for a batch's own), so the latest reports come last.
+        self._postings: dict[str, dict[int, None]] = {}
         self._df: Counter[str] = Counter()
         # By signature: most articles this process stores, it placed a moment before.
         self._memo: dict[bytes, _Features] = {}
@@ -122,7 +131,7 @@ class StoryIndex:
         if report is not None:
             self._df.update(report.terms.keys())
             for name in report.names:
-                self._postings.setdefault(name, set()).add(item)
+                self._postings.setdefault(name, {})[item] = None
 
     def _remove(self, item: int) -> None:
         entry = self._entries.pop(item)
@@ -132,7 +141,7 @@ class StoryIndex:
             for name in entry.report.names:
                 posting = self._postings.get(name)
                 if posting is not None:
-                    posting.discard(item)
+                    posting.pop(item, None)
                     if not posting:
                         del self._postings[name]
 
@@ -200,14 +209,30 @@ class StoryIndex:
 
     def _find_event(self, report: events.Report, when: datetime) -> int | None:
         counts: Counter[int] = Counter()
+        whole: set[int] = set()
         for name in report.names:
-            posting = self._postings.get(name, ())
-            if len(posting) <= _COMMON_NAME:
-                counts.update(posting)
+            posting = self._postings.get(name, {})
+            if len(posting) <= _LATEST_PER_NAME:
+                whole.update(posting)
+            elif len(posting) <= _COMMON_NAME:
+                counts.update(itertools.islice(reversed(posting), _LATEST_PER_NAME))
+        # Found by a name read in whole: its count may lack a long posting's older part.
+        for item in whole:
+            found = self._entries[item].report
+            counts[item] = len(report.names & found.names) if found else 0
         need = 1 if report.cjk else events.MIN_SHARED_NAMES
-        candidates = [i for i, n in counts.items() if n >= need]
         if report.cjk:
             candidates = [i for i, e in self._entries.items() if e.report and e.report.cjk]
+        else:
+            candidates = [i for i, n in counts.items() if n >= need]
+        if len(candidates) > MAX_SCORED:
+            # Sharing more names first, then the latest; a batch's own articles (negative
+            # ids) are later than any stored one.
+            last = self.last_id
+            ranked = heapq.nlargest(
+                MAX_SCORED, ((counts[i], i if i > 0 else last - i) for i in candidates)
+            )
+            candidates = [i if i <= last else last - i for _, i in ranked]
         # As if _IDF_PRIOR more documents held none of the terms: a young index weighs words
         # alike instead of calling every word it has not seen yet the rarest.
         n = len(self._entries) + _IDF_PRIOR
