@@ -11,7 +11,7 @@ import heapq
 import itertools
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -73,6 +73,8 @@ class StoryIndex:
         # Ordered as added (by id, but for a batch's own), so the latest reports come last.
         self._postings: dict[str, dict[int, None]] = {}
         self._df: Counter[str] = Counter()
+        # Reports in Chinese, Japanese or Korean have no names to go by: found by their terms.
+        self._term_postings: dict[str, dict[int, None]] = {}
         # By signature: most articles this process stores, it placed a moment before.
         self._memo: dict[bytes, _Features] = {}
         # Candidates event-scored so far, which sets the cost of `events` mode.
@@ -130,20 +132,28 @@ class StoryIndex:
         self._lsh.add(item, features.signature, features.keys)
         if report is not None:
             self._df.update(report.terms.keys())
-            for name in report.names:
-                self._postings.setdefault(name, {})[item] = None
+            for postings, keys in self._keyed(report):
+                for key in keys:
+                    postings.setdefault(key, {})[item] = None
 
     def _remove(self, item: int) -> None:
         entry = self._entries.pop(item)
         self._lsh.remove(item)
         if entry.report is not None:
             self._df.subtract(entry.report.terms.keys())
-            for name in entry.report.names:
-                posting = self._postings.get(name)
-                if posting is not None:
-                    posting.pop(item, None)
-                    if not posting:
-                        del self._postings[name]
+            for postings, keys in self._keyed(entry.report):
+                for key in keys:
+                    posting = postings.get(key)
+                    if posting is not None:
+                        posting.pop(item, None)
+                        if not posting:
+                            del postings[key]
+
+    def _keyed(self, report: events.Report) -> list[tuple[dict[str, dict[int, None]], Set[str]]]:
+        """The postings a report is indexed in, each with its keys there."""
+        if report.cjk:
+            return [(self._postings, report.names), (self._term_postings, report.terms.keys())]
+        return [(self._postings, report.names)]
 
     def evict(self, before: datetime) -> None:
         """Forget articles published before `before`; they can no longer join a new one."""
@@ -208,25 +218,24 @@ class StoryIndex:
         return story, "event" if story is not None else "new", report
 
     def _find_event(self, report: events.Report, when: datetime) -> int | None:
+        postings, keys = self._keyed(report)[-1]
         counts: Counter[int] = Counter()
         whole: set[int] = set()
-        for name in report.names:
-            posting = self._postings.get(name, {})
+        for key in keys:
+            posting = postings.get(key, {})
             if len(posting) <= _LATEST_PER_NAME:
                 whole.update(posting)
             elif len(posting) <= _COMMON_NAME:
                 counts.update(itertools.islice(reversed(posting), _LATEST_PER_NAME))
-        # Found by a name read in whole: its count may lack a long posting's older part.
+        # Found by a key read in whole: its count may lack a long posting's older part.
         for item in whole:
             found = self._entries[item].report
-            counts[item] = len(report.names & found.names) if found else 0
+            if found is not None:
+                counts[item] = len(keys & (found.terms.keys() if report.cjk else found.names))
         need = 1 if report.cjk else events.MIN_SHARED_NAMES
-        if report.cjk:
-            candidates = [i for i, e in self._entries.items() if e.report and e.report.cjk]
-        else:
-            candidates = [i for i, n in counts.items() if n >= need]
+        candidates = [i for i, n in counts.items() if n >= need]
         if len(candidates) > MAX_SCORED:
-            # Sharing more names first, then the latest; a batch's own articles (negative
+            # Sharing more keys first, then the latest; a batch's own articles (negative
             # ids) are later than any stored one.
             last = self.last_id
             ranked = heapq.nlargest(

@@ -146,6 +146,22 @@ def test_a_report_among_many_stories_naming_the_same_countries_joins_its_event()
     assert index.scored - scored <= MAX_SCORED
 
 
+def test_a_cjk_report_finds_its_event_by_terms_among_later_ones() -> None:
+    """CJK reports have no names to go by; their shared terms find the event past later news."""
+    first = _article(
+        "中国与韩国签署贸易协定", "中国与韩国周一在北京签署贸易协定\uff0c降低芯片和电池关税。"
+    )
+    later = [
+        (_article(f"第{i}号新闻", f"上海市第{i}号公告发布了有关天气与交通的消息。"), T0)
+        for i in range(200)
+    ]
+    second = _article(
+        "中韩签署贸易协定降低关税", "韩国与中国在北京签署贸易协定\uff0c降低芯片关税和电池关税。"
+    )
+    stories = _stories(_index("events"), [(first, T0), *later, (second, T0 + timedelta(hours=1))])
+    assert stories[-1] == stories[0]
+
+
 def test_reactions_follow_ups_and_another_day_are_new_stories() -> None:
     """A reaction, a later stage and the same topic days later do not join the event."""
     reaction = (
