@@ -140,7 +140,13 @@ class StoryIndex:
         entry = self._entries.pop(item)
         self._lsh.remove(item)
         if entry.report is not None:
-            self._df.subtract(entry.report.terms.keys())
+            # Each term's count drops here, so eviction never rebuilds the whole vocabulary.
+            df = self._df
+            for term in entry.report.terms:
+                if df[term] > 1:
+                    df[term] -= 1
+                else:
+                    del df[term]
             for postings, keys in self._keyed(entry.report):
                 for key in keys:
                     posting = postings.get(key)
@@ -159,7 +165,6 @@ class StoryIndex:
         """Forget articles published before `before`; they can no longer join a new one."""
         for item in [i for i, e in self._entries.items() if e.when < before]:
             self._remove(item)
-        self._df = +self._df
 
     def place(self, batch: Sequence[tuple[Article, datetime]]) -> list[Placement]:
         """Placements for new articles in arrival order, each given with its publication time
