@@ -9,6 +9,7 @@ numbers must share one ("kills 12" and "death toll rises to 50" are different st
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -59,6 +60,7 @@ _NOT_NAMES = frozenset(
     additional photo video reuters ap afp yonhap xinhua kyodo upi dpa ani pti wire"""
     )
 )
+_NOT_NAME_WORDS = _NOT_NAMES | _STOP
 # Title words that mark a reaction, a follow-up or a later stage of an affair.
 _FOLLOW_UP = frozenset(
     _words(
@@ -102,7 +104,7 @@ def _names(text: str) -> tuple[set[str], set[str]]:
     parts: set[str] = set()
     for match in _NAME.finditer(text):
         stems = map(_stem, fold(match.group()).split())
-        words = [w for w in stems if w not in _NOT_NAMES | _STOP]
+        words = [w for w in stems if w not in _NOT_NAME_WORDS]
         # One capitalized word opening a sentence ("Officials said") is no sign of a name.
         opens = match.start() < 2 or text[match.start() - 2] in ".!?:"
         if len(words) == 1 and (opens or len(words[0]) < 2):
@@ -134,6 +136,8 @@ def _mostly_capitalized(title: str) -> bool:
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
 
+# A day's news repeats most of its words: each word's term is worked out once.
+@functools.lru_cache(maxsize=1 << 16)
 def _term(word: str) -> str:
     # A short word keeps its ending ("news").
     for suffix in _SUFFIXES:
@@ -147,8 +151,10 @@ def report(title: str, lead: str) -> Report:
     lead = _DATELINE.sub("", lead)
     words = tokens(title) + tokens(lead)
     terms: Counter[str] = Counter()
+    cjk = False
     for word in words:
         if is_cjk(word[0]):
+            cjk = True
             terms.update(word[i : i + 2] for i in range(max(1, len(word) - 1)))
         elif word not in _STOP and len(word) > 1:
             terms[_term(word)] += 1
@@ -167,7 +173,7 @@ def report(title: str, lead: str) -> Report:
         numbers=frozenset(_NUMBER.findall(f"{title} {lead}")),
         title_numbers=frozenset(_NUMBER.findall(title)),
         follow_up=frozenset(title_words & _FOLLOW_UP),
-        cjk=any(is_cjk(w[0]) for w in words),
+        cjk=cjk,
     )
 
 
