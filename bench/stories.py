@@ -3,6 +3,7 @@
     .venv/bin/pip install -c constraints.txt -e '.[bench]'
     .venv/bin/python bench/stories.py [--articles 100000] [--copies 2000] [--edit 0.05]
         [--typographic]
+    .venv/bin/python bench/stories.py --mode events [--articles 100000] [--placed 2000]
 
 Builds a window of distinct synthetic articles (title and lead drawn from a Zipf vocabulary) and
 plants near-copies: an earlier article with a new title word or two and `--edit` of its lead's
@@ -12,6 +13,11 @@ the machine may be shared), articles per second, recall on planted copies, false
 distinct articles, memory growth, and the speed ratio to datasketch measured in the same run.
 The text is synthetic (and ASCII, which tokenizes on a shorter path): it measures speed and
 recall on planted copies, not quality on real news.
+
+`--mode events` fills a 72 h window of `--articles` news-like articles (bench/events_corpus.py:
+common country and leader names shared by many distinct events) and places `--placed` more in
+`events` mode, each stored in turn as the daemon does. Prints CPU µs per article, candidates
+event-scored per article, how many joined their event's story, and memory.
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from events_corpus import corpus  # noqa: E402
 
 from monitor.model import Article, StorySettings  # noqa: E402
 from monitor.stories import StoryItem  # noqa: E402
@@ -39,6 +48,8 @@ from monitor.stories.minhash import BANDS, NUM_PERM, shingle_hashes  # noqa: E40
 from monitor.text import tokens  # noqa: E402
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
+# As often as the poller evicts.
+EVICT_EVERY = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,9 +200,67 @@ def _best(pos: int, candidates: list[int], jaccard: Callable[[int], float]) -> i
     return max(scored, key=lambda p: (p[0], -p[1]))[1]
 
 
+def _stored(
+    pos: int, story: int, when: datetime, title: str, lead: str, sig: bytes | None
+) -> StoryItem:
+    return StoryItem(
+        article_id=pos + 1,
+        story_id=story,
+        source="b",
+        when=when,
+        title=title,
+        lead=lead,
+        signature=sig,
+    )
+
+
+def run_events(articles: int, placed: int, seed: int) -> None:
+    """Place `placed` articles in `events` mode after a full window of `articles`."""
+    window = timedelta(hours=72)
+    step = window / articles
+    items = corpus(articles + placed, seed)
+    index = StoryIndex(StorySettings(mode="events", window=window))
+    before = _rss_mb()
+    start = time.process_time()
+    stories: dict[int, int] = {}
+    for pos, it in enumerate(items[:articles]):
+        story = stories.setdefault(it.event, pos + 1)
+        index.load([_stored(pos, story, T0 + pos * step, it.title, it.lead, None)])
+    fill = time.process_time() - start
+    memory = _rss_mb() - before
+    joined = told = 0
+    evicted = T0
+    start = time.process_time()
+    for pos, it in enumerate(items[articles:], articles):
+        when = T0 + pos * step
+        if when - evicted > EVICT_EVERY:
+            index.evict(when - window)
+            evicted = when
+        article = Article(source="b", key=str(pos), url=None, title=it.title, summary=it.lead)
+        [p] = index.place([(article, when)])
+        if it.event in stories:
+            told += 1
+            joined += p.story == stories[it.event]
+        story = p.story if p.story is not None else stories.setdefault(it.event, pos + 1)
+        index.load([_stored(pos, story, when, it.title, it.lead, p.signature)])
+    secs = time.process_time() - start
+    print(
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; events mode, window "
+        f"{len(index)} articles over {window}, {placed} placed"
+    )
+    print(
+        f"  {secs / placed * 1e6:.0f} µs/article CPU (place, evict and store), "
+        f"{index.scored / placed:.0f} candidates scored/article, "
+        f"{joined}/{told} joined their event's story, window filled in {fill:.1f} s, "
+        f"memory {memory:.0f} MB"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mode", choices=("copies", "events"), default="copies")
     parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--placed", type=int, default=2_000, help="events mode: articles placed")
     parser.add_argument("--copies", type=int, default=2_000)
     parser.add_argument("--edit", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=7)
@@ -202,6 +271,9 @@ def main() -> None:
         "that text takes the general (non-ASCII) tokenizing path",
     )
     args = parser.parse_args()
+    if args.mode == "events":
+        run_events(args.articles, args.placed, args.seed)
+        return
     items = _corpus(args.articles, args.copies, args.edit, args.seed)
     if args.typographic:
         items = [Item(it.title, f"{it.lead} \u2014 \u201cw1\u201d", it.copy_of) for it in items]

@@ -9,6 +9,7 @@ numbers must share one ("kills 12" and "death toll rises to 50" are different st
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -59,6 +60,7 @@ _NOT_NAMES = frozenset(
     additional photo video reuters ap afp yonhap xinhua kyodo upi dpa ani pti wire"""
     )
 )
+_NOT_NAME_WORDS = _NOT_NAMES | _STOP
 # Title words that mark a reaction, a follow-up or a later stage of an affair.
 _FOLLOW_UP = frozenset(
     _words(
@@ -76,6 +78,7 @@ class Report:
     """What the event test needs of one article."""
 
     terms: Counter[str]
+    square: float  # the sum of the squared term weights before IDF (see _tf)
     names: frozenset[str]  # names as written, and the words of multi-word ones
     whole: frozenset[str]  # names as written only
     numbers: frozenset[str]
@@ -101,7 +104,7 @@ def _names(text: str) -> tuple[set[str], set[str]]:
     parts: set[str] = set()
     for match in _NAME.finditer(text):
         stems = map(_stem, fold(match.group()).split())
-        words = [w for w in stems if w not in _NOT_NAMES | _STOP]
+        words = [w for w in stems if w not in _NOT_NAME_WORDS]
         # One capitalized word opening a sentence ("Officials said") is no sign of a name.
         opens = match.start() < 2 or text[match.start() - 2] in ".!?:"
         if len(words) == 1 and (opens or len(words[0]) < 2):
@@ -112,14 +115,19 @@ def _names(text: str) -> tuple[set[str], set[str]]:
     return whole, parts
 
 
-def shared_names(a: Report, b: Report) -> int:
+def shared_names(a: Report, b: Report, enough: int | None = None) -> int:
     """Names both reports have, not counting a word the two have only inside different names
     ("korea" of "North Korea" and of "Bank of Korea"); a name found whole inside a longer one
-    of the other counts ("Lao Airlines" in "Lao Airlines ATR-72")."""
+    of the other counts ("Lao Airlines" in "Lao Airlines ATR-72"). With `enough`, counting may
+    stop once that many are found, before the costly search inside longer names."""
     shared = {n for n in a.names & b.names if n in a.whole or n in b.whole}
+    if enough is not None and len(shared) >= enough:
+        return len(shared)
     for short, long in ((a.whole - shared, b.whole), (b.whole - shared, a.whole)):
-        padded = [f" {m} " for m in long]
-        shared.update(n for n in short if " " in n and any(f" {n} " in m for m in padded))
+        multi = [n for n in short if " " in n]
+        if multi:
+            padded = [f" {m} " for m in long]
+            shared.update(n for n in multi if any(f" {n} " in m for m in padded))
     return len(shared)
 
 
@@ -128,6 +136,8 @@ def _mostly_capitalized(title: str) -> bool:
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
 
 
+# A day's news repeats most of its words: each word's term is worked out once.
+@functools.lru_cache(maxsize=1 << 16)
 def _term(word: str) -> str:
     # A short word keeps its ending ("news").
     for suffix in _SUFFIXES:
@@ -141,8 +151,10 @@ def report(title: str, lead: str) -> Report:
     lead = _DATELINE.sub("", lead)
     words = tokens(title) + tokens(lead)
     terms: Counter[str] = Counter()
+    cjk = False
     for word in words:
         if is_cjk(word[0]):
+            cjk = True
             terms.update(word[i : i + 2] for i in range(max(1, len(word) - 1)))
         elif word not in _STOP and len(word) > 1:
             terms[_term(word)] += 1
@@ -155,42 +167,65 @@ def report(title: str, lead: str) -> Report:
     title_words = set(tokens(title))
     return Report(
         terms=terms,
+        square=sum(_tf(n) ** 2 for n in terms.values()),
         names=frozenset(whole | parts),
         whole=frozenset(whole),
         numbers=frozenset(_NUMBER.findall(f"{title} {lead}")),
         title_numbers=frozenset(_NUMBER.findall(title)),
         follow_up=frozenset(title_words & _FOLLOW_UP),
-        cjk=any(is_cjk(w[0]) for w in words),
+        cjk=cjk,
     )
 
 
-def cosine(a: Counter[str], b: Counter[str], idf: dict[str, float]) -> float:
-    """TF-IDF cosine of two term counts; terms `idf` lacks weigh as its rarest."""
-    top = max(idf.values(), default=1.0)
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """The squared IDF of terms, as one report's cosine with each candidate needs it: computed
+    once for all of them. Terms it lacks weigh as its rarest."""
 
-    def weight(term: str, n: int) -> float:
-        return (1 + math.log(n)) * idf.get(term, top)
+    squared: dict[str, float]
+    top: float  # the squared IDF of its rarest term
+    norm: float  # of the report it was made for
 
-    dot = sum(weight(t, n) * weight(t, b[t]) for t, n in a.items() if t in b)
+
+def weights(a: Report, idf: dict[str, float]) -> Weights:
+    """The weights for `a`'s cosines, from the IDF of (at least) its terms."""
+    squared = {t: v * v for t, v in idf.items()}
+    top = max(squared.values(), default=1.0)
+    return Weights(squared, top, _norm(a, squared, top))
+
+
+def _tf(count: int) -> float:
+    return 1 + math.log(count)
+
+
+def _norm(a: Report, squared: dict[str, float], top: float) -> float:
+    # Every term weighs `top` but those `squared` has: only these few are summed one by one.
+    terms = a.terms
+    rest = sum(_tf(terms[t]) ** 2 * (squared[t] - top) for t in terms.keys() & squared.keys())
+    return math.sqrt(top * a.square + rest)
+
+
+def cosine(a: Report, b: Report, w: Weights) -> float:
+    """TF-IDF cosine of two reports' terms, `w` made for `a`."""
+    ta, tb, squared = a.terms, b.terms, w.squared
+    dot = sum(_tf(ta[t]) * _tf(tb[t]) * squared.get(t, w.top) for t in ta.keys() & tb.keys())
     if not dot:
         return 0.0
-    norm_a = math.sqrt(sum(weight(t, n) ** 2 for t, n in a.items()))
-    norm_b = math.sqrt(sum(weight(t, n) ** 2 for t, n in b.items()))
-    return dot / (norm_a * norm_b)
+    return dot / (w.norm * _norm(b, squared, w.top))
 
 
-def score(a: Report, b: Report, gap: timedelta, window: timedelta, idf: dict[str, float]) -> float:
+def score(a: Report, b: Report, gap: timedelta, window: timedelta, w: Weights) -> float:
     """How sure we are that two reports cover one event: 0 when a rule says they do not."""
     if gap > window or a.follow_up != b.follow_up or min(len(a.terms), len(b.terms)) < MIN_TERMS:
         return 0.0
     if a.title_numbers and b.title_numbers and not a.title_numbers & b.title_numbers:
         return 0.0
-    if not a.cjk and shared_names(a, b) < MIN_SHARED_NAMES:
+    if not a.cjk and shared_names(a, b, MIN_SHARED_NAMES) < MIN_SHARED_NAMES:
         return 0.0
     fade = 1.0
     if gap > _FULL_CREDIT and window > _FULL_CREDIT:
         fade = 1.0 - 0.5 * (gap - _FULL_CREDIT) / (window - _FULL_CREDIT)
     # Without names to go by, CJK reports must be much closer in wording.
     need = THRESHOLD * (2 if a.cjk else 1)
-    value = cosine(a.terms, b.terms, idf) * fade
+    value = cosine(a, b, w) * fade
     return value if value >= need else 0.0

@@ -7,9 +7,11 @@ since, by this process or another one sharing the database.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +30,12 @@ COPY_THRESHOLD = 0.5
 MIN_COPY_SHINGLES = 10
 # Names this common say nothing about which event it is; they are not used to find candidates.
 _COMMON_NAME = 2000
+# At most this many candidates are scored, those sharing the most names and then the latest: the
+# full score costs microseconds each, and a window of thousands of sources gives thousands.
+MAX_SCORED = 16
+# A name's latest reports this many: a report of the same event comes soon after the first ones,
+# and counting the whole of a long posting cost more than scoring.
+_LATEST_PER_NAME = 128
 _IDF_PRIOR = 1000
 # Placed articles whose features wait for the article to come back from the store; more than
 # this many means some never will (a failed poll), and the memo starts afresh.
@@ -62,10 +70,15 @@ class StoryIndex:
         self.last_id = 0
         self._lsh = LSHIndex()
         self._entries: dict[int, _Entry] = {}
-        self._postings: dict[str, set[int]] = {}
+        # Ordered as added (by id, but for a batch's own), so the latest reports come last.
+        self._postings: dict[str, dict[int, None]] = {}
         self._df: Counter[str] = Counter()
+        # Reports in Chinese, Japanese or Korean have no names to go by: found by their terms.
+        self._term_postings: dict[str, dict[int, None]] = {}
         # By signature: most articles this process stores, it placed a moment before.
         self._memo: dict[bytes, _Features] = {}
+        # Candidates event-scored so far, which sets the cost of `events` mode.
+        self.scored = 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -119,26 +132,39 @@ class StoryIndex:
         self._lsh.add(item, features.signature, features.keys)
         if report is not None:
             self._df.update(report.terms.keys())
-            for name in report.names:
-                self._postings.setdefault(name, set()).add(item)
+            for postings, keys in self._keyed(report):
+                for key in keys:
+                    postings.setdefault(key, {})[item] = None
 
     def _remove(self, item: int) -> None:
         entry = self._entries.pop(item)
         self._lsh.remove(item)
         if entry.report is not None:
-            self._df.subtract(entry.report.terms.keys())
-            for name in entry.report.names:
-                posting = self._postings.get(name)
-                if posting is not None:
-                    posting.discard(item)
-                    if not posting:
-                        del self._postings[name]
+            # Each term's count drops here, so eviction never rebuilds the whole vocabulary.
+            df = self._df
+            for term in entry.report.terms:
+                if df[term] > 1:
+                    df[term] -= 1
+                else:
+                    del df[term]
+            for postings, keys in self._keyed(entry.report):
+                for key in keys:
+                    posting = postings.get(key)
+                    if posting is not None:
+                        posting.pop(item, None)
+                        if not posting:
+                            del postings[key]
+
+    def _keyed(self, report: events.Report) -> list[tuple[dict[str, dict[int, None]], Set[str]]]:
+        """The postings a report is indexed in, each with its keys there."""
+        if report.cjk:
+            return [(self._postings, report.names), (self._term_postings, report.terms.keys())]
+        return [(self._postings, report.names)]
 
     def evict(self, before: datetime) -> None:
         """Forget articles published before `before`; they can no longer join a new one."""
         for item in [i for i, e in self._entries.items() if e.when < before]:
             self._remove(item)
-        self._df = +self._df
 
     def place(self, batch: Sequence[tuple[Article, datetime]]) -> list[Placement]:
         """Placements for new articles in arrival order, each given with its publication time
@@ -197,25 +223,42 @@ class StoryIndex:
         return story, "event" if story is not None else "new", report
 
     def _find_event(self, report: events.Report, when: datetime) -> int | None:
+        postings, keys = self._keyed(report)[-1]
         counts: Counter[int] = Counter()
-        for name in report.names:
-            posting = self._postings.get(name, ())
-            if len(posting) <= _COMMON_NAME:
-                counts.update(posting)
+        whole: set[int] = set()
+        for key in keys:
+            posting = postings.get(key, {})
+            if len(posting) <= _LATEST_PER_NAME:
+                whole.update(posting)
+            elif len(posting) <= _COMMON_NAME:
+                counts.update(itertools.islice(reversed(posting), _LATEST_PER_NAME))
+        # Found by a key read in whole: its count may lack a long posting's older part.
+        for item in whole:
+            found = self._entries[item].report
+            if found is not None:
+                counts[item] = len(keys & (found.terms.keys() if report.cjk else found.names))
         need = 1 if report.cjk else events.MIN_SHARED_NAMES
         candidates = [i for i, n in counts.items() if n >= need]
-        if report.cjk:
-            candidates = [i for i, e in self._entries.items() if e.report and e.report.cjk]
+        if len(candidates) > MAX_SCORED:
+            # Sharing more keys first, then the latest; a batch's own articles (negative
+            # ids) are later than any stored one.
+            last = self.last_id
+            ranked = heapq.nlargest(
+                MAX_SCORED, ((counts[i], i if i > 0 else last - i) for i in candidates)
+            )
+            candidates = [i if i <= last else last - i for _, i in ranked]
         # As if _IDF_PRIOR more documents held none of the terms: a young index weighs words
         # alike instead of calling every word it has not seen yet the rarest.
         n = len(self._entries) + _IDF_PRIOR
         idf = {t: math.log(n / (self._df[t] + 1)) for t in report.terms}
+        w = events.weights(report, idf)
         best, best_score = None, 0.0
+        self.scored += len(candidates)
         for item in candidates:
             entry = self._entries[item]
             if entry.report is None:
                 continue
-            value = events.score(report, entry.report, abs(entry.when - when), self.window, idf)
+            value = events.score(report, entry.report, abs(entry.when - when), self.window, w)
             if value > best_score:
                 best, best_score = entry.story, value
         return best

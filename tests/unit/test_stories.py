@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from monitor.model import Article, StorySettings
 from monitor.stories import StoryItem, events
-from monitor.stories.index import StoryIndex
+from monitor.stories.index import MAX_SCORED, StoryIndex
 from monitor.stories.minhash import LSHIndex, MinHasher, shingle_hashes, similarity
 from monitor.text import tokens
 
@@ -115,6 +115,51 @@ def test_independent_reports_of_one_event_join_in_events_mode_only() -> None:
     ]
     assert len(set(_stories(_index("events"), pair))) == 1
     assert len(set(_stories(_index("copies"), pair))) == 2
+
+
+def test_a_report_among_many_stories_naming_the_same_countries_joins_its_event() -> None:
+    """Hundreds of other stories name South Korea, China, Beijing and Seoul; only a few of
+    them are scored, and the report still finds the signing."""
+    index = _index("events")
+    others = [
+        (
+            _article(
+                f"Talks on topic{i}",
+                f"South Korea and China a{i} b{i} c{i} d{i} e{i} f{i} g{i} h{i} in Beijing "
+                f"and Seoul i{i} j{i} k{i} l{i}.",
+            ),
+            T0 - timedelta(hours=1),
+        )
+        for i in range(300)
+    ]
+    _stories(index, [*others[:150], (_article("South Korea, China sign trade deal", WIRE), T0)])
+    _stories(index, others[150:])
+    signing = index.last_id - 150
+    own = (
+        "President Lee Jae-myung and Xi Jinping agreed in Beijing to cut tariffs on chips and "
+        "batteries, a deal that Seoul says will lift exports; South Korea and China had "
+        "negotiated since 2024."
+    )
+    scored = index.scored
+    [story] = _stories(index, [(_article("Lee and Xi agree chip tariff cuts", own), T0)])
+    assert story == signing
+    assert index.scored - scored <= MAX_SCORED
+
+
+def test_a_cjk_report_finds_its_event_by_terms_among_later_ones() -> None:
+    """CJK reports have no names to go by; their shared terms find the event past later news."""
+    first = _article(
+        "中国与韩国签署贸易协定", "中国与韩国周一在北京签署贸易协定\uff0c降低芯片和电池关税。"
+    )
+    later = [
+        (_article(f"第{i}号新闻", f"上海市第{i}号公告发布了有关天气与交通的消息。"), T0)
+        for i in range(200)
+    ]
+    second = _article(
+        "中韩签署贸易协定降低关税", "韩国与中国在北京签署贸易协定\uff0c降低芯片关税和电池关税。"
+    )
+    stories = _stories(_index("events"), [(first, T0), *later, (second, T0 + timedelta(hours=1))])
+    assert stories[-1] == stories[0]
 
 
 def test_reactions_follow_ups_and_another_day_are_new_stories() -> None:
