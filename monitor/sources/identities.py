@@ -52,6 +52,6 @@ def identities(
     hashes = {k.content_hash for k in keys}
     edited = [k.id for k in known if k.content_hash not in hashes]
     if edited:
-        texts = store.previous_versions(articles[0].source, edited)
+        texts = store.previous_versions(edited)
         known = [replace(k, previous=texts.get(k.id)) for k in known]
     return keys, known, read

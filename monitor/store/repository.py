@@ -26,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.model import Alert, Article, Hit, Match, Notice, Source
 from monitor.pipeline import Decision, Known
-from monitor.store import stories
+from monitor.store import search, stories
 from monitor.store.database import READ_ONLY, make_engine, migrate
 from monitor.store.notices import Notices
 from monitor.store.polls import PollBatch
@@ -193,10 +193,10 @@ class Store:
         with self._read() as conn:
             return stories.known_articles(conn, source_id, found)
 
-    def previous_versions(self, source: str, ids: Sequence[int]) -> dict[int, Article]:
-        """The stored text of these articles of the named source, by id."""
+    def previous_versions(self, ids: Sequence[int]) -> dict[int, Article]:
+        """These stored articles as they were stored, by id."""
         with self._read() as conn:
-            return stories.previous_versions(conn, source, ids)
+            return search.stored_articles(conn, ids)
 
     def story_items(self, *, after_id: int, since: datetime) -> list[StoryItem]:
         """Articles with an id above `after_id` fetched since `since`, for the story index."""

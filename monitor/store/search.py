@@ -138,6 +138,12 @@ def _article(row: Row[Any]) -> Article:
     )
 
 
+def stored_articles(conn: Connection, ids: Sequence[int]) -> dict[int, Article]:
+    """These stored articles, by id."""
+    rows = conn.execute(_select().where(articles.c.id.in_(list(ids))))
+    return {row.id: _article(row) for row in rows}
+
+
 def _stored(row: Row[Any]) -> StoredArticle:
     return StoredArticle(id=row.id, fetched_at=row.fetched_at, article=_article(row))
 

@@ -67,35 +67,6 @@ def known_articles(conn: Connection, source_id: int, found: Sequence[Keys]) -> l
     ]
 
 
-def previous_versions(conn: Connection, source: str, ids: Sequence[int]) -> dict[int, Article]:
-    """The stored text of these articles of the source, by id."""
-    rows = conn.execute(
-        select(
-            articles.c.id,
-            articles.c.key,
-            articles.c.guid,
-            articles.c.url,
-            articles.c.title,
-            articles.c.summary,
-            articles.c.content,
-            articles.c.published_at,
-        ).where(articles.c.id.in_(list(ids)))
-    )
-    return {
-        r.id: Article(
-            source=source,
-            key=r.key,
-            guid=r.guid,
-            url=r.url,
-            title=r.title,
-            summary=r.summary,
-            content=r.content,
-            published=r.published_at,
-        )
-        for r in rows
-    }
-
-
 def story_items(conn: Connection, *, after_id: int, since: datetime) -> list[StoryItem]:
     """Articles with an id above `after_id` fetched since `since`, for the story index."""
     rows = conn.execute(
