@@ -213,7 +213,6 @@ class Store:
         self,
         source_id: int,
         *,
-        owner: str,
         found: Sequence[Decision | tuple[Article, Sequence[Match]]],
         routes: Mapping[str, Sequence[str]],
         now: datetime,

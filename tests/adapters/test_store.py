@@ -61,7 +61,6 @@ def _poll(
 ) -> PollRecord:
     return store.record_poll(
         source_id,
-        owner="me",
         found=found,
         routes=routes or {},
         now=now,

@@ -63,7 +63,6 @@ def _poll(
 ) -> PollRecord:
     return store.record_poll(
         source_id,
-        owner="me",
         found=found,
         routes={"w": ("slack", "mail")},
         now=T0,

@@ -20,7 +20,6 @@ def store_poll(
     """Record one successful poll at `when` that found these articles and matches."""
     store.record_poll(
         source_id,
-        owner="me",
         found=found,
         routes=routes or {},
         now=when,

@@ -65,7 +65,6 @@ def seed(
     ]
     store.record_poll(
         src.id,
-        owner="poller",
         found=found,
         routes=dict.fromkeys(watches, tuple(channels)),
         now=T0,
@@ -131,7 +130,6 @@ class Story:
         )
         record = self.store.record_poll(
             self.sources[f"o{n}"],
-            owner="poller",
             found=[decision],
             routes={"w": self.channels},
             now=T0,
