@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, update
 
 from monitor.model import Article, Match, Notice
 from monitor.pipeline import Decision
@@ -68,51 +68,33 @@ class PollBatch:
                 alerts += stories.alert(conn, insert, d, story, routes, now)
         touched = {placed[d.article.key][1] for d in fresh if d.article.key in placed}
         alerts += stories.followups(conn, insert, touched, followups or {}, now)
-        state: dict[str, object] = {
-            "baseline_done": True,
-            "last_polled_at": now,
-            "last_success_at": now,
-            "next_poll_at": next_poll_at,
-            "consecutive_failures": 0,
-            "last_error": None,
-            "last_error_kind": None,
-            "lease_until": None,
-            "lease_owner": None,
-            "etag": etag,
-            "last_modified": last_modified,
-        }
-        if title:
-            state["title"] = title
-        if backfill:
-            state.update(last_backfill_at=now, last_backfill_entries=backfill)
-        after_success(
+        source_name = after_success(
             conn,
             source_id,
+            next_poll_at=next_poll_at,
+            etag=etag,
+            last_modified=last_modified,
+            title=title,
+            backfill=backfill,
             notify=notify,
             recovered=recovered,
             silent_after=silent_after,
             silence=silence,
             now=now,
         )
-        conn.execute(update(sources).where(sources.c.id == source_id).values(**state))
-        stored: tuple[StoryItem, ...] = ()
-        if fresh:
-            source_name = conn.execute(
-                select(sources.c.name).where(sources.c.id == source_id)
-            ).scalar_one()
-            stored = tuple(
-                StoryItem(
-                    article_id=placed[d.article.key][0],
-                    story_id=placed[d.article.key][1],
-                    source=source_name,
-                    when=d.article.published or now,
-                    title=d.article.title,
-                    lead=d.article.summary,
-                    signature=d.placement.signature or None,
-                )
-                for d in fresh
-                if d.article.key in placed
+        stored = tuple(
+            StoryItem(
+                article_id=placed[d.article.key][0],
+                story_id=placed[d.article.key][1],
+                source=source_name,
+                when=d.article.published or now,
+                title=d.article.title,
+                lead=d.article.summary,
+                signature=d.placement.signature or None,
             )
+            for d in fresh
+            if d.article.key in placed
+        )
         return PollRecord(
             new_articles=len(stored),
             alerts=alerts,

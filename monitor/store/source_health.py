@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from monitor.model import Notice
 from monitor.store.notices import insert_notice
@@ -33,28 +33,79 @@ def after_failure(
     return True
 
 
+# Built once, as a poll records its success on every response, 304s included.
+_PRIOR = select(sources.c.name, sources.c.failing, sources.c.silent).where(
+    sources.c.id == bindparam("b_id")
+)
+_SUCCESS = (
+    update(sources)
+    .where(sources.c.id == bindparam("b_id"))
+    .values(
+        baseline_done=True,
+        last_polled_at=bindparam("b_now"),
+        last_success_at=bindparam("b_now"),
+        next_poll_at=bindparam("b_next"),
+        consecutive_failures=0,
+        last_error=None,
+        last_error_kind=None,
+        lease_until=None,
+        lease_owner=None,
+        etag=bindparam("b_etag"),
+        last_modified=bindparam("b_last_modified"),
+        # None keeps what the source had: a response without a title, a poll without backfill.
+        title=func.coalesce(bindparam("b_title", type_=sources.c.title.type), sources.c.title),
+        last_backfill_at=func.coalesce(
+            bindparam("b_backfill_at", type_=sources.c.last_backfill_at.type),
+            sources.c.last_backfill_at,
+        ),
+        last_backfill_entries=func.coalesce(
+            bindparam("b_backfill", type_=sources.c.last_backfill_entries.type),
+            sources.c.last_backfill_entries,
+        ),
+        failing=False,
+        silent=bindparam("b_silent"),
+        silent_after=bindparam("b_silent_after"),
+    )
+)
+
+
 def after_success(
     conn: Connection,
     source_id: int,
     *,
+    next_poll_at: datetime,
+    etag: str | None,
+    last_modified: str | None,
+    title: str | None,
+    backfill: int,
     notify: Sequence[str],
     recovered: Notice | None,
     silent_after: datetime | None,
     silence: Notice | None,
     now: datetime,
-) -> None:
-    """Clear the failing mark (queueing `recovered`), store when the source will count as
-    silent, and queue `silence` when it has become so."""
-    row = conn.execute(
-        select(sources.c.failing, sources.c.silent).where(sources.c.id == source_id)
-    ).one()
+) -> str:
+    """Record a successful poll in the source's row: clear its errors and the failing mark
+    (queueing `recovered`), store when it will count as silent, and queue `silence` when it
+    has become so. Returns the source's name."""
+    prior = conn.execute(_PRIOR, {"b_id": source_id}).one()
     silent = silence is not None and silent_after is not None and now > silent_after
     conn.execute(
-        update(sources)
-        .where(sources.c.id == source_id)
-        .values(failing=False, silent=silent, silent_after=silent_after)
+        _SUCCESS,
+        {
+            "b_id": source_id,
+            "b_now": now,
+            "b_next": next_poll_at,
+            "b_etag": etag,
+            "b_last_modified": last_modified,
+            "b_title": title or None,
+            "b_backfill_at": now if backfill else None,
+            "b_backfill": backfill or None,
+            "b_silent": silent,
+            "b_silent_after": silent_after,
+        },
     )
-    if row.failing and recovered is not None:
+    if prior.failing and recovered is not None:
         insert_notice(conn, recovered, notify, now)
-    if silent and not row.silent and silence is not None:
+    if silent and not prior.silent and silence is not None:
         insert_notice(conn, silence, notify, now)
+    return str(prior.name)

@@ -9,7 +9,8 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, func, or_, select, update
 
@@ -24,36 +25,45 @@ PENDING = "pending"
 _ARTICLE_IDS_LOCK = (0x6E6D, 1)
 
 
+# Built once: a statement made per call costs more in SQLAlchemy's cache key than the query
+# does in SQLite, and a poll asks on every response.
+_KNOWN = select(
+    articles.c.id,
+    articles.c.key,
+    articles.c.url_key,
+    articles.c.text_key,
+    articles.c.content_hash,
+).where(
+    articles.c.source_id == bindparam("source_id"),
+    or_(
+        articles.c.key.in_(bindparam("keys", expanding=True)),
+        articles.c.url_key.in_(bindparam("url_keys", expanding=True)),
+        articles.c.text_key.in_(bindparam("text_keys", expanding=True)),
+    ),
+)
+_MATCHED = select(matches.c.article_id, matches.c.watch).where(
+    matches.c.article_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def known_articles(conn: Connection, source_id: int, found: Sequence[Keys]) -> list[Known]:
     """The source's stored articles that share a key, link key or text key with these
     entries, with the watches each already matched."""
-    keys = {k.key for k in found}
-    url_keys = {k.url_key for k in found if k.url_key}
-    text_keys = {k.text_key for k in found if k.text_key}
-    if not keys:
+    if not found:
         return []
-    same = or_(
-        articles.c.key.in_(keys),
-        articles.c.url_key.in_(url_keys),
-        articles.c.text_key.in_(text_keys),
-    )
     rows = conn.execute(
-        select(
-            articles.c.id,
-            articles.c.key,
-            articles.c.url_key,
-            articles.c.text_key,
-            articles.c.content_hash,
-        ).where(articles.c.source_id == source_id, same)
+        _KNOWN,
+        {
+            "source_id": source_id,
+            "keys": list({k.key for k in found}),
+            "url_keys": list({k.url_key for k in found if k.url_key}),
+            "text_keys": list({k.text_key for k in found if k.text_key}),
+        },
     ).all()
     watches: dict[int, set[str]] = {r.id: set() for r in rows}
     if watches:
-        for m in conn.execute(
-            select(matches.c.article_id, matches.c.watch).where(
-                matches.c.article_id.in_(list(watches))
-            )
-        ):
-            watches[m.article_id].add(m.watch)
+        for article_id, watch in conn.execute(_MATCHED, {"ids": list(watches)}):
+            watches[article_id].add(watch)
     return [
         Known(
             id=r.id,
@@ -125,10 +135,7 @@ def record_matches(
     alerts = 0
     for m in found:
         match_id = conn.execute(
-            insert(matches)
-            .values(**match_row(article_id, m, now))
-            .on_conflict_do_nothing(index_elements=["article_id", "watch"])
-            .returning(matches.c.id)
+            _statements(insert).match, match_row(article_id, m, now)
         ).scalar_one_or_none()
         channels = routes.get(m.watch, ())
         if match_id is not None and channels:
@@ -139,13 +146,7 @@ def record_matches(
 
 def enqueue(conn: Connection, insert: Any, rows: list[dict[str, object]]) -> int:
     """Add these outbox rows, skipping any the unique key already has; how many were added."""
-    # The final guard: one row per (story, watch, channel, stage), whoever races to add it.
-    stmt = (
-        insert(outbox)
-        .on_conflict_do_nothing(index_elements=["story_id", "watch", "channel", "stage"])
-        .returning(outbox.c.id)
-    )
-    return len(conn.execute(stmt, rows).all())
+    return len(conn.execute(_statements(insert).outbox, rows).all())
 
 
 def followups(
@@ -207,6 +208,34 @@ def decision(item: Decision | tuple[Article, Sequence[Match]]) -> Decision:
     return Decision(article=article, keys=article_keys(article), matches=tuple(found))
 
 
+class _Inserts(NamedTuple):
+    article: Any
+    match: Any
+    outbox: Any
+
+
+@cache
+def _statements(insert: Any) -> _Inserts:
+    """The dialect's insert statements, built once: building one costs more than running it."""
+    return _Inserts(
+        article=insert(articles)
+        .on_conflict_do_nothing(index_elements=["source_id", "key"])
+        .returning(articles.c.id, articles.c.key),
+        match=insert(matches)
+        .on_conflict_do_nothing(index_elements=["article_id", "watch"])
+        .returning(matches.c.id),
+        # The final guard: one row per (story, watch, channel, stage), whoever races to add it.
+        outbox=insert(outbox)
+        .on_conflict_do_nothing(index_elements=["story_id", "watch", "channel", "stage"])
+        .returning(outbox.c.id),
+    )
+
+
+_SET_STORY = (
+    update(articles).where(articles.c.id == bindparam("b_id")).values(story_id=bindparam("b_story"))
+)
+
+
 def insert_articles(
     conn: Connection, insert: Any, source_id: int, fresh: Sequence[Decision], now: datetime
 ) -> dict[str, tuple[int, int]]:
@@ -218,14 +247,8 @@ def insert_articles(
         # ids 7 and 8 and commit 8 first, and a reader between the commits would skip 7 for
         # good; taking ids under a lock held to commit rules that out. SQLite has one writer.
         conn.execute(select(func.pg_advisory_xact_lock(*_ARTICLE_IDS_LOCK)))
-    stmt = (
-        insert(articles)
-        .on_conflict_do_nothing(index_elements=["source_id", "key"])
-        .returning(articles.c.id, articles.c.key)
-    )
-    ids = {
-        r.key: r.id for r in conn.execute(stmt, [_article_row(source_id, d, now) for d in fresh])
-    }
+    rows = [_article_row(source_id, d, now) for d in fresh]
+    ids = {r.key: r.id for r in conn.execute(_statements(insert).article, rows)}
     out: dict[str, tuple[int, int]] = {}
     for d in fresh:
         article_id = ids.get(d.article.key)
@@ -237,12 +260,7 @@ def insert_articles(
             story = out.get(fresh[p.joins].article.key, (0, None))[1]
         out[d.article.key] = (article_id, story or article_id)
     if out:
-        conn.execute(
-            update(articles)
-            .where(articles.c.id == bindparam("b_id"))
-            .values(story_id=bindparam("b_story")),
-            [{"b_id": a, "b_story": s} for a, s in out.values()],
-        )
+        conn.execute(_SET_STORY, [{"b_id": a, "b_story": s} for a, s in out.values()])
     return out
 
 
