@@ -1,10 +1,10 @@
 """Who a poll's entries are, reading in full only the entries that are new or edited.
 
-Most entries of a polled feed were stored before, unchanged. Their primary key, link key and
-content hash cost a hash each; the text key costs tokenizing title and lead. So the source's
-stored articles are looked up by the cheap keys first; an entry that matches one by primary key
-and content hash takes that article's text key, and only the rest are tokenized and looked up
-again by text key.
+Most entries of a polled feed were stored before, unchanged. Their primary key and content hash
+cost a hash each; the link key costs canonicalizing the link, and the text key tokenizing title
+and lead. So the source's stored articles are looked up by primary key first; an entry that
+matches one by primary key and content hash takes that article's link and text keys, and only
+the rest are read in full and looked up again by all their keys.
 """
 
 from __future__ import annotations
@@ -25,28 +25,23 @@ def identities(
     store: Store, source_id: int, articles: Sequence[Article]
 ) -> tuple[list[Keys], list[Known], int]:
     """Each article's keys, the stored articles of the source they may be versions of, and
-    how many articles had to be read in full (tokenized) for their text key."""
+    how many articles had to be read in full for their link and text keys."""
     quick = [quick_keys(a) for a in articles]
     known = store.known_articles(source_id, quick) if quick else []
     by_key = {k.key: k for k in known}
     keys: list[Keys] = []
     unseen: list[Keys] = []
-    read = 0
     for article, cheap in zip(articles, quick, strict=True):
         stored = by_key.get(cheap.key)
         if stored is not None and stored.content_hash == cheap.content_hash:
-            keys.append(replace(cheap, text_key=stored.text_key))
+            keys.append(replace(cheap, url_key=stored.url_key, text_key=stored.text_key))
             continue
         full = article_keys(article)
-        read += 1
         keys.append(full)
-        if full.text_key is not None:
-            unseen.append(full)
-    have = {k.text_key for k in known}
-    ask = [k for k in unseen if k.text_key not in have]
-    if ask:
+        unseen.append(full)
+    if unseen:
         ids = {k.id for k in known}
-        known += [k for k in store.known_articles(source_id, ask) if k.id not in ids]
+        known += [k for k in store.known_articles(source_id, unseen) if k.id not in ids]
     # A stored article that no entry repeats unchanged may be edited by one: its text tells
     # which watches matched it before.
     hashes = {k.content_hash for k in keys}
@@ -54,4 +49,4 @@ def identities(
     if edited:
         texts = store.previous_versions(edited)
         known = [replace(k, previous=texts.get(k.id)) for k in known]
-    return keys, known, read
+    return keys, known, len(unseen)

@@ -62,22 +62,17 @@ def article_keys(article: Article) -> Keys:
     """The primary key, the link and text keys, and the content hash of an article."""
     words = tokens(article.title) + tokens(lead_text(article))
     text_key = "text:" + _digest(" ".join(words)) if len(words) >= _MIN_TEXT_KEY_WORDS else None
-    return replace(quick_keys(article), text_key=text_key)
+    return replace(quick_keys(article), url_key=_url_key(article.url), text_key=text_key)
 
 
 def quick_keys(article: Article) -> Keys:
-    """The keys that need no reading of the text: all but the text key, which stays None.
+    """The keys that need no reading of text or link: the primary key and the content hash.
 
-    Enough to recognise an unchanged stored article (same key, same content hash), whose text
-    key is then the stored one, since it derives from text the content hash covers.
+    Enough to recognise an unchanged stored article (same key, same content hash), whose link
+    and text keys are then the stored ones.
     """
     seen = "\n".join((article.title, article.summary, article.content))
-    return Keys(
-        key=article.key,
-        url_key=_url_key(article.url),
-        text_key=None,
-        content_hash=_digest(seen),
-    )
+    return Keys(key=article.key, url_key=None, text_key=None, content_hash=_digest(seen))
 
 
 def identify(entry: Entry, source: str) -> Article:
