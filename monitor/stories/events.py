@@ -194,8 +194,12 @@ def weights(a: Report, idf: dict[str, float]) -> Weights:
     return Weights(squared, top, _norm(a, squared, top))
 
 
+_TF = tuple(1 + math.log(n) if n else 0.0 for n in range(64))
+
+
 def _tf(count: int) -> float:
-    return 1 + math.log(count)
+    # A term seldom occurs more than a few times in a title and lead: looked up, not computed.
+    return _TF[count] if count < 64 else 1 + math.log(count)
 
 
 def _norm(a: Report, squared: dict[str, float], top: float) -> float:
