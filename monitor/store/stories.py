@@ -77,23 +77,30 @@ def known_articles(conn: Connection, source_id: int, found: Sequence[Keys]) -> l
     ]
 
 
+# Asked before every poll that places new articles: built once.
+_STORY_ITEMS = (
+    select(
+        articles.c.id,
+        articles.c.story_id,
+        articles.c.title,
+        articles.c.summary,
+        articles.c.signature,
+        articles.c.published_at,
+        articles.c.fetched_at,
+        sources.c.name,
+    )
+    .join(sources, sources.c.id == articles.c.source_id)
+    .where(
+        articles.c.id > bindparam("after_id"),
+        articles.c.fetched_at >= bindparam("since", type_=articles.c.fetched_at.type),
+    )
+    .order_by(articles.c.id)
+)
+
+
 def story_items(conn: Connection, *, after_id: int, since: datetime) -> list[StoryItem]:
     """Articles with an id above `after_id` fetched since `since`, for the story index."""
-    rows = conn.execute(
-        select(
-            articles.c.id,
-            articles.c.story_id,
-            articles.c.title,
-            articles.c.summary,
-            articles.c.signature,
-            articles.c.published_at,
-            articles.c.fetched_at,
-            sources.c.name,
-        )
-        .join(sources, sources.c.id == articles.c.source_id)
-        .where(articles.c.id > after_id, articles.c.fetched_at >= since)
-        .order_by(articles.c.id)
-    ).all()
+    rows = conn.execute(_STORY_ITEMS, {"after_id": after_id, "since": since}).all()
     return [
         StoryItem(
             article_id=r.id,
