@@ -84,6 +84,11 @@ def is_cjk(ch: str) -> bool:
     return _IS_CJK.match(ch) is not None
 
 
+def has_cjk(text: str) -> bool:
+    """Whether any character of `text` is one `is_cjk` is true for."""
+    return _IS_CJK.search(text) is not None
+
+
 class _TextExtractor(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-from monitor.text import fold, is_cjk, tokens
+from monitor.text import fold, has_cjk, is_cjk, tokens
 
 THRESHOLD = 0.25
 MIN_SHARED_NAMES = 2
@@ -150,14 +150,16 @@ def report(title: str, lead: str) -> Report:
     """The features of one article's title and lead."""
     lead = _DATELINE.sub("", lead)
     words = tokens(title) + tokens(lead)
-    terms: Counter[str] = Counter()
-    cjk = False
-    for word in words:
-        if is_cjk(word[0]):
-            cjk = True
-            terms.update(word[i : i + 2] for i in range(max(1, len(word) - 1)))
-        elif word not in _STOP and len(word) > 1:
-            terms[_term(word)] += 1
+    cjk = has_cjk("".join(words))
+    if not cjk:  # the common case, counted in one pass
+        terms = Counter(map(_term, [w for w in words if len(w) > 1 and w not in _STOP]))
+    else:
+        terms = Counter()
+        for word in words:
+            if is_cjk(word[0]):
+                terms.update(word[i : i + 2] for i in range(max(1, len(word) - 1)))
+            elif word not in _STOP and len(word) > 1:
+                terms[_term(word)] += 1
     # A title in Title Case says nothing about which of its words are names.
     whole, parts = _names(lead)
     if not _mostly_capitalized(title):
@@ -167,7 +169,7 @@ def report(title: str, lead: str) -> Report:
     title_words = set(tokens(title))
     return Report(
         terms=terms,
-        square=sum(_tf(n) ** 2 for n in terms.values()),
+        square=sum(map(_tf_squared, terms.values())),
         names=frozenset(whole | parts),
         whole=frozenset(whole),
         numbers=frozenset(_NUMBER.findall(f"{title} {lead}")),
@@ -200,6 +202,11 @@ _TF = tuple(1 + math.log(n) if n else 0.0 for n in range(64))
 def _tf(count: int) -> float:
     # A term seldom occurs more than a few times in a title and lead: looked up, not computed.
     return _TF[count] if count < 64 else 1 + math.log(count)
+
+
+@functools.cache
+def _tf_squared(count: int) -> float:
+    return _tf(count) ** 2
 
 
 def _norm(a: Report, squared: dict[str, float], top: float) -> float:
