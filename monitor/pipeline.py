@@ -114,11 +114,12 @@ def plan(
     seen: set[str] = set()
     fresh: list[tuple[Article, Keys, Known | None]] = []
     for article, keys in entries:
-        keys = replace(
-            keys,
-            url_key=None if keys.url_key in shared else keys.url_key,
-            text_key=None if keys.text_key in shared else keys.text_key,
-        )
+        if keys.url_key in shared or keys.text_key in shared:
+            keys = replace(
+                keys,
+                url_key=None if keys.url_key in shared else keys.url_key,
+                text_key=None if keys.text_key in shared else keys.text_key,
+            )
         own = {k for k in (keys.key, keys.url_key, keys.text_key) if k is not None}
         if own & seen:
             continue

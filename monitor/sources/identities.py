@@ -34,7 +34,14 @@ def identities(
     for article, cheap in zip(articles, quick, strict=True):
         stored = by_key.get(cheap.key)
         if stored is not None and stored.content_hash == cheap.content_hash:
-            keys.append(replace(cheap, url_key=stored.url_key, text_key=stored.text_key))
+            keys.append(
+                Keys(
+                    key=cheap.key,
+                    url_key=stored.url_key,
+                    text_key=stored.text_key,
+                    content_hash=cheap.content_hash,
+                )
+            )
             continue
         full = article_keys(article)
         keys.append(full)
