@@ -212,7 +212,7 @@ def _tf_squared(count: int) -> float:
 def _norm(a: Report, squared: dict[str, float], top: float) -> float:
     # Every term weighs `top` but those `squared` has: only these few are summed one by one.
     terms = a.terms
-    rest = sum(_tf(terms[t]) ** 2 * (squared[t] - top) for t in terms.keys() & squared.keys())
+    rest = sum(_tf_squared(terms[t]) * (squared[t] - top) for t in terms.keys() & squared.keys())
     return math.sqrt(top * a.square + rest)
 
 

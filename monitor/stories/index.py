@@ -239,6 +239,8 @@ class StoryIndex:
                 counts[item] = len(keys & (found.terms.keys() if report.cjk else found.names))
         need = 1 if report.cjk else events.MIN_SHARED_NAMES
         candidates = [i for i, n in counts.items() if n >= need]
+        if not candidates:
+            return None
         if len(candidates) > MAX_SCORED:
             # Sharing more keys first, then the latest; a batch's own articles (negative
             # ids) are later than any stored one.
