@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from monitor.errors import FetchError
 from monitor.model import Entry
 from monitor.sources.charset import to_utf8
-from monitor.sources.fastpath import _strip_simple_html, parse_fast
+from monitor.sources.fastpath import _strip_simple_html, _tag_counts, parse_fast
 from monitor.sources.feeds import _link, _linker, parse_feed
 from monitor.text import strip_html
 from tests.support import hostile
@@ -182,3 +183,47 @@ def test_the_link_shortcut_gives_what_urljoin_gives(value: str) -> None:
     an http, an https and an unparseable base."""
     for base in (URL, "https://news.test/a/feed.xml", "http://[::1/feed"):
         assert _linker(base)(value) == _link(value, base)
+
+
+TAGS = st.lists(
+    st.sampled_from(
+        [
+            "<link>",
+            "<link/>",
+            "<links>",
+            "<guid ",
+            "<id>",
+            "<idx>",
+            "<guid/>",
+            "<<id>",
+            "x",
+            " ",
+            "<content/>",
+            "<content:encoded>",
+            "<content:encodedx",
+            "<pubDate>",
+            "<dc:date ",
+            "<published>",
+            "<updated/>",
+            "<issued>",
+            "<modified>",
+            "<created>",
+            "<updatedx>",
+        ]
+    ),
+    max_size=30,
+).map(lambda tags: "".join(tags).encode())
+
+
+@given(body=TAGS)
+def test_tags_are_counted_as_by_one_expression_each(body: bytes) -> None:
+    """The one-pass count of links, ids, dates and contents equals each tag's own count."""
+    assert _tag_counts(body) == tuple(
+        len(re.findall(pattern, body))
+        for pattern in (
+            rb"<link[\s>/]",
+            rb"<(?:guid|id)[\s>]",
+            rb"<(?:pubDate|published|updated|dc:date|issued|modified|created)[\s>]",
+            rb"<content(?::encoded)?[\s>/]",
+        )
+    )
