@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import tracemalloc
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import brotli
@@ -14,6 +15,8 @@ import pytest
 from monitor.errors import FetchError
 from monitor.model import FetchSettings
 from monitor.sources.decode import STEP, BoundedDecoder
+from monitor.sources.fastpath import parse_fast
+from monitor.sources.feeds import parse_feed
 from monitor.sources.http import fetch, make_client
 from monitor.sources.parsing import ParserPool
 from tests.support import hostile, loopback
@@ -180,3 +183,30 @@ async def test_not_a_feed_keeps_its_alternate_links_across_the_process_boundary(
         await pool.parse(page, url="http://news.test/", headers={"content-type": "text/html"})
     assert caught.value.kind == "not_a_feed"
     assert getattr(caught.value, "feed_urls", ()) == ("http://news.test/rss",)
+
+
+async def test_a_parsed_feed_comes_back_from_the_worker_as_it_was_parsed(pool: ParserPool) -> None:
+    """Every field of every entry, the title, the warning and the schedule cross the process
+    boundary unchanged, from the fast path and from feedparser alike."""
+    published = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    items = [
+        {
+            "guid": f"g{i}",
+            "title": f"Story {i}",
+            "link": f"https://news.test/{i}",
+            "description": "<p>Lead <b>text</b></p>",
+            "content": "<p>Full text</p>" if i % 2 else "",
+            "published": published - timedelta(minutes=i),
+        }
+        for i in range(60)
+    ]
+    fast = rss(items).replace(b"<channel>", b"<channel><language>ko</language><ttl>30</ttl>")
+    slow = rss([{"guid": "1", "title": "No link"}, {"guid": "2", "title": "Nor this"}])
+    for body in (fast, slow):
+        parsed = await pool.parse(body, url="http://127.0.0.1/", headers={})
+        assert parsed == parse_feed(body, url="http://127.0.0.1/", headers={}, max_entries=50)
+    assert parsed.entries[0].link is None
+    assert parse_fast(fast, link=lambda value: value) is not None
+    assert parse_fast(slow, link=lambda value: value) is None
+    fast_parsed = parse_feed(fast, url="http://127.0.0.1/", headers={}, max_entries=50)
+    assert fast_parsed.warning and fast_parsed.ttl and fast_parsed.entries[0].lang == "ko"

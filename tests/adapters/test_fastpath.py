@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin
 
@@ -11,8 +12,8 @@ from hypothesis import strategies as st
 from monitor.errors import FetchError
 from monitor.model import Entry
 from monitor.sources.charset import to_utf8
-from monitor.sources.fastpath import _strip_simple_html, parse_fast
-from monitor.sources.feeds import parse_feed
+from monitor.sources.fastpath import _strip_simple_html, _tag_counts, parse_fast
+from monitor.sources.feeds import _link, _linker, parse_feed
 from monitor.text import strip_html
 from tests.support import hostile
 from tests.support.corpus import load_cases
@@ -154,7 +155,7 @@ FRAGMENT = st.lists(
             ["<p>", "</p>", "<b>", "</b>", "<br/>", '<a href="x?a=1&amp;b=2">', "</a>"]
         ),
         st.sampled_from(["&amp;", "&lt;", "&#233;", "&nbsp;", "&amp;lt;", "<", ">", "<!-- c -->"]),
-        st.text(alphabet="ab 한\n", max_size=5),
+        st.text(alphabet="ab 한\n\u3000\xa0\x1c", max_size=5),
     ),
     max_size=12,
 ).map("".join)
@@ -164,3 +165,65 @@ FRAGMENT = st.lists(
 def test_the_quick_html_reduction_equals_strip_html(fragment: str) -> None:
     """The fast path's regex reduction of markup gives exactly what strip_html gives."""
     assert _strip_simple_html(fragment) == strip_html(fragment)
+
+
+URL_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(["http://", "https://", "HTTP://", "//", "/", "?", "#", "?#", ";", "["]),
+        st.sampled_from(["]", "news.test", "a", "..", "./", ":8080", "@", "%20", "&", "=", "\\"]),
+        st.text(alphabet=" \t\n\x00\x7fé한", max_size=2),
+    ),
+    max_size=8,
+).map("".join)
+
+
+@given(value=URL_TEXT.map(lambda rest: "https://" + rest) | URL_TEXT)
+def test_the_link_shortcut_gives_what_urljoin_gives(value: str) -> None:
+    """Plain absolute links skip urljoin; every link still comes out as _link makes it, against
+    an http, an https and an unparseable base."""
+    for base in (URL, "https://news.test/a/feed.xml", "http://[::1/feed"):
+        assert _linker(base)(value) == _link(value, base)
+
+
+TAGS = st.lists(
+    st.sampled_from(
+        [
+            "<link>",
+            "<link/>",
+            "<links>",
+            "<guid ",
+            "<id>",
+            "<idx>",
+            "<guid/>",
+            "<<id>",
+            "x",
+            " ",
+            "<content/>",
+            "<content:encoded>",
+            "<content:encodedx",
+            "<pubDate>",
+            "<dc:date ",
+            "<published>",
+            "<updated/>",
+            "<issued>",
+            "<modified>",
+            "<created>",
+            "<updatedx>",
+        ]
+    ),
+    max_size=30,
+).map(lambda tags: "".join(tags).encode())
+
+
+@given(body=TAGS)
+def test_tags_are_counted_as_by_one_expression_each(body: bytes) -> None:
+    """The one-pass count of links, ids, dates and contents equals each tag's own count."""
+    assert _tag_counts(body) == tuple(
+        len(re.findall(pattern, body))
+        for pattern in (
+            rb"<link[\s>/]",
+            rb"<(?:guid|id)[\s>]",
+            rb"<(?:pubDate|published|updated|dc:date|issued|modified|created)[\s>]",
+            rb"<content(?::encoded)?[\s>/]",
+        )
+    )
