@@ -228,6 +228,11 @@ async def _result(
     headers = {key.lower(): value for key, value in response.headers.items()}
     status = response.status_code
     if status == 304:
+        # A 304 has no body, but httpcore only returns a connection to the pool once the
+        # response has been read to its end; closed unread, the connection is dropped and the
+        # next fetch pays for a new one (guard check, connect, handshake).
+        async for _ in response.aiter_raw():
+            pass
         return FetchResult(
             status=304,
             body=b"",

@@ -23,6 +23,7 @@ from monitor.sources.http import (
     make_client,
     parse_retry_after,
 )
+from tests.support import loopback
 from tests.support.feed_server import FeedServer, Handler, drip, redirect, rss
 
 FEED = rss([{"guid": "1", "title": "One"}])
@@ -105,6 +106,20 @@ async def test_conditional_get_gets_304(server: FeedServer, client: httpx.AsyncC
     assert sent["if-none-match"] == first.etag
     assert sent["if-modified-since"] == first.last_modified
     assert "if-none-match" not in server.requests[0].headers
+
+
+async def test_unchanged_feeds_reuse_the_kept_alive_connection() -> None:
+    """304s leave their connection in the pool: polling unchanged feeds opens no connection."""
+    with FeedServer(protocol="HTTP/1.1") as server:
+        server.set("/feed.xml", FEED)
+        async with make_client(LOCAL) as client:
+            first = await get(client, server.url("/feed.xml"))
+            loopback.connections.clear()
+            for _ in range(3):
+                again = await get(client, server.url("/feed.xml"), etag=first.etag)
+                assert again.status == 304
+            await get(client, server.url("/feed.xml"))
+    assert loopback.connections == []
 
 
 async def test_304_without_validators_carries_given_ones_forward(
