@@ -122,6 +122,25 @@ async def test_unchanged_feeds_reuse_the_kept_alive_connection() -> None:
     assert loopback.connections == []
 
 
+async def test_a_kept_alive_connection_the_server_closed_is_not_reused() -> None:
+    """A server that hangs up an idle connection (without saying so) costs a new connection,
+    not a failed fetch."""
+
+    def answer_and_hang_up(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(200)
+        request.send_header("Content-Length", str(len(FEED)))
+        request.end_headers()
+        request.wfile.write(FEED)
+        request.close_connection = True
+
+    with FeedServer(protocol="HTTP/1.1") as server:
+        server.set_handler("/feed.xml", answer_and_hang_up)
+        async with make_client(LOCAL) as client:
+            for _ in range(3):
+                assert (await get(client, server.url("/feed.xml"))).body == FEED
+                await asyncio.sleep(0.1)
+
+
 async def test_304_without_validators_carries_given_ones_forward(
     server: FeedServer, client: httpx.AsyncClient
 ) -> None:
