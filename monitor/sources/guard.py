@@ -173,6 +173,56 @@ class _ReadableCheck(httpcore.AsyncNetworkStream):
         return bool(poller.poll(0))
 
 
+class KeepAlivePool(httpcore.AsyncConnectionPool):
+    """httpcore's connection pool, promising an idle connection to one waiting request only.
+
+    httpcore offers the first idle connection to every request that arrives before the one it
+    was promised to has started on it; all of those but one then fail with ConnectionNotAvailable
+    and queue again, and each round checks every pooled connection. Under load that was several
+    rounds a request.
+    """
+
+    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
+        # httpcore's own bookkeeping, as in AsyncConnectionPool (httpcore 1.0), but for the
+        # promise: a connection assigned to a request not yet started on it is not offered again.
+        closing: list[httpcore.AsyncConnectionInterface] = []
+        kept: list[httpcore.AsyncConnectionInterface] = []
+        for connection in self._connections:
+            if connection.is_closed():
+                continue
+            (closing if connection.has_expired() else kept).append(connection)
+        surplus = len(kept) - self._max_keepalive_connections
+        for connection in list(kept):
+            if surplus <= 0:
+                break
+            if connection.is_idle():
+                kept.remove(connection)
+                closing.append(connection)
+                surplus -= 1
+        self._connections = kept
+        promised = {id(r.connection) for r in self._requests if r.connection is not None}
+        for request in self._requests:
+            if not request.is_queued():
+                continue
+            origin = request.request.url.origin
+            free = [c for c in kept if id(c) not in promised]
+            available = next(
+                (c for c in free if c.can_handle_request(origin) and c.is_available()), None
+            )
+            if available is None and len(kept) >= self._max_connections:
+                idle = next((c for c in free if c.is_idle()), None)
+                if idle is None:
+                    continue
+                kept.remove(idle)
+                closing.append(idle)
+            connection = available or self.create_connection(origin)
+            if available is None:
+                kept.append(connection)
+            request.assign_to_connection(connection)
+            promised.add(id(connection))
+        return closing
+
+
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport, its connection pool built on a GuardedBackend."""
 
@@ -187,7 +237,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         super().__init__(limits=limits, trust_env=False)
         # httpx offers no public way to hand its pool a network backend, so the pool it built
         # is replaced by the same pool on ours (tests/adapters/test_guard.py proves it is used).
-        self._pool = httpcore.AsyncConnectionPool(
+        self._pool = KeepAlivePool(
             ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 
+import httpcore
 import httpx
 import pytest
 
@@ -139,6 +140,31 @@ async def test_a_kept_alive_connection_the_server_closed_is_not_reused() -> None
             for _ in range(3):
                 assert (await get(client, server.url("/feed.xml"))).body == FEED
                 await asyncio.sleep(0.1)
+
+
+async def test_an_idle_connection_is_promised_to_one_request_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Requests arriving together each get a connection of their own, none turned away."""
+    turned_away = 0
+    send = httpcore.AsyncHTTPConnection.handle_async_request
+
+    async def counted(self: httpcore.AsyncHTTPConnection, request: httpcore.Request) -> object:
+        nonlocal turned_away
+        try:
+            return await send(self, request)
+        except httpcore.ConnectionNotAvailable:
+            turned_away += 1
+            raise
+
+    monkeypatch.setattr(httpcore.AsyncHTTPConnection, "handle_async_request", counted)
+    with FeedServer(protocol="HTTP/1.1") as server:
+        server.set("/feed.xml", FEED)
+        url = server.url("/feed.xml")
+        async with make_client(LOCAL) as client:
+            results = await asyncio.gather(*(get(client, url) for _ in range(64)))
+    assert [r.status for r in results] == [200] * 64
+    assert turned_away == 0
 
 
 async def test_304_without_validators_carries_given_ones_forward(
