@@ -182,6 +182,18 @@ async def test_304_without_validators_carries_given_ones_forward(
     )
 
 
+async def test_cookies_a_feed_sets_are_not_sent_back(
+    server: FeedServer, client: httpx.AsyncClient
+) -> None:
+    """A feed fetcher keeps no cookies: a Set-Cookie never comes back in a later request."""
+    server.set("/a.xml", FEED, headers={"Set-Cookie": "session=abc; Path=/"})
+    server.set("/b.xml", FEED)
+    await get(client, server.url("/a.xml"))
+    await get(client, server.url("/b.xml"))
+    await get(client, server.url("/a.xml"))
+    assert [r.headers.get("cookie") for r in server.requests] == [None, None, None]
+
+
 async def test_redirect_chain_is_followed_and_recorded(
     server: FeedServer, client: httpx.AsyncClient
 ) -> None:
