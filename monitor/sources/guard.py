@@ -15,6 +15,7 @@ import ipaddress
 import select
 import socket
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -180,17 +181,30 @@ class KeepAlivePool(httpcore.AsyncConnectionPool):
     was promised to has started on it; all of those but one then fail with ConnectionNotAvailable
     and queue again, and each round checks every pooled connection. Under load that was several
     rounds a request.
+
+    httpcore also asks every idle connection whether it has expired (its keep-alive ran out, or
+    the server hung up: a poll of its socket) whenever a request is queued or a response closed.
+    Here an idle connection is asked when it is about to be handed out, and all of them at most
+    once a `SWEEP` seconds, which still closes the connections left over within a second or so.
     """
+
+    SWEEP = 1.0
+    _next_sweep = 0.0
 
     def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
         # httpcore's own bookkeeping, as in AsyncConnectionPool (httpcore 1.0), but for the
-        # promise: a connection assigned to a request not yet started on it is not offered again.
+        # promise and for when idle connections are checked.
         closing: list[httpcore.AsyncConnectionInterface] = []
         kept: list[httpcore.AsyncConnectionInterface] = []
+        now = time.monotonic()
+        sweep = now >= self._next_sweep
+        if sweep:
+            self._next_sweep = now + self.SWEEP
         for connection in self._connections:
             if connection.is_closed():
                 continue
-            (closing if connection.has_expired() else kept).append(connection)
+            deferred = not sweep and connection.is_available() and connection.is_idle()
+            (closing if not deferred and connection.has_expired() else kept).append(connection)
         surplus = len(kept) - self._max_keepalive_connections
         for connection in list(kept):
             if surplus <= 0:
@@ -205,12 +219,9 @@ class KeepAlivePool(httpcore.AsyncConnectionPool):
             if not request.is_queued():
                 continue
             origin = request.request.url.origin
-            free = [c for c in kept if id(c) not in promised]
-            available = next(
-                (c for c in free if c.can_handle_request(origin) and c.is_available()), None
-            )
+            available = self._reusable(kept, closing, promised, origin)
             if available is None and len(kept) >= self._max_connections:
-                idle = next((c for c in free if c.is_idle()), None)
+                idle = next((c for c in kept if id(c) not in promised and c.is_idle()), None)
                 if idle is None:
                     continue
                 kept.remove(idle)
@@ -221,6 +232,26 @@ class KeepAlivePool(httpcore.AsyncConnectionPool):
             request.assign_to_connection(connection)
             promised.add(id(connection))
         return closing
+
+    @staticmethod
+    def _reusable(
+        kept: list[httpcore.AsyncConnectionInterface],
+        closing: list[httpcore.AsyncConnectionInterface],
+        promised: set[int],
+        origin: httpcore.Origin,
+    ) -> httpcore.AsyncConnectionInterface | None:
+        # The first free connection to `origin` that has not expired; expired ones met on the way
+        # move from `kept` to `closing`.
+        for connection in list(kept):
+            if id(connection) in promised or not connection.can_handle_request(origin):
+                continue
+            if not connection.is_available():
+                continue
+            if not connection.has_expired():
+                return connection
+            kept.remove(connection)
+            closing.append(connection)
+        return None
 
 
 class GuardedTransport(httpx.AsyncHTTPTransport):
