@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/polling.py [--feeds 1000] [--entries 50] [--sources 10000]
 
-A feed server in its own process serves N feeds of M entries on 127.0.0.1 (with ETags). After
-a baseline poll, every feed gets 5 new entries, and one run measures:
+A feed server in its own process (bench/feedhost.py) serves N feeds of M entries on 127.0.0.1
+(with ETags). After a baseline poll, every feed gets 5 new entries, and one run measures:
   cold      a poll of the N changed feeds by the daemon's poller (fetch, parse in the worker
             pool, identify, match, store): feeds/s, CPU per feed (this process and the parser
             workers, not the server), and the ratio of its wall time to the time
@@ -38,11 +38,12 @@ sys.path.insert(0, str(ROOT))
 
 import feedparser  # noqa: E402
 
+from bench.feedhost import FeedHost  # noqa: E402
 from bench.poll import TITLES  # noqa: E402
 from monitor.daemon import Monitor  # noqa: E402
 from monitor.model import Channel, FetchSettings, Settings, Source, Watch  # noqa: E402
 from monitor.sources.http import fetch, make_client  # noqa: E402
-from tests.support.feed_server import FeedServer, rss  # noqa: E402
+from tests.support.feed_server import rss  # noqa: E402
 
 SYLLABLES = (
     "ka",
@@ -96,14 +97,20 @@ def document(feed: int, version: int, entries: int) -> bytes:
 
 def serve(conn: Connection, feeds: int, entries: int) -> None:
     """The feed server process: serves version 0, moves to the version it is sent, until None."""
-    with FeedServer(protocol="HTTP/1.1") as server:
+
+    async def run() -> None:
+        host = FeedHost()
         for i in range(feeds):
-            server.set(f"/feed{i}.xml", document(i, 0, entries))
-        conn.send(server.base_url)
-        while (version := conn.recv()) is not None:
+            host.set(f"/feed{i}.xml", document(i, 0, entries))
+        conn.send(await host.start())
+        loop = asyncio.get_running_loop()
+        while (version := await loop.run_in_executor(None, conn.recv)) is not None:
             for i in range(feeds):
-                server.set(f"/feed{i}.xml", document(i, version, entries))
+                host.set(f"/feed{i}.xml", document(i, version, entries))
             conn.send("ok")
+        await host.stop()
+
+    asyncio.run(run())
 
 
 def cpu_seconds(pids: list[int]) -> float:

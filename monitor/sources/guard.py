@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import select
 import socket
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -97,7 +99,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
         for address in addresses:
             try:
-                return await self._inner.connect_tcp(
+                stream = await self._inner.connect_tcp(
                     str(address),
                     port,
                     timeout=timeout,
@@ -106,6 +108,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
+            else:
+                return _ReadableCheck(stream)
         assert failure is not None  # resolve_checked returns at least one address
         raise failure
 
@@ -123,6 +127,133 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+class _ReadableCheck(httpcore.AsyncNetworkStream):
+    """A stream that answers httpcore's "is_readable" from its socket, looked up once.
+
+    The pool asks it of every idle connection each time a request is queued or a response
+    closed; anyio's stream answers by building its whole attribute table (a getpeername call
+    included) each time.
+    """
+
+    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
+        self._stream = stream
+        self._socket: socket.socket | None = stream.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        """Read as the wrapped stream does."""
+        return await self._stream.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Write as the wrapped stream does."""
+        await self._stream.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        """Close the wrapped stream."""
+        await self._stream.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109  (httpcore's interface)
+    ) -> httpcore.AsyncNetworkStream:
+        """TLS over the wrapped stream, answering "is_readable" the same way."""
+        return _ReadableCheck(await self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        """The wrapped stream's answer, but "is_readable" without a table built for it."""
+        if info != "is_readable":
+            return self._stream.get_extra_info(info)
+        # A socket closed underneath (by the peer's hang-up) reads as readable, as in httpcore:
+        # the next read would return the end of the stream.
+        descriptor = -1 if self._socket is None else self._socket.fileno()
+        if descriptor < 0:
+            return True
+        poller = select.poll()
+        poller.register(descriptor, select.POLLIN)
+        return bool(poller.poll(0))
+
+
+class KeepAlivePool(httpcore.AsyncConnectionPool):
+    """httpcore's connection pool, promising an idle connection to one waiting request only.
+
+    httpcore offers the first idle connection to every request that arrives before the one it
+    was promised to has started on it; all of those but one then fail with ConnectionNotAvailable
+    and queue again, and each round checks every pooled connection. Under load that was several
+    rounds a request.
+
+    httpcore also asks every idle connection whether it has expired (its keep-alive ran out, or
+    the server hung up: a poll of its socket) whenever a request is queued or a response closed.
+    Here an idle connection is asked when it is about to be handed out, and all of them at most
+    once a `SWEEP` seconds, which still closes the connections left over within a second or so.
+    """
+
+    SWEEP = 1.0
+    _next_sweep = 0.0
+
+    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
+        # httpcore's own bookkeeping, as in AsyncConnectionPool (httpcore 1.0), but for the
+        # promise and for when idle connections are checked.
+        closing: list[httpcore.AsyncConnectionInterface] = []
+        kept: list[httpcore.AsyncConnectionInterface] = []
+        now = time.monotonic()
+        sweep = now >= self._next_sweep
+        if sweep:
+            self._next_sweep = now + self.SWEEP
+        for connection in self._connections:
+            if connection.is_closed():
+                continue
+            deferred = not sweep and connection.is_available() and connection.is_idle()
+            (closing if not deferred and connection.has_expired() else kept).append(connection)
+        surplus = len(kept) - self._max_keepalive_connections
+        for connection in list(kept):
+            if surplus <= 0:
+                break
+            if connection.is_idle():
+                kept.remove(connection)
+                closing.append(connection)
+                surplus -= 1
+        self._connections = kept
+        promised = {id(r.connection) for r in self._requests if r.connection is not None}
+        for request in self._requests:
+            if not request.is_queued():
+                continue
+            origin = request.request.url.origin
+            available = self._reusable(kept, closing, promised, origin)
+            if available is None and len(kept) >= self._max_connections:
+                idle = next((c for c in kept if id(c) not in promised and c.is_idle()), None)
+                if idle is None:
+                    continue
+                kept.remove(idle)
+                closing.append(idle)
+            connection = available or self.create_connection(origin)
+            if available is None:
+                kept.append(connection)
+            request.assign_to_connection(connection)
+            promised.add(id(connection))
+        return closing
+
+    @staticmethod
+    def _reusable(
+        kept: list[httpcore.AsyncConnectionInterface],
+        closing: list[httpcore.AsyncConnectionInterface],
+        promised: set[int],
+        origin: httpcore.Origin,
+    ) -> httpcore.AsyncConnectionInterface | None:
+        # The first free connection to `origin` that has not expired; expired ones met on the way
+        # move from `kept` to `closing`.
+        for connection in list(kept):
+            if id(connection) in promised or not connection.can_handle_request(origin):
+                continue
+            if not connection.is_available():
+                continue
+            if not connection.has_expired():
+                return connection
+            kept.remove(connection)
+            closing.append(connection)
+        return None
+
+
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport, its connection pool built on a GuardedBackend."""
 
@@ -137,7 +268,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         super().__init__(limits=limits, trust_env=False)
         # httpx offers no public way to hand its pool a network backend, so the pool it built
         # is replaced by the same pool on ours (tests/adapters/test_guard.py proves it is used).
-        self._pool = httpcore.AsyncConnectionPool(
+        self._pool = KeepAlivePool(
             ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,

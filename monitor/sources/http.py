@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -52,6 +53,34 @@ class HTTPStatusError(FetchError):
         self.retry_after = retry_after
 
 
+class _NoCookies(httpx.Cookies):
+    """A cookie store that keeps nothing.
+
+    Feeds are public documents: a cookie one feed sets has no business in the next request, and
+    httpx would otherwise parse every response's headers for Set-Cookie through http.cookiejar.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        """Keep no cookie from `response`."""
+
+
+class _FeedClient(httpx.AsyncClient):
+    """httpx's client with no cookie store."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._no_cookies = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        """Always empty."""
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        raise TypeError("a feed client keeps no cookies")
+
+
 def egress_policy(settings: FetchSettings, *, allow_private: bool | None = None) -> EgressPolicy:
     """The egress policy of `settings`; `allow_private` is a source's own override."""
     private = settings.allow_private_networks if allow_private is None else allow_private
@@ -73,7 +102,7 @@ def make_client(
     size = max(1, settings.concurrency)
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
     policy = egress_policy(settings, allow_private=allow_private)
-    return httpx.AsyncClient(
+    return _FeedClient(
         # httpx's own reading of proxy variables would route around the guard; the transport
         # reads them itself when `fetch.trust_env` asks for it (monitor.sources.proxy).
         trust_env=False,
@@ -228,6 +257,11 @@ async def _result(
     headers = {key.lower(): value for key, value in response.headers.items()}
     status = response.status_code
     if status == 304:
+        # A 304 has no body, but httpcore only returns a connection to the pool once the
+        # response has been read to its end; closed unread, the connection is dropped and the
+        # next fetch pays for a new one (guard check, connect, handshake).
+        async for _ in response.aiter_raw():
+            pass
         return FetchResult(
             status=304,
             body=b"",

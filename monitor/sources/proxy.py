@@ -27,11 +27,21 @@ import httpx
 
 from monitor.egress import EgressPolicy, IPAddress
 from monitor.errors import FetchError
-from monitor.sources.guard import GuardedBackend, GuardedTransport, Resolver, resolve_checked
+from monitor.sources.guard import (
+    GuardedBackend,
+    GuardedTransport,
+    KeepAlivePool,
+    Resolver,
+    resolve_checked,
+)
 
 # Every address but those no configuration may open (monitor.egress.NEVER_ALLOWED).
 TRUSTED_HOP = EgressPolicy(allow=(ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")))
 _SCHEMES = ("http", "https")
+
+
+class _ProxyPool(KeepAlivePool, httpcore.AsyncHTTPProxy):
+    """httpcore's proxy pool, with the guard's promise of one idle connection per request."""
 
 
 class ProxiedTransport(httpx.AsyncHTTPTransport):
@@ -51,7 +61,7 @@ class ProxiedTransport(httpx.AsyncHTTPTransport):
         self.resolver = resolver
         # As in GuardedTransport: httpx's pool rebuilt on a guarded backend, here one that only
         # ever connects to the proxy.
-        self._pool = httpcore.AsyncHTTPProxy(
+        self._pool = _ProxyPool(
             proxy_url=httpcore.URL(
                 scheme=proxy.url.raw_scheme,
                 host=proxy.url.raw_host,

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 
+import httpcore
 import httpx
 import pytest
 
@@ -23,6 +24,7 @@ from monitor.sources.http import (
     make_client,
     parse_retry_after,
 )
+from tests.support import loopback
 from tests.support.feed_server import FeedServer, Handler, drip, redirect, rss
 
 FEED = rss([{"guid": "1", "title": "One"}])
@@ -107,6 +109,64 @@ async def test_conditional_get_gets_304(server: FeedServer, client: httpx.AsyncC
     assert "if-none-match" not in server.requests[0].headers
 
 
+async def test_unchanged_feeds_reuse_the_kept_alive_connection() -> None:
+    """304s leave their connection in the pool: polling unchanged feeds opens no connection."""
+    with FeedServer(protocol="HTTP/1.1") as server:
+        server.set("/feed.xml", FEED)
+        async with make_client(LOCAL) as client:
+            first = await get(client, server.url("/feed.xml"))
+            loopback.connections.clear()
+            for _ in range(3):
+                again = await get(client, server.url("/feed.xml"), etag=first.etag)
+                assert again.status == 304
+            await get(client, server.url("/feed.xml"))
+    assert loopback.connections == []
+
+
+async def test_a_kept_alive_connection_the_server_closed_is_not_reused() -> None:
+    """A server that hangs up an idle connection (without saying so) costs a new connection,
+    not a failed fetch."""
+
+    def answer_and_hang_up(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(200)
+        request.send_header("Content-Length", str(len(FEED)))
+        request.end_headers()
+        request.wfile.write(FEED)
+        request.close_connection = True
+
+    with FeedServer(protocol="HTTP/1.1") as server:
+        server.set_handler("/feed.xml", answer_and_hang_up)
+        async with make_client(LOCAL) as client:
+            for _ in range(3):
+                assert (await get(client, server.url("/feed.xml"))).body == FEED
+                await asyncio.sleep(0.1)
+
+
+async def test_an_idle_connection_is_promised_to_one_request_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Requests arriving together each get a connection of their own, none turned away."""
+    turned_away = 0
+    send = httpcore.AsyncHTTPConnection.handle_async_request
+
+    async def counted(self: httpcore.AsyncHTTPConnection, request: httpcore.Request) -> object:
+        nonlocal turned_away
+        try:
+            return await send(self, request)
+        except httpcore.ConnectionNotAvailable:
+            turned_away += 1
+            raise
+
+    monkeypatch.setattr(httpcore.AsyncHTTPConnection, "handle_async_request", counted)
+    with FeedServer(protocol="HTTP/1.1") as server:
+        server.set("/feed.xml", FEED)
+        url = server.url("/feed.xml")
+        async with make_client(LOCAL) as client:
+            results = await asyncio.gather(*(get(client, url) for _ in range(64)))
+    assert [r.status for r in results] == [200] * 64
+    assert turned_away == 0
+
+
 async def test_304_without_validators_carries_given_ones_forward(
     server: FeedServer, client: httpx.AsyncClient
 ) -> None:
@@ -120,6 +180,18 @@ async def test_304_without_validators_carries_given_ones_forward(
         '"v1"',
         "Mon, 01 Jan 2024 00:00:00 GMT",
     )
+
+
+async def test_cookies_a_feed_sets_are_not_sent_back(
+    server: FeedServer, client: httpx.AsyncClient
+) -> None:
+    """A feed fetcher keeps no cookies: a Set-Cookie never comes back in a later request."""
+    server.set("/a.xml", FEED, headers={"Set-Cookie": "session=abc; Path=/"})
+    server.set("/b.xml", FEED)
+    await get(client, server.url("/a.xml"))
+    await get(client, server.url("/b.xml"))
+    await get(client, server.url("/a.xml"))
+    assert [r.headers.get("cookie") for r in server.requests] == [None, None, None]
 
 
 async def test_redirect_chain_is_followed_and_recorded(
