@@ -1,10 +1,18 @@
-"""Turn a parsed query into an evaluation plan: resolve @lists, scope fields, build needles."""
+"""Turn a parsed query into an evaluation plan: resolve @lists, scope fields, build needles.
+
+A query's syntax tree becomes a recipe: closures that build the plan from the query's terms
+(`slots`). Rules are written to a few patterns ("entity" AND (context OR list)), so most
+queries differ from one compiled before only in their terms: their units (`scan.units`,
+read in one regex call) are a key to that query's recipe, and they compile without being
+scanned token by token, parsed or given a syntax tree (`CompiledQuery.node` parses on demand).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import cache, lru_cache
-from typing import Any
+from operator import itemgetter
+from typing import Any, TypeAlias, cast
 
 from monitor.errors import QuerySyntaxError
 from monitor.query.document import CASED, FOLDED, TEXT_FIELDS
@@ -21,7 +29,7 @@ from monitor.query.engine import (
     Term,
 )
 from monitor.query.regex import compile_regex
-from monitor.query.scan import TermError, term_parts
+from monitor.query.scan import TermError, split_term, term_parts, token_units, units
 from monitor.query.syntax import (
     And,
     Cased,
@@ -33,17 +41,18 @@ from monitor.query.syntax import (
     Regex,
     TermList,
     Word,
-    parse,
+    parse_tokens,
 )
 from monitor.query.syntax import AtLeast as AtLeastNode
 from monitor.query.syntax import Near as NearNode
 from monitor.text import is_cjk
 
 
-@lru_cache(maxsize=1 << 18)
 def needle(parts: tuple[str, ...], prefix: bool) -> str:
     """The substring that finds these tokens in a `Document`, honouring word edges."""
     body = " ".join(parts)
+    if body.isascii():  # most terms: no CJK edge to look for
+        return f" {body}" if prefix else f" {body} "
     # A Latin edge must be a word boundary (a space); a CJK edge may run on into more CJK, so
     # 북한 finds 북한이 and 韩国 finds 中韩国际. A prefix term leaves its last word open.
     head = "" if is_cjk(body[0]) else " "
@@ -54,39 +63,54 @@ def needle(parts: tuple[str, ...], prefix: bool) -> str:
 @lru_cache(maxsize=1 << 18)  # rules share terms and list aliases
 def term_needle(raw: str, cased: bool) -> str:
     """The needle of a term as written (see `needle`); raises TermError."""
-    return needle(*term_parts(raw, cased=cased))
+    # Not through term_parts' cache: a query compiled from a recipe was not scanned, and its
+    # terms, often its own (an entity's name), would only fill that cache too.
+    return needle(*split_term(raw, cased))
+
+
+Scope: TypeAlias = tuple[frozenset[str], str]  # the fields a term looks in, its clause prefix
 
 
 @cache  # one per field name
-def _field_scope(name: str) -> tuple[frozenset[str], str]:
+def _field_scope(name: str) -> Scope:
     return frozenset({name}), f"{name}:"
 
 
-def describe(node: Node) -> str:
-    """The node written back as query text, for explanations."""
+def _text_of(node: Node) -> str:
+    if isinstance(node, Regex):
+        return node.pattern
+    if isinstance(node, TermList):
+        return node.name
+    assert isinstance(node, Word | Phrase | Cased)  # describe asks only for leaves
+    return node.text
+
+
+def describe(node: Node, text: Callable[[Node], str] = _text_of) -> str:
+    """The node written back as query text, for explanations; `text` gives each leaf's term
+    (a word, a phrase's words, a pattern, a list name)."""
     # The commonest first: many rules' NEAR and ATLEAST labels hold phrases and OR groups.
     if isinstance(node, Word):
-        return node.text
+        return text(node)
     if isinstance(node, Phrase):
-        return f'"{node.text}"' + ("" if node.slop is None else f"~{node.slop}")
+        return f'"{text(node)}"' + ("" if node.slop is None else f"~{node.slop}")
     if isinstance(node, Or):
-        return "(" + " OR ".join(describe(o) for o in node.operands) + ")"
+        return "(" + " OR ".join(describe(o, text) for o in node.operands) + ")"
     if isinstance(node, Cased):
-        return f"{{{node.text}}}"
+        return f"{{{text(node)}}}"
     if isinstance(node, Regex):
-        return f"/{node.pattern}/"
+        return f"/{text(node)}/"
     if isinstance(node, TermList):
-        return f"@{node.name}"
+        return f"@{text(node)}"
     if isinstance(node, Field):
-        return f"{node.name}:{describe(node.operand)}"
+        return f"{node.name}:{describe(node.operand, text)}"
     if isinstance(node, NearNode):
-        return f"{describe(node.left)} NEAR/{node.distance} {describe(node.right)}"
+        return f"{describe(node.left, text)} NEAR/{node.distance} {describe(node.right, text)}"
     if isinstance(node, AtLeastNode):
-        return f"ATLEAST/{node.count} {describe(node.operand)}"
+        return f"ATLEAST/{node.count} {describe(node.operand, text)}"
     if isinstance(node, Not):
-        return f"-{describe(node.operand)}"
+        return f"-{describe(node.operand, text)}"
     assert isinstance(node, And)  # every other kind of node is handled above
-    return " ".join(describe(o) for o in node.operands)
+    return " ".join(describe(o, text) for o in node.operands)
 
 
 def _column(node: Node) -> int:
@@ -101,11 +125,21 @@ def _is_positional(plan: Plan, regex_ok: bool) -> bool:
     return isinstance(plan, Term) or (regex_ok and isinstance(plan, RegexTerm))
 
 
-class _Builder:
-    """Builds one plan; its leaves are numbered from `first`."""
+class _Rule:
+    """One query as its recipe builds it: its text, the text of each unit's term (`slots`,
+    see `scan.units`), the term lists, and the leaves made so far, numbered from `first`."""
 
-    def __init__(self, text: str, terms: Mapping[str, Sequence[str]], first: int = 0) -> None:
+    __slots__ = ("clauses", "first", "labels", "leaves", "slots", "terms", "text")
+
+    def __init__(
+        self,
+        text: str,
+        slots: Sequence[str],
+        terms: Mapping[str, Sequence[str]],
+        first: int = 0,
+    ) -> None:
         self.text = text
+        self.slots = slots
         self.terms = terms
         self.first = first
         self.labels: list[str] = []
@@ -117,15 +151,16 @@ class _Builder:
         self.clauses.append(clause)
         return self.first + len(self.labels) - 1
 
-    def term(self, index: int, raw: str, kind: int, fields: frozenset[str]) -> Term:
-        term = Term(index, term_needle(raw, kind == CASED), kind, fields)
-        self.leaves.append(term)
-        return term
+    def share(self, part: _Shared) -> Plan:
+        """Add a part built apart (see _shared) to this query's leaves; its plan."""
+        plan, labels, clauses, leaves = part
+        self.labels += labels
+        self.clauses += clauses
+        self.leaves += leaves
+        return plan
 
-    def pattern(
-        self, raw: str, label: str, scope: tuple[frozenset[str], str], kind: int = FOLDED
-    ) -> Term:
-        # `leaf` and `term` in one: most leaves of most rules come through here.
+    def pattern(self, raw: str, label: str, scope: Scope, kind: int = FOLDED) -> Term:
+        # `leaf` and a Term in one: most leaves of most rules come through here.
         fields, prefix = scope
         labels = self.labels
         labels.append(label)
@@ -134,139 +169,300 @@ class _Builder:
         self.leaves.append(term)
         return term
 
-    def build(self, node: Node, scope: tuple[frozenset[str], str]) -> Plan:
-        # Dispatch on the exact type: the node classes have no subclasses.
-        return _BUILD[type(node)](self, node, scope)
 
-    def word(self, node: Word, scope: tuple[frozenset[str], str]) -> Plan:
-        return self.pattern(node.text, node.text, scope)
+# A recipe's step: builds the plan of one node of the tree for a query with that tree's shape.
+Maker: TypeAlias = Callable[[_Rule], Plan]
+# Unit (token) index by column in the text, for the leaves of the tree a recipe is made from.
+_Units: TypeAlias = Mapping[int, int]
 
-    def cased(self, node: Cased, scope: tuple[frozenset[str], str]) -> Plan:
-        return self.pattern(node.text, describe(node), scope, CASED)
 
-    def regex(self, node: Regex, scope: tuple[frozenset[str], str]) -> Plan:
-        label = describe(node)
-        index = self.leaf(label, scope[1] + label)
-        return RegexTerm(index, compile_regex(node.pattern), scope[0])
+def _maker(node: Node, scope: Scope, unit_at: _Units) -> Maker:
+    # Dispatch on the exact type: the node classes have no subclasses.
+    return _MAKERS[type(node)](node, scope, unit_at)
 
-    def field(self, node: Field, scope: tuple[frozenset[str], str]) -> Plan:
-        return self.build(node.operand, _field_scope(node.name))
 
-    def near(self, node: NearNode, scope: tuple[frozenset[str], str]) -> Plan:
-        left = self.operand(node.left, scope, "NEAR", regex_ok=False)
-        right = self.operand(node.right, scope, "NEAR", regex_ok=False)
-        label = describe(node)
-        return Near(self.leaf(label, scope[1] + label), left, right, node.distance)
+def _word(node: Word, scope: Scope, unit_at: _Units) -> Maker:
+    unit = unit_at[node.column]
 
-    def at_least(self, node: AtLeastNode, scope: tuple[frozenset[str], str]) -> Plan:
-        operand = self.operand(node.operand, scope, "ATLEAST", regex_ok=True)
-        label = describe(node)
-        return AtLeast(self.leaf(label, scope[1] + label), operand, node.count)
+    def make(rule: _Rule) -> Plan:
+        text = rule.slots[unit]
+        return rule.pattern(text, text, scope)
 
-    def exclude(self, node: Not, scope: tuple[frozenset[str], str]) -> Plan:
-        return Exclude(self.build(node.operand, scope))
+    return make
 
-    def all_of(self, node: And, scope: tuple[frozenset[str], str]) -> Plan:
-        return AllOf(tuple([self.build(operand, scope) for operand in node.operands]))
 
-    def any_of(self, node: Or, scope: tuple[frozenset[str], str]) -> Plan:
-        if all(type(operand) in _PLAIN for operand in node.operands):
-            plan, labels, clauses, leaves = _plain_group(node, scope, self.first + len(self.labels))
-            self.labels += labels
-            self.clauses += clauses
-            self.leaves += leaves
-            return plan
-        return AnyOf(tuple([self.build(operand, scope) for operand in node.operands]))
+def _cased(node: Cased, scope: Scope, unit_at: _Units) -> Maker:
+    unit = unit_at[node.column]
 
-    def phrase(self, node: Phrase, scope: tuple[frozenset[str], str]) -> Plan:
-        if node.slop is None:
-            return self.pattern(node.text, node.text.strip(), scope)
-        parts, prefix = term_parts(node.text)
+    def make(rule: _Rule) -> Plan:
+        text = rule.slots[unit]
+        return rule.pattern(text, f"{{{text}}}", scope, CASED)
+
+    return make
+
+
+def _regex(node: Regex, scope: Scope, unit_at: _Units) -> Maker:
+    unit = unit_at[node.column]
+    fields, prefix = scope
+
+    def make(rule: _Rule) -> Plan:
+        pattern = rule.slots[unit]
+        label = f"/{pattern}/"
+        return RegexTerm(rule.leaf(label, prefix + label), compile_regex(pattern), fields)
+
+    return make
+
+
+def _phrase(node: Phrase, scope: Scope, unit_at: _Units) -> Maker:
+    unit, slop = unit_at[node.column], node.slop
+    if slop is None:
+
+        def make(rule: _Rule) -> Plan:
+            text = rule.slots[unit]
+            return rule.pattern(text, text.strip(), scope)
+
+        return make
+    fields, prefix = scope
+
+    def make_slop(rule: _Rule) -> Plan:
+        text = rule.slots[unit]
+        parts, star = term_parts(text)
         if len(parts) == 1:
-            return self.pattern(node.text, node.text.strip(), scope)
-        label = describe(node)
-        index = self.leaf(label, scope[1] + label)
+            return rule.pattern(text, text.strip(), scope)
+        label = f'"{text}"~{slop}'
+        index = rule.leaf(label, prefix + label)
+        last = len(parts) - 1
         words = tuple(
-            Term(index, needle((part,), prefix and i == len(parts) - 1), FOLDED, scope[0])
+            Term(index, needle((part,), star and i == last), FOLDED, fields)
             for i, part in enumerate(parts)
         )
-        self.leaves.extend(words)
-        return Slop(index, words, node.slop)
+        rule.leaves.extend(words)
+        return Slop(index, words, slop)
 
-    def operand(
-        self, node: Node, scope: tuple[frozenset[str], str], op: str, *, regex_ok: bool
-    ) -> Term | RegexTerm | AnyOf:
-        plan = self.build(node, scope)
+    return make_slop
+
+
+def _field(node: Field, scope: Scope, unit_at: _Units) -> Maker:
+    return _maker(node.operand, _field_scope(node.name), unit_at)
+
+
+def _label(node: Node, unit_at: _Units) -> str:
+    """A format string that makes the label of `node` from a query's slots."""
+    parts = describe(node, lambda leaf: f"\0{unit_at[leaf.column]}\0").split("\0")  # type: ignore[union-attr]  # a leaf
+    return "".join(
+        "{" + part + "}" if i % 2 else part.replace("{", "{{").replace("}", "}}")
+        for i, part in enumerate(parts)
+    )
+
+
+def _operand(node: Node, scope: Scope, unit_at: _Units, op: str, *, regex_ok: bool) -> Maker:
+    """The maker of a NEAR's or an ATLEAST's operand, checking that it is positional (whether
+    it is may depend on the terms: a phrase with slop is positional if it has one word)."""
+    make = _maker(node, scope, unit_at)
+    column = _column(node)
+
+    def make_checked(rule: _Rule) -> Plan:
+        plan = make(rule)
         if not isinstance(plan, Term | RegexTerm | AnyOf) or not _is_positional(plan, regex_ok):
             kinds = "terms, @lists and (a OR b) groups of them" + (
                 "" if regex_ok else " (no regular expressions)"
             )
-            raise QuerySyntaxError(
-                f"{op} applies to {kinds}", query=self.text, column=_column(node)
-            )
+            raise QuerySyntaxError(f"{op} applies to {kinds}", query=rule.text, column=column)
         return plan
 
-    def term_list(self, node: TermList, scope: tuple[frozenset[str], str]) -> Plan:
-        aliases = self.terms.get(node.name)
-        if aliases is None:
-            defined = ", ".join(self.terms) or "none"
-            raise self.error(f"unknown term list @{node.name} (defined lists: {defined})", node)
-        if isinstance(aliases, str):
-            aliases = (aliases,)
-        if not aliases:
-            raise self.error(f"term list @{node.name} is empty", node)
-        fields, prefix = scope
-        patterns: list[Plan] = []
-        for alias in aliases:
-            label = alias.strip()
-            try:
-                index = self.leaf(label, f"{prefix}@{node.name} ({label})")
-                patterns.append(self.term(index, alias, FOLDED, fields))
-            except TermError as exc:
-                message = f"term list @{node.name}: {exc.message}"
-                if exc.offset is not None:
-                    message += f" (alias {alias!r})"
-                raise self.error(message, node) from None
-        return patterns[0] if len(patterns) == 1 else AnyOf(tuple(patterns))
-
-    def error(self, message: str, node: TermList) -> QuerySyntaxError:
-        return QuerySyntaxError(message, query=self.text, column=node.column)
+    return make_checked
 
 
-_BUILD: dict[type, Callable[[_Builder, Any, tuple[frozenset[str], str]], Plan]] = {
-    Word: _Builder.word,
-    Phrase: _Builder.phrase,
-    Cased: _Builder.cased,
-    Regex: _Builder.regex,
-    TermList: _Builder.term_list,
-    Field: _Builder.field,
-    NearNode: _Builder.near,
-    AtLeastNode: _Builder.at_least,
-    Not: _Builder.exclude,
-    And: _Builder.all_of,
-    Or: _Builder.any_of,
-}
+def _near(node: NearNode, scope: Scope, unit_at: _Units) -> Maker:
+    left = _operand(node.left, scope, unit_at, "NEAR", regex_ok=False)
+    right = _operand(node.right, scope, unit_at, "NEAR", regex_ok=False)
+    label, prefix, distance = _label(node, unit_at), scope[1], node.distance
+
+    def make(rule: _Rule) -> Plan:
+        first, second = left(rule), right(rule)
+        text = label.format(*rule.slots)
+        index = rule.leaf(text, prefix + text)
+        return Near(index, first, second, distance)  # type: ignore[arg-type]  # see _operand
+
+    return make
+
+
+def _at_least(node: AtLeastNode, scope: Scope, unit_at: _Units) -> Maker:
+    operand = _operand(node.operand, scope, unit_at, "ATLEAST", regex_ok=True)
+    label, prefix, count = _label(node, unit_at), scope[1], node.count
+
+    def make(rule: _Rule) -> Plan:
+        plan = operand(rule)
+        text = label.format(*rule.slots)
+        index = rule.leaf(text, prefix + text)
+        return AtLeast(index, plan, count)  # type: ignore[arg-type]  # see _operand
+
+    return make
+
+
+def _exclude(node: Not, scope: Scope, unit_at: _Units) -> Maker:
+    part = _maker(node.operand, scope, unit_at)
+    return lambda rule: Exclude(part(rule))
+
+
+def _all_of(node: And, scope: Scope, unit_at: _Units) -> Maker:
+    parts = [_maker(operand, scope, unit_at) for operand in node.operands]
+    if len(parts) == 2:  # most ANDs: a tuple made at once, not from a list
+        one, two = parts
+        return lambda rule: AllOf((one(rule), two(rule)))
+    return lambda rule: AllOf(tuple([part(rule) for part in parts]))
 
 
 # Terms whose plan depends on nothing but the term and its scope (no @list, no regex).
 _PLAIN = frozenset({Word, Phrase, Cased})
+# A part of a plan that rules share: its plan, and the labels, clauses and leaves it adds.
+_Shared: TypeAlias = tuple[Plan, list[str], list[str], list[Term]]
+# Parts rules share, OR groups of plain terms and @lists, by what they are made of and the
+# number of their first leaf; see _shared. Apart, so that rules with @lists of their own do
+# not crowd out the groups they share. Bounded: rules may share nothing.
+_GROUPS: dict[Hashable, _Shared] = {}
+_LISTS: dict[Hashable, _Shared] = {}
+_MAX_SHARED = 1 << 12
 
 
-@lru_cache(maxsize=1 << 12)
-def _plain_group(
-    node: Or, scope: tuple[frozenset[str], str], first: int
-) -> tuple[AnyOf, tuple[str, ...], tuple[str, ...], tuple[Term, ...]]:
-    """An OR of plain terms, built once and shared by every query that has it at the same
-    leaf number: rules repeat their context lists (`(trade OR deal* OR tariff*)`). Its
-    terms were checked when the query was scanned, so building it raises nothing."""
-    builder = _Builder("", {}, first)
-    plan = AnyOf(tuple([builder.build(operand, scope) for operand in node.operands]))
-    return plan, tuple(builder.labels), tuple(builder.clauses), tuple(builder.leaves)
+def _shared(
+    rule: _Rule,
+    cache: dict[Hashable, _Shared],
+    key: Hashable,
+    build: Callable[..., Plan],
+    *args: Any,
+) -> Plan:
+    """The part of the plan `build(rule, *args)` makes, made once for every query that has
+    it with the same key (which holds the number of its first leaf) and shared by all of
+    them: rules repeat their context lists (`(trade OR deal* OR tariff*)`) and @lists."""
+    part = cache.get(key)
+    if part is None:
+        # Raises as building the part in place would, and then keeps nothing.
+        alone = _Rule(rule.text, rule.slots, rule.terms, rule.first + len(rule.labels))
+        part = (build(alone, *args), alone.labels, alone.clauses, alone.leaves)
+        if len(cache) >= _MAX_SHARED:
+            cache.clear()
+        cache[key] = part
+    return rule.share(part)
+
+
+def _any_of(node: Or, scope: Scope, unit_at: _Units) -> Maker:
+    parts = [_maker(operand, scope, unit_at) for operand in node.operands]
+    if any(type(operand) not in _PLAIN for operand in node.operands):
+        return lambda rule: AnyOf(tuple([part(rule) for part in parts]))
+    return _plain_group(node, parts, scope, unit_at)
+
+
+def _plain_group(node: Or, parts: list[Maker], scope: Scope, unit_at: _Units) -> Maker:
+    """An OR of plain terms, shared by every query that has it at the same leaf number."""
+    kinds = (tuple((type(o), getattr(o, "slop", None)) for o in node.operands), scope)
+    texts = itemgetter(*[unit_at[o.column] for o in node.operands])  # type: ignore[union-attr]  # an OR has 2 or more
+
+    def build(rule: _Rule) -> Plan:
+        return AnyOf(tuple([part(rule) for part in parts]))
+
+    def make(rule: _Rule) -> Plan:
+        first = rule.first + len(rule.labels)
+        return _shared(rule, _GROUPS, (kinds, texts(rule.slots), first), build)
+
+    return make
+
+
+def _term_list(node: TermList, scope: Scope, unit_at: _Units) -> Maker:
+    unit, column = unit_at[node.column], node.column
+    fields, prefix = scope
+
+    def expand(rule: _Rule, name: str, aliases: tuple[str, ...]) -> Plan:
+        patterns: list[Plan] = []
+        leaves = rule.leaves
+        for alias in aliases:
+            label = alias.strip()
+            try:
+                index = rule.leaf(label, f"{prefix}@{name} ({label})")
+                term = Term(index, term_needle(alias, False), FOLDED, fields)
+            except TermError as exc:
+                message = f"term list @{name}: {exc.message}"
+                if exc.offset is not None:
+                    message += f" (alias {alias!r})"
+                raise QuerySyntaxError(message, query=rule.text, column=column) from None
+            leaves.append(term)
+            patterns.append(term)
+        return patterns[0] if len(patterns) == 1 else AnyOf(tuple(patterns))
+
+    def make(rule: _Rule) -> Plan:
+        name = rule.slots[unit]
+        aliases = rule.terms.get(name)
+        if aliases is None:
+            defined = ", ".join(rule.terms) or "none"
+            raise QuerySyntaxError(
+                f"unknown term list @{name} (defined lists: {defined})",
+                query=rule.text,
+                column=column,
+            )
+        if isinstance(aliases, str):
+            aliases = (aliases,)
+        if not aliases:
+            raise QuerySyntaxError(f"term list @{name} is empty", query=rule.text, column=column)
+        aliases = tuple(aliases)
+        key = (name, aliases, scope, rule.first + len(rule.labels))
+        return _shared(rule, _LISTS, key, expand, name, aliases)
+
+    return make
+
+
+_MAKERS: dict[type, Callable[[Any, Scope, _Units], Maker]] = {
+    Word: _word,
+    Phrase: _phrase,
+    Cased: _cased,
+    Regex: _regex,
+    TermList: _term_list,
+    Field: _field,
+    NearNode: _near,
+    AtLeastNode: _at_least,
+    Not: _exclude,
+    And: _all_of,
+    Or: _any_of,
+}
+
+# Recipes by the key of the units of the queries they were made for (see compile_query).
+# Bounded: a recipe is small, but the shapes of queries are not.
+_RECIPES: dict[Hashable, Maker] = {}
+_MAX_RECIPES = 1 << 14
+
+
+def _compiled(
+    make: Maker,
+    text: str,
+    slots: Sequence[str | None],
+    terms: Mapping[str, Sequence[str]],
+    node: Node | None,
+) -> CompiledQuery:
+    # A unit that is no term has no text (None), and no maker reads it.
+    rule = _Rule(text, cast("Sequence[str]", slots), terms)
+    plan = make(rule)
+    return CompiledQuery(text, node, plan, rule.labels, rule.clauses, rule.leaves)
 
 
 def compile_query(text: str, terms: Mapping[str, Sequence[str]]) -> CompiledQuery:
     """Parse a query and resolve its @lists against `terms`; raises QuerySyntaxError."""
-    node = parse(text)
-    builder = _Builder(text, terms)
-    plan = builder.build(node, (TEXT_FIELDS, ""))
-    return CompiledQuery(text, node, plan, builder.labels, builder.clauses, builder.leaves)
+    found = units(text)
+    if found is not None:
+        make = _RECIPES.get(found[0])
+        if make is not None:
+            # The query reads as one that compiled, but for its terms: a term without letters
+            # or an unknown @list fails here, and is reported by the full path below.
+            try:
+                return _compiled(make, text, found[1], terms, None)
+            except (QuerySyntaxError, TermError):
+                pass
+    node, tokens = parse_tokens(text)
+    key, slots = token_units(tokens)
+    make = _maker(node, (TEXT_FIELDS, ""), {tok.column: i for i, tok in enumerate(tokens)})
+    compiled = _compiled(make, text, slots, terms, node)
+    # Every query with these units is scanned and parsed as this one was but for the text
+    # of its terms (see scan.units): it can skip both, if `units` read this one as `scan` did.
+    if found is not None and (key, slots) == found:
+        if len(_RECIPES) >= _MAX_RECIPES:
+            _RECIPES.clear()
+        _RECIPES[key] = make
+    return compiled

@@ -14,7 +14,7 @@ from typing import Any, Protocol, TypeAlias
 
 from monitor.model import Article, Hit, Match
 from monitor.query.document import CASED, FOLDED, RAW, Document, Occurrence, document
-from monitor.query.syntax import Node
+from monitor.query.syntax import Node, parse
 
 Found: TypeAlias = list[tuple[int, list[Occurrence]]]
 
@@ -383,19 +383,19 @@ class CompiledQuery:
     can only match if it holds a term of each set in `required`.
     """
 
-    __slots__ = ("clauses", "labels", "node", "plan", "required", "terms", "text")
+    __slots__ = ("_node", "clauses", "labels", "plan", "required", "terms", "text")
 
     def __init__(
         self,
         text: str,
-        node: Node,
+        node: Node | None,
         plan: Plan,
         labels: Sequence[str],
         clauses: Sequence[str],
         terms: Sequence[Term],
     ) -> None:
         self.text = text
-        self.node = node
+        self._node = node
         self.plan = plan
         self.labels = tuple(labels)
         self.clauses = tuple(clauses)
@@ -404,6 +404,14 @@ class CompiledQuery:
 
     def __repr__(self) -> str:
         return f"CompiledQuery({self.text!r})"
+
+    @property
+    def node(self) -> Node:
+        """The query's syntax tree; parsed on first use if it was not given (a query compiled
+        from the recipe of another query with the same shape is never parsed, see compile)."""
+        if self._node is None:
+            self._node = parse(self.text)
+        return self._node
 
     def evaluate(self, article: Article, tags: Sequence[str] = ()) -> tuple[str, ...] | None:
         """None if the article does not match, else the positive terms found, in query order."""

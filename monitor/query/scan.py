@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import IntEnum
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 from monitor.errors import QuerySyntaxError
 from monitor.query.regex import RegexError, check_regex
@@ -41,10 +41,8 @@ def term_parts(raw: str, *, cased: bool = False) -> tuple[tuple[str, ...], bool]
     return _term_parts(raw, cased)
 
 
-# Rules share terms, and the scanner and compiler both ask: one cache, always called with
-# both arguments by position, so that every caller hits the same key.
-@lru_cache(maxsize=1 << 18)
-def _term_parts(raw: str, cased: bool) -> tuple[tuple[str, ...], bool]:
+def split_term(raw: str, cased: bool) -> tuple[tuple[str, ...], bool]:
+    """`term_parts`, not cached: for callers that keep what they make of the parts."""
     star = raw.find("*")
     if star != -1 and star != len(raw) - 1:
         raise TermError("'*' is only allowed at the end of a term", star)
@@ -56,6 +54,11 @@ def _term_parts(raw: str, cased: bool) -> tuple[tuple[str, ...], bool]:
     if not parts:
         raise TermError(f"{raw.strip()!r} has no letters or digits to match")
     return parts, prefix
+
+
+# Rules share terms, and the scanner and compiler both ask: one cache, always called with
+# both arguments by position, so that every caller hits the same key.
+_term_parts = lru_cache(maxsize=1 << 18)(split_term)
 
 
 class Kind(IntEnum):  # an int: token kinds are hashed into the key of a query's shape
@@ -200,7 +203,8 @@ def _scan_other(text: str, i: int, found: list[Token]) -> int:
             j = i + 1
             while j < n and text[j].isdigit():
                 j += 1
-            if j == i + 1:
+            # isdigit() also holds for digits int() refuses (superscripts: "a b"~1²).
+            if j == i + 1 or not text[i + 1 : j].isdecimal():
                 raise error(text, "'~' must be followed by a number of words", i + 1)
             slop, i = int(text[i + 1 : j]), j
         found.append(_new_token(Token, (Kind.PHRASE, inner, col, slop, None)))
@@ -259,6 +263,105 @@ def _counted_token(text: str, counted: re.Match[str], column: int) -> Token:
     if name == "ATLEAST" and value < 1:
         raise error(text, "ATLEAST needs a count of 1 or more", column)
     return Token(Kind[name], name, column, value)
+
+
+# A query's units, read by one regular expression for the whole query: what `scan` reads, in
+# the cases common in rules (words, phrases, @lists, {cased} terms, operators, field scopes,
+# parentheses), in one C call rather than a Python step per token. The alternatives are those
+# of `_NEXT` and `_scan_other`, narrowed so that each matches only where the scanner reads the
+# same token without error; anything else (a regex, a misplaced or unclosed character, a NEAR
+# without a number) falls to the last group, and `units` declines the query.
+_FIELD_SCOPE = rf"(?:{'|'.join(FIELDS)}):"
+_WORD_END = r'(?![^\s()"{}])'  # the word ends here: a delimiter or the end follows
+# A number as the scanner writes it back (see `token_units`): no leading zero, ASCII digits.
+_NUMBER = r"(?:0|[1-9][0-9]*)"
+_UNIT = re.compile(
+    r"\s*(?:"
+    # 1: a field scope (followed by its operand), an operator or a parenthesis, kept whole
+    rf"({_FIELD_SCOPE}(?=[^\s)])|(?:AND|OR|NOT|(?:NEAR|ATLEAST)/{_NUMBER}){_WORD_END}"
+    r"|[()]|-(?=[^\s)]))"
+    # 2, 3, 4: what opens a term list, a phrase or a case-sensitive term; nothing for a word
+    r'|(?:(@)|(")|(\{))?'
+    # 5: the term, by what opened it: a list name, a phrase's words (then a '"' followed by
+    # a slop or no '~'), a case-sensitive term's words (then a '}'), or a word that is no
+    # operator or field scope (those are errors if not read above)
+    r"("
+    rf"(?(2)[\w-]+{_WORD_END}"
+    rf'|(?(3)\s*[^\s"][^"]*(?="(?:~{_NUMBER}(?!\w)|(?!~)))'
+    r"|(?(4)\s*[^\s}][^}]*(?=\})"
+    rf"|(?!{_FIELD_SCOPE}|(?:AND|OR|NOT|(?:NEAR|ATLEAST)(?:/\d*)?){_WORD_END})"
+    r'[^\s()"{}/@-][^\s()"{}]*)))'
+    r")"
+    # 6: a phrase's slop (no letter or digit may follow it: the scanner reads str.isdigit()
+    # characters, more than [0-9])
+    rf'(?(3)"(~{_NUMBER})?)(?(4)\}})'
+    # 7: anything else
+    r"|(\S)"
+    r")"
+)
+# The groups of _UNIT, which are the columns of `units`: `_UNIT.split()` gives the text
+# before each unit (nothing, but after the last), then its groups, None for those not in it.
+_OPERATOR, _AT, _QUOTE, _BRACE, _TERM, _SLOP, _OTHER = range(1, 8)
+_STRIDE = 8
+
+# A query's units, as a key and the text of the term of each unit (None if the unit is no
+# term, else the text of its token, see `Token`). The key holds all but the terms (operators,
+# field scopes, parentheses, the kind of each term, the slop of each phrase), so queries with
+# the same key are scanned and parsed alike but for the text of their terms.
+Key: TypeAlias = tuple[tuple[str | None, ...], ...]
+Units: TypeAlias = tuple[Key, tuple[str | None, ...]]
+
+
+def units(text: str) -> Units | None:
+    """The units of a query as `scan` would read them, or None if the query has something
+    they do not cover. They are read, not checked: whether the query is valid is for the
+    scanner and the parser to say (see `token_units`)."""
+    # split() rather than findall(): a flat sequence, cut into columns by C slices, and None
+    # rather than "" for the groups a unit does not have, both cheaper.
+    found = tuple(_UNIT.split(text))
+    if len(found) == 1 or any(found[_OTHER::_STRIDE]):
+        return None
+    key = (
+        found[_OPERATOR::_STRIDE],
+        found[_AT::_STRIDE],
+        found[_QUOTE::_STRIDE],
+        found[_BRACE::_STRIDE],
+        found[_SLOP::_STRIDE],
+    )
+    return key, found[_TERM::_STRIDE]
+
+
+def token_units(tokens: list[Token]) -> tuple[Key | None, tuple[str | None, ...]]:
+    """The units of scanned tokens (the last one END) as `units` reads them from the text of
+    the query, but with no key if `units` reads no such tokens (a regular expression)."""
+    columns: list[list[str | None]] = [[None] * (len(tokens) - 1) for _ in range(_STRIDE)]
+    for i, tok in enumerate(tokens[:-1]):
+        kind = tok.kind
+        if kind in _TERMS:
+            columns[_TERM][i] = tok.text
+            if kind is Kind.LIST:
+                columns[_AT][i] = "@"
+            elif kind is Kind.PHRASE:
+                columns[_QUOTE][i] = '"'
+                if tok.number is not None:
+                    columns[_SLOP][i] = f"~{tok.number}"
+            elif kind is Kind.CASED:
+                columns[_BRACE][i] = "{"
+            elif kind is Kind.REGEX:
+                columns[_OTHER][i] = "/"
+        elif kind is Kind.FIELD:
+            columns[_OPERATOR][i] = f"{tok.text}:"
+        elif kind in (Kind.NEAR, Kind.ATLEAST):
+            columns[_OPERATOR][i] = f"{tok.text}/{tok.number}"
+        else:
+            columns[_OPERATOR][i] = tok.text
+    done = tuple(map(tuple, columns))
+    if any(done[_OTHER]) or len(tokens) < 2:
+        return None, done[_TERM]
+    return (done[_OPERATOR], done[_AT], done[_QUOTE], done[_BRACE], done[_SLOP]), done[_TERM]
+
+
+_TERMS = frozenset({Kind.WORD, Kind.PHRASE, Kind.LIST, Kind.CASED, Kind.REGEX})
 
 
 def _list_token(text: str, word: str, column: int) -> Token:

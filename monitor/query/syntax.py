@@ -332,6 +332,11 @@ _MAX_PROGRAMS = 1 << 14
 
 def parse(text: str) -> Node:
     """Parse a watch query into its syntax tree; raises QuerySyntaxError for any problem."""
+    return parse_tokens(text)[0]
+
+
+def parse_tokens(text: str) -> tuple[Node, list[Token]]:
+    """`parse`, with the tokens the tree was built from."""
     tokens = scan(text)
     shape = tuple([tok[0] for tok in tokens])
     program = _PROGRAMS.get(shape)
@@ -344,4 +349,4 @@ def parse(text: str) -> Node:
     stack: list[Node] = []
     for make, arg in program:
         make(stack, tokens, arg)
-    return stack[0]
+    return stack[0], tokens

@@ -62,6 +62,7 @@ def test_parse_builds_the_expected_tree(query: str, tree: object) -> None:
         ("a NEAR/3", 3, "NEAR/3 needs a term after it"),
         ("a NEAR/3 b NEAR/3 c", 12, "NEAR joins two clauses; combine more with AND"),
         ('"a b"~x', 6, "'~' must be followed by a number of words"),
+        ('"a b"~1²', 6, "'~' must be followed by a number of words"),
         ("title: a", 1, "title: must be directly followed by a term"),
         ("{US", 1, "unterminated case-sensitive term: '{' is never closed"),
         ("US}", 3, "'}' has no matching '{'"),
