@@ -10,7 +10,7 @@ scanned token by token, parsed or given a syntax tree (`CompiledQuery.node` pars
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from functools import cache, lru_cache
+from functools import cache
 from operator import itemgetter
 from typing import Any, TypeAlias, cast
 
@@ -29,7 +29,7 @@ from monitor.query.engine import (
     Term,
 )
 from monitor.query.regex import compile_regex
-from monitor.query.scan import TermError, split_term, term_parts, token_units, units
+from monitor.query.scan import TermError, needle, term_needle, term_parts, token_units, units
 from monitor.query.syntax import (
     And,
     Cased,
@@ -41,32 +41,11 @@ from monitor.query.syntax import (
     Regex,
     TermList,
     Word,
+    describe,
     parse_tokens,
 )
 from monitor.query.syntax import AtLeast as AtLeastNode
 from monitor.query.syntax import Near as NearNode
-from monitor.text import is_cjk
-
-
-def needle(parts: tuple[str, ...], prefix: bool) -> str:
-    """The substring that finds these tokens in a `Document`, honouring word edges."""
-    body = " ".join(parts)
-    if body.isascii():  # most terms: no CJK edge to look for
-        return f" {body}" if prefix else f" {body} "
-    # A Latin edge must be a word boundary (a space); a CJK edge may run on into more CJK, so
-    # 북한 finds 북한이 and 韩国 finds 中韩国际. A prefix term leaves its last word open.
-    head = "" if is_cjk(body[0]) else " "
-    tail = "" if prefix or is_cjk(body[-1]) else " "
-    return f"{head}{body}{tail}"
-
-
-@lru_cache(maxsize=1 << 18)  # rules share terms and list aliases
-def term_needle(raw: str, cased: bool) -> str:
-    """The needle of a term as written (see `needle`); raises TermError."""
-    # Not through term_parts' cache: a query compiled from a recipe was not scanned, and its
-    # terms, often its own (an entity's name), would only fill that cache too.
-    return needle(*split_term(raw, cased))
-
 
 Scope: TypeAlias = tuple[frozenset[str], str]  # the fields a term looks in, its clause prefix
 
@@ -74,43 +53,6 @@ Scope: TypeAlias = tuple[frozenset[str], str]  # the fields a term looks in, its
 @cache  # one per field name
 def _field_scope(name: str) -> Scope:
     return frozenset({name}), f"{name}:"
-
-
-def _text_of(node: Node) -> str:
-    if isinstance(node, Regex):
-        return node.pattern
-    if isinstance(node, TermList):
-        return node.name
-    assert isinstance(node, Word | Phrase | Cased)  # describe asks only for leaves
-    return node.text
-
-
-def describe(node: Node, text: Callable[[Node], str] = _text_of) -> str:
-    """The node written back as query text, for explanations; `text` gives each leaf's term
-    (a word, a phrase's words, a pattern, a list name)."""
-    # The commonest first: many rules' NEAR and ATLEAST labels hold phrases and OR groups.
-    if isinstance(node, Word):
-        return text(node)
-    if isinstance(node, Phrase):
-        return f'"{text(node)}"' + ("" if node.slop is None else f"~{node.slop}")
-    if isinstance(node, Or):
-        return "(" + " OR ".join(describe(o, text) for o in node.operands) + ")"
-    if isinstance(node, Cased):
-        return f"{{{text(node)}}}"
-    if isinstance(node, Regex):
-        return f"/{text(node)}/"
-    if isinstance(node, TermList):
-        return f"@{text(node)}"
-    if isinstance(node, Field):
-        return f"{node.name}:{describe(node.operand, text)}"
-    if isinstance(node, NearNode):
-        return f"{describe(node.left, text)} NEAR/{node.distance} {describe(node.right, text)}"
-    if isinstance(node, AtLeastNode):
-        return f"ATLEAST/{node.count} {describe(node.operand, text)}"
-    if isinstance(node, Not):
-        return f"-{describe(node.operand, text)}"
-    assert isinstance(node, And)  # every other kind of node is handled above
-    return " ".join(describe(o, text) for o in node.operands)
 
 
 def _column(node: Node) -> int:

@@ -9,7 +9,7 @@ from typing import NamedTuple, TypeAlias
 
 from monitor.errors import QuerySyntaxError
 from monitor.query.regex import RegexError, check_regex
-from monitor.text import cased_tokens, tokens
+from monitor.text import cased_tokens, is_cjk, tokens
 
 FIELDS = ("title", "summary", "content", "source", "url", "tag", "lang")
 # Spaces, then a field scope, a word (it runs to a space or a delimiter), a phrase without
@@ -372,3 +372,23 @@ def _list_token(text: str, word: str, column: int) -> Token:
         if not (ch.isalnum() or ch in "_-"):
             raise error(text, f"invalid character {ch!r} in term list name", column + 1 + offset)
     return Token(Kind.LIST, name, column)
+
+
+def needle(parts: tuple[str, ...], prefix: bool) -> str:
+    """The substring that finds these tokens in a `Document`, honouring word edges."""
+    body = " ".join(parts)
+    if body.isascii():  # most terms: no CJK edge to look for
+        return f" {body}" if prefix else f" {body} "
+    # A Latin edge must be a word boundary (a space); a CJK edge may run on into more CJK, so
+    # 북한 finds 북한이 and 韩国 finds 中韩国际. A prefix term leaves its last word open.
+    head = "" if is_cjk(body[0]) else " "
+    tail = "" if prefix or is_cjk(body[-1]) else " "
+    return f"{head}{body}{tail}"
+
+
+@lru_cache(maxsize=1 << 18)  # rules share terms and list aliases
+def term_needle(raw: str, cased: bool) -> str:
+    """The needle of a term as written (see `needle`); raises TermError."""
+    # Not through term_parts' cache: a query compiled from a recipe was not scanned, and its
+    # terms, often its own (an entity's name), would only fill that cache too.
+    return needle(*split_term(raw, cased))

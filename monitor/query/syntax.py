@@ -350,3 +350,40 @@ def parse_tokens(text: str) -> tuple[Node, list[Token]]:
     for make, arg in program:
         make(stack, tokens, arg)
     return stack[0], tokens
+
+
+def _text_of(node: Node) -> str:
+    if isinstance(node, Regex):
+        return node.pattern
+    if isinstance(node, TermList):
+        return node.name
+    assert isinstance(node, Word | Phrase | Cased)  # describe asks only for leaves
+    return node.text
+
+
+def describe(node: Node, text: Callable[[Node], str] = _text_of) -> str:
+    """The node written back as query text, for explanations; `text` gives each leaf's term
+    (a word, a phrase's words, a pattern, a list name)."""
+    # The commonest first: many rules' NEAR and ATLEAST labels hold phrases and OR groups.
+    if isinstance(node, Word):
+        return text(node)
+    if isinstance(node, Phrase):
+        return f'"{text(node)}"' + ("" if node.slop is None else f"~{node.slop}")
+    if isinstance(node, Or):
+        return "(" + " OR ".join(describe(o, text) for o in node.operands) + ")"
+    if isinstance(node, Cased):
+        return f"{{{text(node)}}}"
+    if isinstance(node, Regex):
+        return f"/{text(node)}/"
+    if isinstance(node, TermList):
+        return f"@{text(node)}"
+    if isinstance(node, Field):
+        return f"{node.name}:{describe(node.operand, text)}"
+    if isinstance(node, Near):
+        return f"{describe(node.left, text)} NEAR/{node.distance} {describe(node.right, text)}"
+    if isinstance(node, AtLeast):
+        return f"ATLEAST/{node.count} {describe(node.operand, text)}"
+    if isinstance(node, Not):
+        return f"-{describe(node.operand, text)}"
+    assert isinstance(node, And)  # every other kind of node is handled above
+    return " ".join(describe(o, text) for o in node.operands)
