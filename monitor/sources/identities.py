@@ -26,34 +26,44 @@ def identities(
 ) -> tuple[list[Keys], list[Known], int]:
     """Each article's keys, the stored articles of the source they may be versions of, and
     how many articles had to be read in full for their link and text keys."""
+    if not articles:
+        return [], [], 0
     quick = [quick_keys(a) for a in articles]
-    known = store.known_articles(source_id, quick) if quick else []
-    by_key = {k.key: k for k in known}
-    keys: list[Keys] = []
-    unseen: list[Keys] = []
-    for article, cheap in zip(articles, quick, strict=True):
-        stored = by_key.get(cheap.key)
-        if stored is not None and stored.content_hash == cheap.content_hash:
-            keys.append(
-                Keys(
-                    key=cheap.key,
-                    url_key=stored.url_key,
-                    text_key=stored.text_key,
-                    content_hash=cheap.content_hash,
+    with store.lookup() as lookup:
+        known = lookup.known(source_id, quick)
+        by_key = {k.key: k for k in known}
+        keys: list[Keys] = []
+        unseen: list[Keys] = []
+        for article, cheap in zip(articles, quick, strict=True):
+            stored = by_key.get(cheap.key)
+            if stored is not None and stored.content_hash == cheap.content_hash:
+                keys.append(
+                    Keys(
+                        key=cheap.key,
+                        url_key=stored.url_key,
+                        text_key=stored.text_key,
+                        content_hash=cheap.content_hash,
+                    )
                 )
-            )
-            continue
-        full = article_keys(article)
-        keys.append(full)
-        unseen.append(full)
-    if unseen:
-        ids = {k.id for k in known}
-        known += [k for k in store.known_articles(source_id, unseen) if k.id not in ids]
-    # A stored article that no entry repeats unchanged may be edited by one: its text tells
-    # which watches matched it before.
-    hashes = {k.content_hash for k in keys}
-    edited = [k.id for k in known if k.content_hash not in hashes]
-    if edited:
-        texts = store.previous_versions(edited)
-        known = [replace(k, previous=texts.get(k.id)) for k in known]
+                continue
+            full = article_keys(article)
+            keys.append(full)
+            unseen.append(full)
+        if unseen:
+            ids = {k.id for k in known}
+            known += [k for k in lookup.known(source_id, unseen) if k.id not in ids]
+        # Only a stored article that no entry repeats unchanged can be edited by one (an entry
+        # repeating it claims all its keys): its watches and its text tell which watches
+        # matched it before.
+        hashes = {k.content_hash for k in keys}
+        edited = [k.id for k in known if k.content_hash not in hashes]
+        if edited:
+            watches = lookup.watches(edited)
+            texts = lookup.previous(edited)
+            known = [
+                replace(k, watches=watches[k.id], previous=texts.get(k.id))
+                if k.id in watches
+                else k
+                for k in known
+            ]
     return keys, known, len(unseen)

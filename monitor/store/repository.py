@@ -25,8 +25,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.model import Alert, Article, Hit, Match, Notice, Source
-from monitor.pipeline import Decision, Known
-from monitor.store import search, stories
+from monitor.pipeline import Decision
+from monitor.store import stories
 from monitor.store.database import READ_ONLY, make_engine, migrate
 from monitor.store.notices import Notices
 from monitor.store.polls import PollBatch
@@ -38,7 +38,7 @@ from monitor.store.records import (
     SourceStatus,
 )
 from monitor.store.schema import articles, matches, notices, outbox, sources
-from monitor.stories import Keys, StoryItem
+from monitor.stories import StoryItem
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
 
@@ -187,16 +187,11 @@ class Store:
             )
             return {r.key for r in found}
 
-    def known_articles(self, source_id: int, found: Sequence[Keys]) -> list[Known]:
-        """The source's stored articles that share a key, link key or text key with these
-        entries, with the watches each already matched."""
+    @contextmanager
+    def lookup(self) -> Iterator[stories.Lookup]:
+        """The lookups that identify one poll's entries, sharing one read transaction."""
         with self._read() as conn:
-            return stories.known_articles(conn, source_id, found)
-
-    def previous_versions(self, ids: Sequence[int]) -> dict[int, Article]:
-        """These stored articles as they were stored, by id."""
-        with self._read() as conn:
-            return search.stored_articles(conn, ids)
+            yield stories.Lookup(conn)
 
     def story_items(self, *, after_id: int, since: datetime) -> list[StoryItem]:
         """Articles with an id above `after_id` fetched since `since`, for the story index."""

@@ -162,7 +162,8 @@ def test_upgrading_keeps_old_articles_known_by_link(sqlite_url: str) -> None:
         again = Article(
             source="o0", key="url:news.test/a", url="https://news.test/a/", title="Old", summary=""
         )
-        [known] = store.known_articles(1, [article_keys(again)])
+        with store.lookup() as lookup:
+            [known] = lookup.known(1, [article_keys(again)])
         assert known.id == 5
         [item] = store.story_items(after_id=0, since=T0 - timedelta(days=1))
         assert item.story_id == 5
