@@ -43,6 +43,10 @@ def make_engine(url: str, *, for_migrations: bool = False) -> Engine:
     kwargs: dict[str, Any] = {}
     if make_url(url).get_backend_name() == "postgresql":
         kwargs["pool_pre_ping"] = True
+    elif path is not None:
+        # Room for every thread of the daemon's executor: a connection beyond the pool is
+        # opened and closed per use, and starts with an empty page cache each time.
+        kwargs["pool_size"] = 12
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _sqlite_hooks(engine, migrations=for_migrations)
