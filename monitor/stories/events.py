@@ -98,13 +98,18 @@ def _stem(word: str) -> str:
     return word
 
 
+# Names recur across a day's news far more than any other words: each is cut once.
+@functools.lru_cache(maxsize=1 << 14)
+def _name_words(name: str) -> tuple[str, ...]:
+    return tuple(w for w in map(_stem, fold(name).split()) if w not in _NOT_NAME_WORDS)
+
+
 def _names(text: str) -> tuple[set[str], set[str]]:
     """The names in a text, and their words ("bank of korea" gives "bank" and "korea")."""
     whole: set[str] = set()
     parts: set[str] = set()
     for match in _NAME.finditer(text):
-        stems = map(_stem, fold(match.group()).split())
-        words = [w for w in stems if w not in _NOT_NAME_WORDS]
+        words = _name_words(match.group())
         # One capitalized word opening a sentence ("Officials said") is no sign of a name.
         opens = match.start() < 2 or text[match.start() - 2] in ".!?:"
         if len(words) == 1 and (opens or len(words[0]) < 2):
