@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,36 @@ def _preferred_format(plugin: Any) -> Any:
     return fmt[0] if isinstance(fmt, tuple) else fmt
 
 
+# Sends a channel may make at once before its service's pace applies (Slack's own limit allows
+# short bursts over one message a second).
+BURST = 3
+
+
+class Pace:
+    """A channel's pace: up to `burst` sends at once, then one per `gap` seconds on average.
+
+    apprise paces each service object by sleeping until `gap` seconds have passed since its
+    last send (1.2 s for Slack, 5.5 s for most services), so the second of two alerts a moment
+    apart always waited. This keeps the service's rate over time but lets a short burst
+    through at once.
+    """
+
+    def __init__(self, gap: float, burst: int = BURST) -> None:
+        self.gap = gap
+        self.burst = burst
+        self._tokens = float(burst)
+        self._at = time.monotonic()
+
+    def delay(self) -> float:
+        """Seconds to wait before the next send; takes its turn."""
+        if self.gap <= 0:
+            return 0.0
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) / self.gap) - 1
+        self._at = now
+        return max(0.0, -self._tokens * self.gap)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SendOutcome:
     """How one send went; `error` is safe to store and show (no secrets).
@@ -81,6 +112,7 @@ class ChannelSet:
         self.warnings: list[str] = []
         self._templates: dict[str, MessageTemplate | None] = {}
         self._budgets: dict[str, tuple[int | None, bool]] = {}
+        self._paces: dict[str, Pace] = {}
         for ch in channels:
             if not (ch.enabled and ch.url):
                 continue
@@ -90,6 +122,8 @@ class ChannelSet:
             plugin = apprise.Apprise.instantiate(ch.url)
             if plugin is None:
                 raise ValueError(f"channel {ch.name}: apprise does not accept its URL")
+            self._paces[ch.name] = Pace(float(plugin.request_rate_per_sec or 0))
+            plugin.request_rate_per_sec = 0
             bundle = apprise.Apprise()
             bundle.add(plugin)
             self._apprise[ch.name] = bundle
@@ -105,8 +139,7 @@ class ChannelSet:
                 ch.max_length or plugin.body_maxlen or None,
                 not plugin.title_maxlen,
             )
-        # apprise paces each service object on its own; one send at a time per channel keeps
-        # that pacing and the order of alerts.
+        # One send at a time per channel keeps its pace and the order of alerts.
         self._locks = {name: asyncio.Lock() for name in self._apprise}
 
     def __contains__(self, name: object) -> bool:
@@ -158,6 +191,11 @@ class ChannelSet:
             )
         lock = self._locks[name]
         await lock.acquire()
+        try:
+            await asyncio.sleep(self._paces[name].delay())
+        except BaseException:
+            lock.release()
+            raise
         with wire.observe() as seen:
             attempt = asyncio.ensure_future(
                 bundle.async_notify(
