@@ -5,6 +5,10 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -80,6 +84,70 @@ def _sqlite_hooks(engine: Engine, *, migrations: bool) -> None:
         # IMMEDIATE waits for the write lock under busy_timeout instead.
         read_only = conn.get_execution_options().get(READ_ONLY, False)
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+class WriteTurns:
+    """Hands a SQLite file's write lock to this process's writers in the order they asked.
+
+    SQLite has no queue: a writer that finds the lock taken sleeps in its busy handler (1 ms
+    at first, then up to 100 ms) and tries again. Poll commits follow one another with a gap
+    far shorter than that, so a delivery marking an alert sent could wait for the whole stream
+    of them. Other processes still meet the busy handler.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._waiting: deque[threading.Lock] = deque()
+        self._owner: int | None = None
+        self._depth = 0
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold the turn (a thread that holds it already goes on)."""
+        me = threading.get_ident()
+        with self._guard:
+            if self._owner == me:
+                self._depth += 1
+                handoff = None
+            elif self._owner is None:
+                self._owner, self._depth = me, 1
+                handoff = None
+            else:
+                handoff = threading.Lock()
+                handoff.acquire()
+                self._waiting.append(handoff)
+        if handoff is not None:
+            self._wait(handoff, me)
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _wait(self, handoff: threading.Lock, me: int) -> None:
+        try:
+            handoff.acquire()  # released by the holder that hands the turn over
+        except BaseException:
+            with self._guard:
+                if handoff in self._waiting:
+                    self._waiting.remove(handoff)
+                    raise
+                self._owner, self._depth = me, 1
+            # Handed over just as the wait was interrupted: pass it on.
+            self._release()
+            raise
+        with self._guard:
+            self._owner, self._depth = me, 1
+
+    def _release(self) -> None:
+        with self._guard:
+            self._depth -= 1
+            if self._depth:
+                return
+            self._owner = None
+            if self._waiting:
+                # The next waiter becomes the owner before anyone else can take it.
+                self._owner = -1
+                self._waiting.popleft().release()
 
 
 def _alembic_config() -> Config:
