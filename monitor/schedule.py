@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+import zlib
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +19,7 @@ INTERVAL_FLOOR = timedelta(seconds=30)
 # However long a publisher asks us to stay away (max-age, ttl, Retry-After), we come back by then.
 HINT_CAP = timedelta(hours=24)
 _MAX_AGE = re.compile(r"(?:^|[,\s])(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _PERIODS = {
     "hourly": timedelta(hours=1),
     "daily": timedelta(days=1),
@@ -95,6 +97,24 @@ def next_interval(
     if hint is not None and hint > base:
         base = min(hint, max(HINT_CAP, interval))
     return base
+
+
+def on_phase(name: str, now: datetime, wait: timedelta, shortest: timedelta) -> timedelta:
+    """`wait`, shortened by at most half and not below `shortest`, so that the next poll falls
+    on the source's own phase of that period (taken from its name, so it holds across restarts).
+
+    Sources set up alike start together and, polled every `wait` from then on, would stay in
+    step for good: every round would hit the network, the database and the alert channels in
+    one burst. On its phase, each source's polls land at the same point of every period.
+    """
+    unit = timedelta(microseconds=1)
+    period = wait // unit
+    if period <= 0:
+        return wait
+    phase = zlib.crc32(name.encode()) * period >> 32
+    due = (now - _EPOCH) // unit + period
+    slot = due - (due - phase) % period
+    return max(wait - (due - slot) * unit, wait / 2, min(shortest, wait))
 
 
 def failure_wait(

@@ -14,7 +14,14 @@ from monitor import failpoints
 from monitor.errors import FetchError
 from monitor.model import FetchSettings, Notice, Source, StorySettings
 from monitor.pipeline import ArticleMatcher, Decision, plan
-from monitor.schedule import cache_lifetime, failure_wait, next_interval, publishing_gap
+from monitor.schedule import (
+    INTERVAL_FLOOR,
+    cache_lifetime,
+    failure_wait,
+    next_interval,
+    on_phase,
+    publishing_gap,
+)
 from monitor.sources import health
 from monitor.sources.commits import CommitQueue
 from monitor.sources.feeds import ParsedFeed
@@ -120,22 +127,26 @@ class Poller:
         return slot
 
     def _next_wait(
-        self, source: ClaimedSource, result: FetchResult, parsed: ParsedFeed | None
+        self, source: ClaimedSource, result: FetchResult, parsed: ParsedFeed | None, now: datetime
     ) -> timedelta:
-        now = self.clock()
         adaptive = source.name in self.adaptive
         if parsed is not None and adaptive:
             self._gaps[source.name] = publishing_gap((e.published for e in parsed.entries), now)
         hints = [cache_lifetime(result.headers, now), parsed.ttl if parsed else None]
         known = [h for h in hints if h is not None]
-        return next_interval(
+        hint = max(known) if known else None
+        wait = next_interval(
             interval=source.interval,
             adaptive=adaptive,
             min_interval=self.settings.min_interval,
             max_interval=self.settings.max_interval,
             gap=self._gaps.get(source.name),
-            hint=max(known) if known else None,
+            hint=hint,
         )
+        if hint is not None and hint >= wait:  # the publisher's "not sooner" stands as it is
+            return wait
+        shortest = self.settings.min_interval if adaptive else INTERVAL_FLOOR
+        return on_phase(source.name, now, wait, shortest)
 
     async def _poll(self, source: ClaimedSource) -> PollOutcome:
         result = await fetch(
@@ -174,7 +185,7 @@ class Poller:
             )
             found, backfill = planned.decisions, planned.backfill
         now = self.clock()
-        next_poll_at = now + self._faster(self._next_wait(source, result, parsed), rolled)
+        next_poll_at = now + self._faster(self._next_wait(source, result, parsed, now), rolled)
         silent_after = self._silent_after(source, parsed)
 
         def write(tx: PollBatch) -> PollRecord:

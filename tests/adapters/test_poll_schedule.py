@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler
 
 from monitor.daemon import Monitor
 from monitor.model import FetchSettings, Settings, Source
+from monitor.schedule import INTERVAL_FLOOR, on_phase
 from monitor.store.records import SourceStatus
 from tests.support.feed_server import FeedServer, rss
 
@@ -40,7 +41,8 @@ def waits(statuses: dict[str, SourceStatus]) -> dict[str, timedelta | None]:
 async def test_publisher_hints_push_the_next_poll_out(
     feed_server: FeedServer, sqlite_url: str
 ) -> None:
-    """Cache-Control max-age and RSS <ttl> longer than the interval are honoured."""
+    """Cache-Control max-age and RSS <ttl> longer than the interval are honoured as they are;
+    only a source's own interval is moved to its phase."""
     feed = rss([{"guid": "1", "title": "One"}])
     feed_server.set("/max-age", feed, headers={"Cache-Control": "max-age=7200"})
     feed_server.set("/ttl", feed.replace(b"<channel>", b"<channel><ttl>30</ttl>"))
@@ -51,7 +53,7 @@ async def test_publisher_hints_push_the_next_poll_out(
     assert waits(statuses) == {
         "max-age": timedelta(hours=2),
         "ttl": timedelta(minutes=30),
-        "plain": timedelta(minutes=1),
+        "plain": on_phase("plain", NOW, timedelta(minutes=1), INTERVAL_FLOOR),
     }
 
 
@@ -89,7 +91,7 @@ async def test_adaptive_source_polls_about_as_often_as_it_publishes(
         source("undated", feed_server.url("/undated"), adaptive=True),
     )
     found = waits(statuses)
-    assert found["steady"] == timedelta(minutes=20)
+    assert found["steady"] == on_phase("steady", NOW, timedelta(minutes=20), FETCH.min_interval)
     assert found["firehose"] == FETCH.min_interval
     undated = found["undated"]
     assert undated is not None and FETCH.min_interval < undated < FETCH.max_interval

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from monitor.daemon import Monitor
 from monitor.model import Channel, FetchSettings, OperatorSettings, Settings, Source
+from monitor.schedule import INTERVAL_FLOOR, on_phase
 from monitor.sources.poller import PollOutcome
 from tests.support.feed_server import FeedServer, rss
 
@@ -42,5 +43,6 @@ async def test_a_window_with_nothing_known_is_noticed_and_polled_sooner(
             waits.append(status.next_poll_at - NOW)
         notices = monitor.store.notices.recent()
     assert [o.rolled_over for o in outcomes] == [False, True, True, False]
-    assert waits == [INTERVAL, INTERVAL / 2, INTERVAL / 2, INTERVAL]
+    usual = on_phase("wire", NOW, INTERVAL, INTERVAL_FLOOR)  # the source's own phase
+    assert waits == [usual, usual / 2, usual / 2, usual]
     assert [(n.kind, n.about) for n in notices] == [("source-rolled-over", "wire")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from monitor.schedule import (
@@ -10,6 +11,7 @@ from monitor.schedule import (
     failure_wait,
     feed_ttl,
     next_interval,
+    on_phase,
     publishing_gap,
 )
 
@@ -85,3 +87,50 @@ def test_failure_backoff_honours_retry_after_up_to_the_cap() -> None:
     assert failure_wait(MINUTE, 1, retry_after=HOUR) == HOUR
     assert failure_wait(MINUTE, 3, retry_after=timedelta(seconds=1)) == 4 * MINUTE
     assert failure_wait(MINUTE, 1, retry_after=timedelta(days=30)) == HINT_CAP
+
+
+def test_sources_polled_together_come_back_spread_over_their_interval() -> None:
+    """Two hundred sources of one interval, first polled at one moment: their next polls spread
+    over the second half of the interval (the first half's phases wait for the next round),
+    none later than the interval."""
+    interval, now = timedelta(minutes=10), datetime(2026, 12, 2, 9, 0, 7, tzinfo=UTC)
+    waits = [on_phase(f"feed{i}", now, interval, timedelta(seconds=30)) for i in range(200)]
+    assert all(interval / 2 <= w <= interval for w in waits)
+    spread = sorted(w for w in waits if w > interval / 2)
+    # About half, and no tenth of the half-interval holds more than a fifth of them.
+    assert 70 <= len(spread) <= 130
+    tenths = Counter(int((w - interval / 2) / (interval / 20)) for w in spread)
+    assert max(tenths.values()) <= len(spread) / 5, tenths
+
+
+def test_a_source_polled_on_its_phase_keeps_it() -> None:
+    """From its second poll on, a source polls on its phase, every interval exactly, whenever
+    the daemon started; a poll that ran late comes back on the phase, not an interval after the
+    late poll."""
+    interval, shortest = timedelta(minutes=10), timedelta(seconds=30)
+
+    def polls(start: datetime, count: int) -> list[datetime]:
+        times = [start]
+        for _ in range(count):
+            times.append(times[-1] + on_phase("yonhap", times[-1], interval, shortest))
+        return times[1:]
+
+    start = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    _, second, third = polls(start, 3)
+    assert third - second == interval
+    assert polls(third + timedelta(seconds=20), 1) == [third + interval]
+    for minutes in (3, 7, 61):
+        again = polls(start + timedelta(minutes=minutes, seconds=11), 2)[-1]
+        assert (again - second) % interval == timedelta(0)
+
+
+def test_phase_never_shortens_below_the_floor() -> None:
+    """A short interval is not shortened past the shortest wait allowed (min_interval, or the
+    30 s floor), and an interval below that is kept as it is."""
+    now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    floor = timedelta(seconds=30)
+    waits = {on_phase(f"s{i}", now, timedelta(seconds=40), floor) for i in range(50)}
+    assert min(waits) == floor and max(waits) <= timedelta(seconds=40)
+    assert {on_phase(f"s{i}", now, timedelta(seconds=5), floor) for i in range(50)} == {
+        timedelta(seconds=5)
+    }
