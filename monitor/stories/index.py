@@ -89,11 +89,10 @@ class StoryIndex:
 
     def load(self, items: Iterable[StoryItem]) -> None:
         """Add stored articles (from a rebuild or from other writers); ids only grow."""
-        if self.mode == "off":  # nothing is grouped, so nothing is kept
-            return
         for item in items:
             self.last_id = max(self.last_id, item.article_id)
-            if item.article_id in self._entries:
+            # With stories off nothing is grouped, so nothing is kept.
+            if self.mode == "off" or item.article_id in self._entries:
                 continue
             raw = item.signature or b""
             known = self._memo.pop(raw, None) if raw else None
