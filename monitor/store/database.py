@@ -6,9 +6,10 @@ import fcntl
 import logging
 import os
 import threading
+import weakref
 from collections import deque
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,7 +18,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -54,7 +55,18 @@ def make_engine(url: str, *, for_migrations: bool = False) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _sqlite_hooks(engine, migrations=for_migrations)
+        _TURNS[engine] = WriteTurns()
     return engine
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that writes; on SQLite it begins once this process's writers that asked
+    first are done (see WriteTurns). PostgreSQL writers lock rows and need no turns."""
+    turns = _TURNS.get(engine)
+    turn: AbstractContextManager[None] = turns.turn() if turns else nullcontext()
+    with turn, engine.begin() as conn:
+        yield conn
 
 
 def _sqlite_hooks(engine: Engine, *, migrations: bool) -> None:
@@ -148,6 +160,9 @@ class WriteTurns:
                 # The next waiter becomes the owner before anyone else can take it.
                 self._owner = -1
                 self._waiting.popleft().release()
+
+
+_TURNS: weakref.WeakKeyDictionary[Engine, WriteTurns] = weakref.WeakKeyDictionary()
 
 
 def _alembic_config() -> Config:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from monitor.model import Match
-from monitor.store.database import READ_ONLY
+from monitor.store.database import READ_ONLY, write_transaction
 from monitor.store.schema import articles, matches, outbox, sources
 from monitor.store.stories import record_matches
 
@@ -119,7 +119,7 @@ def record_replayed(
     for article_id, match in hits:
         by_article.setdefault(article_id, []).append(match)
     added = 0
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         ids = sorted(by_article)
         for first in range(0, len(ids), _BATCH):
             chunk = ids[first : first + _BATCH]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from monitor.model import Alert, Article, Hit, Match, Notice, Source
 from monitor.pipeline import Decision
 from monitor.store import stories
-from monitor.store.database import READ_ONLY, WriteTurns, make_engine, migrate
+from monitor.store.database import READ_ONLY, make_engine, migrate, write_transaction
 from monitor.store.notices import Notices
 from monitor.store.polls import PollBatch
 from monitor.store.records import (
@@ -50,8 +50,6 @@ class Store:
         self.engine = engine
         self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
         self.notices = Notices(self)
-        # SQLite has one writer at a time; PostgreSQL writers lock rows and need no turns.
-        self._turns = WriteTurns() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -65,8 +63,7 @@ class Store:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        turn: AbstractContextManager[None] = self._turns.turn() if self._turns else nullcontext()
-        with turn, self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             yield conn
 
     @contextmanager

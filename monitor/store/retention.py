@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, exists, or_, select, update
 
 from monitor.model import RetentionSettings
+from monitor.store.database import write_transaction
 from monitor.store.schema import articles, matches, outbox
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ def _batches(engine: Engine, select_ids: Any, apply: Any) -> int:
     so the daemon's writes wait at most one short batch."""
     total = 0
     while True:
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             ids = [row[0] for row in conn.execute(select_ids.limit(BATCH))]
             if not ids:
                 return total

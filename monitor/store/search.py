@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, Row, bindparam, func, select, text
 
 from monitor.model import Article
 from monitor.searchtext import index_text
-from monitor.store.database import READ_ONLY
+from monitor.store.database import READ_ONLY, write_transaction
 from monitor.store.schema import articles, sources
 
 INDEX = "article_search"
@@ -67,11 +67,11 @@ def catch_up(engine: Engine, *, at_most: int | None = None) -> int:
     if not has_index(engine):
         return 0
     total = 0
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         for statement in _CREATE:
             conn.exec_driver_sql(statement)
     while True:
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             size = BATCH if at_most is None else min(BATCH, at_most - total)
             if size <= 0:
                 return total

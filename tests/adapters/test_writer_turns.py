@@ -10,28 +10,42 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+from sqlalchemy import Connection
 
-from monitor.store.database import WriteTurns
+from monitor.store.database import WriteTurns, write_transaction
 from monitor.store.repository import Store
 
 BATCH_SECONDS = 0.02
 MAX_BATCHES = 250  # five seconds of back-to-back batches, far below the 10 s busy timeout
 
 
-def test_a_write_waits_for_the_batch_in_hand_not_for_the_poll_stream_to_end(
-    sqlite_url: str,
+@pytest.mark.parametrize("stream", ["poll batches", "retention or indexing batches"])
+def test_a_write_waits_for_the_batch_in_hand_not_for_the_stream_to_end(
+    sqlite_url: str, stream: str
 ) -> None:
     store = Store.open(sqlite_url)
+
+    @contextmanager
+    def begin() -> Iterator[Connection]:
+        if stream == "poll batches":
+            with store.batch() as tx:
+                yield tx.conn
+        else:  # what retention and the search index use
+            with write_transaction(store.engine) as conn:
+                yield conn
+
     batches = 0
     started, stop = threading.Event(), threading.Event()
 
     def commit_stream() -> None:
         nonlocal batches
         while not stop.is_set() and batches < MAX_BATCHES:
-            with store.batch() as tx:
-                tx.conn.exec_driver_sql("UPDATE sources SET title = title")
+            with begin() as conn:
+                conn.exec_driver_sql("UPDATE sources SET title = title")
                 started.set()
                 time.sleep(BATCH_SECONDS)
             batches += 1
