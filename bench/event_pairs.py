@@ -33,9 +33,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitor.model import Article, StorySettings  # noqa: E402
-from monitor.stories import StoryItem  # noqa: E402
-from monitor.stories.index import StoryIndex  # noqa: E402
+from monitor.core.model import Article, StorySettings  # noqa: E402
+from monitor.core.stories import StoryItem  # noqa: E402
+from monitor.core.stories.index import StoryIndex  # noqa: E402
 
 WITHIN = timedelta(days=2)
 

@@ -29,9 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitor.model import Settings, Source  # noqa: E402
-from monitor.query import Matcher, compile_query  # noqa: E402
-from monitor.replay import query_condition, replay, search  # noqa: E402
+from monitor.app.replay import query_condition, replay, search  # noqa: E402
+from monitor.core.model import Settings, Source  # noqa: E402
+from monitor.core.query import Matcher, compile_query  # noqa: E402
 from monitor.store.repository import Store  # noqa: E402
 from monitor.store.search import catch_up, newest_first, oldest_first  # noqa: E402
 

@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitor.model import Article  # noqa: E402
-from monitor.query import NaiveMatcher, build_matcher  # noqa: E402
+from monitor.core.model import Article  # noqa: E402
+from monitor.core.query import NaiveMatcher, build_matcher  # noqa: E402
 
 
 def _words(text: str) -> list[str]:

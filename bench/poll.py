@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from monitor.app.daemon import Monitor  # noqa: E402
 from monitor.config import load_settings  # noqa: E402
-from monitor.daemon import Monitor  # noqa: E402
-from monitor.model import Channel, Source  # noqa: E402
+from monitor.core.model import Channel, Source  # noqa: E402
 from monitor.sources.feeds import parse_feed  # noqa: E402
 from monitor.sources.http import fetch, make_client  # noqa: E402
 from tests.support.feed_server import FeedServer, rss  # noqa: E402

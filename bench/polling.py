@@ -40,8 +40,8 @@ import feedparser  # noqa: E402
 
 from bench.feedhost import FeedHost  # noqa: E402
 from bench.poll import TITLES  # noqa: E402
-from monitor.daemon import Monitor  # noqa: E402
-from monitor.model import Channel, FetchSettings, Settings, Source, Watch  # noqa: E402
+from monitor.app.daemon import Monitor  # noqa: E402
+from monitor.core.model import Channel, FetchSettings, Settings, Source, Watch  # noqa: E402
 from monitor.sources.http import fetch, make_client  # noqa: E402
 from tests.support.feed_server import rss  # noqa: E402
 
@@ -191,8 +191,8 @@ MEMORY_PROBE = """
 import asyncio, sys
 from datetime import timedelta
 sys.path.insert(0, {root!r})
-from monitor.daemon import Monitor
-from monitor.model import Settings, Source
+from monitor.app.daemon import Monitor
+from monitor.core.model import Settings, Source
 sources = tuple(Source(name=f"s{{i}}", url=f"https://news{{i % 500}}.test/feed{{i}}.xml",
                        interval=timedelta(minutes=10)) for i in range({sources}))
 async def main():

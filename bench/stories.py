@@ -41,11 +41,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from events_corpus import corpus  # noqa: E402
 
-from monitor.model import Article, StorySettings  # noqa: E402
-from monitor.stories import StoryItem  # noqa: E402
-from monitor.stories.index import COPY_THRESHOLD, StoryIndex  # noqa: E402
-from monitor.stories.minhash import BANDS, NUM_PERM, shingle_hashes  # noqa: E402
-from monitor.text import tokens  # noqa: E402
+from monitor.core.model import Article, StorySettings  # noqa: E402
+from monitor.core.stories import StoryItem  # noqa: E402
+from monitor.core.stories.index import COPY_THRESHOLD, StoryIndex  # noqa: E402
+from monitor.core.stories.minhash import BANDS, NUM_PERM, shingle_hashes  # noqa: E402
+from monitor.core.text import tokens  # noqa: E402
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 # As often as the poller evicts.

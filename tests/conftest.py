@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor import schedule
+from monitor.core import schedule
 from monitor.store.repository import Store
 from tests.support import loopback
 from tests.support.feed_server import feed_server  # noqa: F401  (a shared fixture)

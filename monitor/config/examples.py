@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path, PurePath
 
 from monitor.config.models import ExampleArticleModel, ExamplesModel
-from monitor.model import Article, Example
+from monitor.core.model import Article, Example
 
 Loc = tuple[str | int, ...]
 

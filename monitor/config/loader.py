@@ -25,9 +25,9 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 
 from monitor.config.examples import read_examples
 from monitor.config.models import TERM_NAME, ChannelModel, IncludedFile, MainFile
-from monitor.errors import ConfigError, QuerySyntaxError
-from monitor.model import Example, Settings
-from monitor.query import compile_query
+from monitor.core.errors import ConfigError, QuerySyntaxError
+from monitor.core.model import Example, Settings
+from monitor.core.query import compile_query
 
 Loc = tuple[str | int, ...]
 

@@ -22,10 +22,10 @@ from pydantic import (
     model_validator,
 )
 
-from monitor import schedule
-from monitor.crontab import cron
-from monitor.egress import never_allowed
-from monitor.model import (
+from monitor.core import schedule
+from monitor.core.crontab import cron
+from monitor.core.egress import never_allowed
+from monitor.core.model import (
     Channel,
     DeliverySettings,
     Example,
@@ -36,7 +36,7 @@ from monitor.model import (
     StorySettings,
     Watch,
 )
-from monitor.templating import MessageTemplate, compile_template
+from monitor.core.templating import MessageTemplate, compile_template
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?\s*[dhms]\s*)+")

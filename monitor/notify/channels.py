@@ -13,11 +13,11 @@ import apprise
 from apprise.decorators import notify
 from apprise.plugins.email import NotifyEmail
 
-from monitor.model import Alert, Channel
+from monitor.core.model import Alert, Channel
+from monitor.core.render import Message, render, render_group
+from monitor.core.secrets import mask, url_secrets
+from monitor.core.templating import HTML, MARKDOWN, TEXT, MessageTemplate
 from monitor.notify import wire
-from monitor.render import Message, render, render_group
-from monitor.secrets import mask, url_secrets
-from monitor.templating import HTML, MARKDOWN, TEXT, MessageTemplate
 
 _FORMATS = {apprise.NotifyFormat.MARKDOWN: MARKDOWN}
 wire.install()

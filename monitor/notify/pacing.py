@@ -19,11 +19,11 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from monitor.crontab import cron
-from monitor.model import Channel, Settings, Watch
+from monitor.core.crontab import cron
+from monitor.core.model import Channel, Settings, Watch
 
 if TYPE_CHECKING:
-    from monitor.store.records import AlertRecord
+    from monitor.core.records import AlertRecord
 
 DIGEST, QUIET, BURST, RATE = "digest", "quiet", "burst", "rate"
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

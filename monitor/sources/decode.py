@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import brotli
 
-from monitor.errors import FetchError
+from monitor.core.errors import FetchError
 
 STEP = 64 * 1024
 ACCEPT_ENCODING = "gzip, deflate, br"

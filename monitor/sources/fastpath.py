@@ -23,8 +23,8 @@ from typing import Any
 import fastfeedparser
 from lxml import etree
 
-from monitor.model import Entry
-from monitor.text import BLOCK_TAGS, strip_html
+from monitor.core.model import Entry
+from monitor.core.text import BLOCK_TAGS, strip_html
 
 # A DTD may declare entities; feedparser strips them, lxml would keep them: leave those to it.
 _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)

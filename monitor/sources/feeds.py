@@ -15,13 +15,13 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from monitor.errors import FetchError
-from monitor.model import Entry
-from monitor.schedule import feed_ttl
+from monitor.core.errors import FetchError
+from monitor.core.model import Entry
+from monitor.core.schedule import feed_ttl
+from monitor.core.text import strip_html
 from monitor.sources.charset import to_utf8
 from monitor.sources.fastpath import parse_fast
 from monitor.sources.jsonfeed import is_json_feed, load_json, parse_json_feed
-from monitor.text import strip_html
 
 _FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/feed+json"})
 _HTML_START = re.compile(rb"<(?:!doctype\s+html|html)[\s>]", re.IGNORECASE)

@@ -22,8 +22,8 @@ from typing import Any
 import httpcore
 import httpx
 
-from monitor.egress import EgressPolicy, IPAddress
-from monitor.errors import FetchError
+from monitor.core.egress import EgressPolicy, IPAddress
+from monitor.core.errors import FetchError
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 Resolver = Callable[[str, int], Awaitable[Sequence[IPAddress]]]

@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 
-from monitor.egress import EgressPolicy
-from monitor.errors import FetchError
-from monitor.model import FetchSettings, Source
+from monitor.core.egress import EgressPolicy
+from monitor.core.errors import FetchError
+from monitor.core.model import FetchSettings, Source
 from monitor.sources.decode import ACCEPT_ENCODING, BoundedDecoder
 from monitor.sources.guard import (
     Resolver,

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.errors import FetchError
-from monitor.model import Entry
-from monitor.text import strip_html
+from monitor.core.errors import FetchError
+from monitor.core.model import Entry
+from monitor.core.text import strip_html
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"
 

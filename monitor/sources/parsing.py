@@ -26,8 +26,8 @@ from multiprocessing.process import BaseProcess
 from operator import attrgetter
 from typing import Any
 
-from monitor.errors import FetchError
-from monitor.model import Entry
+from monitor.core.errors import FetchError
+from monitor.core.model import Entry
 from monitor.sources.feeds import NotAFeedError, ParsedFeed, parse_feed
 
 log = logging.getLogger(__name__)

@@ -25,8 +25,8 @@ from collections.abc import Mapping
 import httpcore
 import httpx
 
-from monitor.egress import EgressPolicy, IPAddress
-from monitor.errors import FetchError
+from monitor.core.egress import EgressPolicy, IPAddress
+from monitor.core.errors import FetchError
 from monitor.sources.guard import (
     GuardedBackend,
     GuardedTransport,
@@ -35,7 +35,7 @@ from monitor.sources.guard import (
     resolve_checked,
 )
 
-# Every address but those no configuration may open (monitor.egress.NEVER_ALLOWED).
+# Every address but those no configuration may open (monitor.core.egress.NEVER_ALLOWED).
 TRUSTED_HOP = EgressPolicy(allow=(ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")))
 _SCHEMES = ("http", "https")
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, Select, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from monitor.model import Match
+from monitor.core.model import Match
 from monitor.store.database import READ_ONLY, write_transaction
 from monitor.store.schema import articles, matches, outbox, sources
 from monitor.store.stories import record_matches

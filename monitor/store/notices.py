@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row, func, select, update
 
-from monitor.model import Notice
-from monitor.store.records import NoticeRecord
+from monitor.core.model import Notice
+from monitor.core.records import NoticeRecord
 from monitor.store.schema import channel_health, matches, notices, outbox
 
 if TYPE_CHECKING:

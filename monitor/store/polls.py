@@ -14,13 +14,13 @@ from typing import Any
 
 from sqlalchemy import Connection, update
 
-from monitor.model import Article, Match, Notice
-from monitor.pipeline import Decision
+from monitor.core.model import Article, Match, Notice
+from monitor.core.pipeline import Decision
+from monitor.core.records import PollRecord
+from monitor.core.stories import StoryItem
 from monitor.store import stories
-from monitor.store.records import PollRecord
 from monitor.store.schema import sources
 from monitor.store.source_health import after_failure, after_success
-from monitor.stories import StoryItem
 
 
 class PollBatch:

@@ -24,21 +24,21 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from monitor.model import Alert, Article, Hit, Match, Notice, Source
-from monitor.pipeline import Decision
-from monitor.store import stories
-from monitor.store.database import READ_ONLY, make_engine, migrate, write_transaction
-from monitor.store.notices import Notices
-from monitor.store.polls import PollBatch
-from monitor.store.records import (
+from monitor.core.model import Alert, Article, Hit, Match, Notice, Source
+from monitor.core.pipeline import Decision
+from monitor.core.records import (
     DIGEST_COPY,
     AlertRecord,
     ClaimedSource,
     PollRecord,
     SourceStatus,
 )
+from monitor.core.stories import StoryItem
+from monitor.store import stories
+from monitor.store.database import READ_ONLY, make_engine, migrate, write_transaction
+from monitor.store.notices import Notices
+from monitor.store.polls import PollBatch
 from monitor.store.schema import articles, matches, notices, outbox, sources
-from monitor.stories import StoryItem
 
 PENDING, SENT, DEAD = "pending", "sent", "dead"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, delete, exists, or_, select, update
 
-from monitor.model import RetentionSettings
+from monitor.core.model import RetentionSettings
 from monitor.store.database import write_transaction
 from monitor.store.schema import articles, matches, outbox
 

@@ -103,7 +103,7 @@ articles = Table(
     Column("published_at", UTCDateTime),
     Column("fetched_at", UTCDateTime, nullable=False),
     # Secondary identity (the link without scheme or tracking, a title-and-lead hash) catches
-    # guid churn; the content hash tells an edit. See monitor/stories/identity.py.
+    # guid churn; the content hash tells an edit. See monitor/core/stories/identity.py.
     Column("url_key", Text),
     Column("text_key", String(80)),
     Column("content_hash", String(64)),

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, bindparam, func, select, text
 
-from monitor.model import Article
-from monitor.searchtext import index_text
+from monitor.core.model import Article
+from monitor.core.searchtext import index_text
 from monitor.store.database import READ_ONLY, write_transaction
 from monitor.store.schema import articles, sources
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
-from monitor.model import Notice
+from monitor.core.model import Notice
 from monitor.store.notices import insert_notice
 from monitor.store.schema import sources
 

@@ -14,11 +14,11 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
-from monitor.model import Article, Match
-from monitor.pipeline import Decision, Known
+from monitor.core.model import Article, Match
+from monitor.core.pipeline import Decision, Known
+from monitor.core.stories import Keys, StoryItem, article_keys
 from monitor.store import search
 from monitor.store.schema import articles, matches, outbox, sources
-from monitor.stories import Keys, StoryItem, article_keys
 
 PENDING = "pending"
 # The transaction lock that makes article ids commit in the order they are taken (two keys, so

@@ -12,8 +12,8 @@ import brotli
 import httpx
 import pytest
 
-from monitor.errors import FetchError
-from monitor.model import FetchSettings
+from monitor.core.errors import FetchError
+from monitor.core.model import FetchSettings
 from monitor.sources.decode import STEP, BoundedDecoder
 from monitor.sources.fastpath import parse_fast
 from monitor.sources.feeds import parse_feed

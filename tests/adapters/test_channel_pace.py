@@ -7,10 +7,10 @@ import time
 import pytest
 from apprise.plugins.custom_json import NotifyJSON
 
-from monitor.model import Channel
+from monitor.core.model import Channel
+from monitor.core.render import Message
+from monitor.core.templating import TEXT
 from monitor.notify.channels import BURST, ChannelSet
-from monitor.render import Message
-from monitor.templating import TEXT
 from tests.support.sinks import WebhookSink
 
 GAP = 0.5

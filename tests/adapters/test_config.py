@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor import schedule
 from monitor.config import load_settings, parse_duration, parse_size
-from monitor.errors import ConfigError
-from monitor.model import Settings
+from monitor.core import schedule
+from monitor.core.errors import ConfigError
+from monitor.core.model import Settings
 
 SHIPPED = Path(__file__).resolve().parents[2] / "config"
 SHIPPED_VARIABLES = (

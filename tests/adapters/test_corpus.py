@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from monitor.errors import FetchError
-from monitor.model import FetchSettings
+from monitor.core.errors import FetchError
+from monitor.core.model import FetchSettings
 from monitor.sources.http import fetch, make_client
 from monitor.sources.parsing import ParserPool
 from tests.support.corpus import Case, load_cases, serve

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from monitor.model import Channel, DeliverySettings
+from monitor.app.delivery import Deliverer
+from monitor.core.model import Channel, DeliverySettings
 from monitor.notify.channels import ChannelSet
-from monitor.notify.delivery import Deliverer
 from monitor.store.repository import Store
 from tests.support.outbox import Clock, ZeroJitter, seed
 from tests.support.sinks import WebhookSink

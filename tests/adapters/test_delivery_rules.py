@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from monitor.model import Channel, DeliverySettings
+from monitor.app.delivery import Deliverer
+from monitor.core.model import Channel, DeliverySettings
+from monitor.core.records import AlertRecord
 from monitor.notify.channels import ChannelSet
-from monitor.notify.delivery import Deliverer
-from monitor.store.records import AlertRecord
 from monitor.store.repository import Store
 from tests.support.outbox import T0, Clock, ZeroJitter, seed
 from tests.support.process import wait_for

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor import failpoints
+from monitor.app import failpoints
+from monitor.app.delivery import Deliverer
 from monitor.config import load_settings
-from monitor.errors import ConfigError
-from monitor.model import Channel, Watch
-from monitor.notify.delivery import Deliverer
+from monitor.core.errors import ConfigError
+from monitor.core.model import Channel, Watch
 from monitor.store.repository import Store
 from tests.support.outbox import T0, Clock, paced, seed
 from tests.support.sinks import WebhookSink

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from monitor.config import load_settings
-from monitor.rulecheck import check_examples
+from monitor.core.rulecheck import check_examples
 from tests.adapters.test_config import SHIPPED, problems, write, write_main
 from tests.support import process
 

@@ -9,12 +9,12 @@ from urllib.parse import urljoin
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.errors import FetchError
-from monitor.model import Entry
+from monitor.core.errors import FetchError
+from monitor.core.model import Entry
+from monitor.core.text import strip_html
 from monitor.sources.charset import to_utf8
 from monitor.sources.fastpath import _strip_simple_html, _tag_counts, parse_fast
 from monitor.sources.feeds import _link, _linker, parse_feed
-from monitor.text import strip_html
 from tests.support import hostile
 from tests.support.corpus import load_cases
 from tests.support.feed_server import atom, rss

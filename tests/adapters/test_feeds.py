@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.errors import FetchError
+from monitor.core.errors import FetchError
 from monitor.sources.feeds import NotAFeedError, parse_feed
 from tests.support.feed_server import atom, rss
 

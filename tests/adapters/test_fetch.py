@@ -15,8 +15,8 @@ import httpcore
 import httpx
 import pytest
 
-from monitor.errors import FetchError
-from monitor.model import FetchSettings
+from monitor.core.errors import FetchError
+from monitor.core.model import FetchSettings
 from monitor.sources.http import (
     FetchResult,
     HTTPStatusError,

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.errors import FetchError
-from monitor.model import FetchSettings
+from monitor.core.errors import FetchError
+from monitor.core.model import FetchSettings
 from monitor.sources.feeds import parse_feed
 from monitor.sources.http import fetch, make_client
 from tests.support.feed_server import FeedServer, rss

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.egress import DENIED, NEVER_ALLOWED, EgressPolicy, IPAddress
-from monitor.errors import FetchError
-from monitor.model import FetchSettings, Source
+from monitor.core.egress import DENIED, NEVER_ALLOWED, EgressPolicy, IPAddress
+from monitor.core.errors import FetchError
+from monitor.core.model import FetchSettings, Source
 from monitor.sources.guard import EgressBlockedError, check_url
 from monitor.sources.http import Clients, fetch, make_client
 from tests.support import loopback

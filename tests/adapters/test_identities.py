@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from monitor.model import Article, Match, Source
-from monitor.pipeline import Decision
-from monitor.sources.identities import identities
+from monitor.app.poll.identities import identities
+from monitor.core.model import Article, Match, Source
+from monitor.core.pipeline import Decision
+from monitor.core.stories import article_keys
 from monitor.store.repository import Store
-from monitor.stories import article_keys
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.app.delivery import Deliverer
 from monitor.config import load_settings
-from monitor.errors import ConfigError
-from monitor.model import Channel, DeliverySettings, Notice, OperatorSettings
+from monitor.core.errors import ConfigError
+from monitor.core.model import Channel, DeliverySettings, Notice, OperatorSettings
 from monitor.notify.channels import ChannelSet
-from monitor.notify.delivery import Deliverer
 from monitor.store.repository import Store
 from tests.support.outbox import T0, Clock, ZeroJitter, seed
 from tests.support.sinks import WebhookSink

@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from monitor.model import Channel, DeliverySettings
+from monitor.app.delivery import LEASE, Deliverer
+from monitor.core.model import Channel, DeliverySettings
 from monitor.notify.channels import ChannelSet
-from monitor.notify.delivery import LEASE, Deliverer
 from monitor.store.repository import Store
 from monitor.store.schema import outbox
 from tests.support.outbox import T0, Clock, seed

@@ -9,9 +9,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from monitor.model import Channel, DeliverySettings
+from monitor.app.delivery import Deliverer
+from monitor.core.model import Channel, DeliverySettings
 from monitor.notify.channels import ChannelSet
-from monitor.notify.delivery import Deliverer
 from monitor.notify.pacing import Pacer
 from monitor.store.repository import Store
 from tests.support.outbox import Clock, seed

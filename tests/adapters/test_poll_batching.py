@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.daemon import Monitor
-from monitor.errors import StoreError
-from monitor.model import Channel, FetchSettings, Settings, Source, StorySettings, Watch
-from monitor.schedule import INTERVAL_FLOOR, on_phase
-from monitor.sources.commits import CommitQueue
+from monitor.app.daemon import Monitor
+from monitor.app.poll.commits import CommitQueue
+from monitor.core.errors import StoreError
+from monitor.core.model import Channel, FetchSettings, Settings, Source, StorySettings, Watch
+from monitor.core.schedule import INTERVAL_FLOOR, on_phase
 from monitor.store.polls import PollBatch
 from monitor.store.repository import Store
 from tests.support.feed_server import FeedServer, rss

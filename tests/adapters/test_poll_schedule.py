@@ -7,10 +7,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 
-from monitor.daemon import Monitor
-from monitor.model import FetchSettings, Settings, Source
-from monitor.schedule import INTERVAL_FLOOR, on_phase
-from monitor.store.records import SourceStatus
+from monitor.app.daemon import Monitor
+from monitor.core.model import FetchSettings, Settings, Source
+from monitor.core.records import SourceStatus
+from monitor.core.schedule import INTERVAL_FLOOR, on_phase
 from tests.support.feed_server import FeedServer, rss
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from monitor.config import load_settings
-from monitor.egress import IPAddress
-from monitor.errors import FetchError
-from monitor.model import FetchSettings
+from monitor.core.egress import IPAddress
+from monitor.core.errors import FetchError
+from monitor.core.model import FetchSettings
 from monitor.sources.guard import Resolver, system_resolve
 from monitor.sources.http import Clients, fetch, make_client
 from monitor.sources.proxy import no_proxy

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from monitor.model import Article, Match, RetentionSettings, Source
+from monitor.core.model import Article, Match, RetentionSettings, Source
 from monitor.store.history import export_rows
 from monitor.store.repository import Store
 from monitor.store.retention import apply_retention
@@ -161,8 +161,8 @@ async def test_the_daemon_prunes_at_start_then_every_interval(
     store: Store, db_url: str, tmp_path: Path
 ) -> None:
     """The `retention:` block of the config drives the daemon's job; a pass waits its interval."""
+    from monitor.app.daemon import Monitor
     from monitor.config import load_settings
-    from monitor.daemon import Monitor
 
     config = tmp_path / "monitor.yaml"
     config.write_text(
@@ -173,10 +173,10 @@ async def test_the_daemon_prunes_at_start_then_every_interval(
         bodies=30 * DAY, articles=90 * DAY, interval=timedelta(hours=1)
     )
     async with Monitor(settings, clock=lambda: NOW) as monitor:
-        await monitor.retention.tick()
+        await monitor.app.retention.tick()
         assert _rows(store)["100-plain"] == ("", "", None)
         store.sync_sources([], NOW)  # nothing to poll; the rows below stay as they are
         with store.engine.begin() as conn:
             conn.execute(articles.update().values(summary="back"))
-        await monitor.retention.tick()
+        await monitor.app.retention.tick()
         assert _rows(store)["50-plain"][1] == "back"

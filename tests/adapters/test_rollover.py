@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from monitor.daemon import Monitor
-from monitor.model import Channel, FetchSettings, OperatorSettings, Settings, Source
-from monitor.schedule import INTERVAL_FLOOR, on_phase
-from monitor.sources.poller import PollOutcome
+from monitor.app.daemon import Monitor
+from monitor.app.poll.poller import PollOutcome
+from monitor.core.model import Channel, FetchSettings, OperatorSettings, Settings, Source
+from monitor.core.schedule import INTERVAL_FLOOR, on_phase
 from tests.support.feed_server import FeedServer, rss
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -10,15 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from monitor.model import Article, Match, Settings, Source
-from monitor.pipeline import Decision
-from monitor.query import Matcher, compile_query
-from monitor.replay import query_condition, replay, search
+from monitor.app.replay import query_condition, replay, search
+from monitor.core.model import Article, Match, Settings, Source
+from monitor.core.pipeline import Decision
+from monitor.core.query import Matcher, compile_query
+from monitor.core.stories import article_keys
 from monitor.store.history import export_rows, record_replayed
 from monitor.store.repository import Store
 from monitor.store.schema import articles
 from monitor.store.search import catch_up, has_index, newest_first, oldest_first
-from monitor.stories import article_keys
 from tests.support.history import store_poll
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -245,11 +245,11 @@ def test_an_edited_article_is_found_by_its_new_words(store: Store) -> None:
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_the_daemon_keeps_the_index_up_to_date(store: Store, db_url: str) -> None:
     """The daemon's index job indexes what a bounded pass left, so a search has nothing to add."""
-    from monitor.daemon import Monitor
+    from monitor.app.daemon import Monitor
 
     assert catch_up(store.engine, at_most=5) == 5
     async with Monitor(Settings(database=db_url), clock=lambda: NOW) as monitor:
-        await monitor.indexer.tick()
+        await monitor.app.indexer.tick()
     assert catch_up(store.engine) == 0
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM article_search").scalar() == len(TITLES)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from monitor.app.daemon import build_matcher
 from monitor.config import load_settings
-from monitor.daemon import build_matcher
-from monitor.model import Article
-from monitor.query import Matcher
+from monitor.core.model import Article
+from monitor.core.query import Matcher
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.app.daemon import Monitor
 from monitor.config import load_settings
-from monitor.daemon import Monitor
-from monitor.errors import ConfigError
-from monitor.model import Channel, FetchSettings, OperatorSettings, Settings, Source
-from monitor.sources.health import silent_after
+from monitor.core.errors import ConfigError
+from monitor.core.health import silent_after
+from monitor.core.model import Channel, FetchSettings, OperatorSettings, Settings, Source
 from tests.support.feed_server import FeedServer, rss
 from tests.support.sinks import WebhookSink
 

@@ -10,15 +10,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import inspect, text
 
-from monitor.errors import StoreError, StoreLockedError
-from monitor.model import Article, Hit, Match, Source
-from monitor.pipeline import Decision
+from monitor.core.errors import StoreError, StoreLockedError
+from monitor.core.model import Article, Hit, Match, Source
+from monitor.core.pipeline import Decision
+from monitor.core.records import ClaimedSource, PollRecord
+from monitor.core.stories import article_keys
 from monitor.store.database import DaemonLock, make_engine, migrate, sqlite_path
 from monitor.store.history import export_rows
-from monitor.store.records import ClaimedSource, PollRecord
 from monitor.store.repository import Store
 from monitor.store.search import oldest_first
-from monitor.stories import article_keys
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

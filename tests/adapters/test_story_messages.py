@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from monitor.model import Channel, DeliverySettings, Watch
+from monitor.app.delivery import Deliverer
+from monitor.core.model import Channel, DeliverySettings, Watch
 from monitor.notify.channels import ChannelSet
-from monitor.notify.delivery import Deliverer
 from monitor.notify.pacing import Pacer
 from monitor.store.repository import Store
 from tests.support.outbox import T0, Clock, Story

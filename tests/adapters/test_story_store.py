@@ -12,13 +12,13 @@ import pytest
 from alembic import command
 from sqlalchemy import event, text
 
-from monitor.model import Article, Match, Source
-from monitor.pipeline import Decision
+from monitor.core.model import Article, Match, Source
+from monitor.core.pipeline import Decision
+from monitor.core.records import PollRecord
+from monitor.core.stories import Placement, article_keys
 from monitor.store.database import _alembic_config, make_engine
-from monitor.store.records import PollRecord
 from monitor.store.repository import Store
 from monitor.store.search import oldest_first
-from monitor.stories import Placement, article_keys
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 WATCH = [Match(watch="w", terms=("deal",))]

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from monitor.app.delivery import Deliverer
 from monitor.config import load_settings
-from monitor.errors import ConfigError
-from monitor.model import Channel, DeliverySettings
+from monitor.core.errors import ConfigError
+from monitor.core.model import Channel, DeliverySettings
+from monitor.core.render import TEXT, render
 from monitor.notify.channels import ChannelSet
-from monitor.notify.delivery import Deliverer
-from monitor.render import TEXT, render
 from monitor.store.repository import Store
 from tests.support.outbox import Clock, seed
 from tests.support.sinks import WebhookSink

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.app.daemon import Monitor
+from monitor.app.delivery import DeliveryReport
+from monitor.app.poll.poller import PollOutcome
 from monitor.config import load_settings
-from monitor.daemon import Monitor
 from monitor.notify.channels import check_channel_url
-from monitor.notify.delivery import DeliveryReport
-from monitor.sources.poller import PollOutcome
 from tests.support.feed_server import FeedServer
 from tests.support.scenario import MATCHING, NOT_MATCHING, World
 from tests.support.sinks import SmtpSink, WebhookSink

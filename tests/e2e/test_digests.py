@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.app.daemon import Monitor
 from monitor.config import load_settings
-from monitor.daemon import Monitor
 from monitor.notify.channels import check_channel_url
 from tests.support import process
 from tests.support.feed_server import FeedServer

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.app.daemon import Monitor
 from monitor.config import load_settings
-from monitor.daemon import Monitor
 from monitor.notify.channels import check_channel_url
 from monitor.store.history import export_rows
 from monitor.store.repository import Store

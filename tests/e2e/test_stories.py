@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.app.daemon import Monitor
 from monitor.config import load_settings
-from monitor.daemon import Monitor
 from monitor.notify.channels import check_channel_url
 from monitor.store.repository import Store
 from tests.support.feed_server import FeedServer, rss

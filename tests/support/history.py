@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from monitor.model import Article, Match
+from monitor.core.model import Article, Match
 from monitor.store.repository import Store
 
 

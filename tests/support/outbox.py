@@ -6,13 +6,13 @@ import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from monitor.model import Article, Channel, DeliverySettings, Match, Source, Watch
+from monitor.app.delivery import Deliverer
+from monitor.core.model import Article, Channel, DeliverySettings, Match, Source, Watch
+from monitor.core.pipeline import Decision
+from monitor.core.stories import Placement, article_keys
 from monitor.notify.channels import ChannelSet
-from monitor.notify.delivery import Deliverer
 from monitor.notify.pacing import Pacer
-from monitor.pipeline import Decision
 from monitor.store.repository import Store
-from monitor.stories import Placement, article_keys
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from monitor.model import Article
-from monitor.pipeline import Known
-from monitor.stories import article_keys
+from monitor.core.model import Article
+from monitor.core.pipeline import Known
+from monitor.core.stories import article_keys
 
 
 def known(

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.crontab import cron
+from monitor.core.crontab import cron
 
 SATURDAY = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ import pytest
 
 from monitor.cli import app
 from monitor.config import load_settings
-from monitor.model import Article
-from monitor.query import Matcher, compile_query
+from monitor.core.model import Article
+from monitor.core.query import Matcher, compile_query
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()

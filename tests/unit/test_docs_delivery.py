@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from monitor.config import load_settings
-from monitor.model import Alert, Settings
+from monitor.core.model import Alert, Settings
 from monitor.notify.channels import ChannelSet
 from monitor.notify.pacing import Pacer
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.model import Article, Entry, Match
-from monitor.pipeline import BACKFILL_MIN, Known, Plan, plan
-from monitor.stories import article_keys, canonical_url, identify, identity_url
-from monitor.stories.identity import CONTENT_CHARS
+from monitor.core.model import Article, Entry, Match
+from monitor.core.pipeline import BACKFILL_MIN, Known, Plan, plan
+from monitor.core.stories import article_keys, canonical_url, identify, identity_url
+from monitor.core.stories.identity import CONTENT_CHARS
 from tests.support.stories import known
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

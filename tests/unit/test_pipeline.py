@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from monitor.model import Article, Channel, Entry, Match, Watch
-from monitor.pipeline import Plan, failure_backoff, plan, retry_delay, routes
-from monitor.stories import canonical_url, identify
+from monitor.core.model import Article, Channel, Entry, Match, Watch
+from monitor.core.pipeline import Plan, failure_backoff, plan, retry_delay, routes
+from monitor.core.stories import canonical_url, identify
 from tests.support.stories import known
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from monitor.model import Article
-from monitor.query import Matcher, NaiveMatcher, compile_query
-from monitor.query.document import TEXT_FIELDS
+from monitor.core.model import Article
+from monitor.core.query import Matcher, NaiveMatcher, compile_query
+from monitor.core.query.document import TEXT_FIELDS
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "matching"
 ARTICLE_KEYS = ("title", "summary", "content", "source", "url", "lang")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.errors import QuerySyntaxError
-from monitor.query import (
+from monitor.core.errors import QuerySyntaxError
+from monitor.core.query import (
     And,
     AtLeast,
     Cased,

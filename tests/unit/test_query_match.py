@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.model import Article
-from monitor.query import CompiledQuery, Matcher, compile_query
+from monitor.core.model import Article
+from monitor.core.query import CompiledQuery, Matcher, compile_query
 
 TERMS: dict[str, list[str]] = {
     "south_korea": ["South Korea", "Republic of Korea", "ROK", "Seoul", "한국", "대한민국", "韩国"],

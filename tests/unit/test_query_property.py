@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.model import Article
-from monitor.query import Matcher, NaiveMatcher, compile_query
+from monitor.core.model import Article
+from monitor.core.query import Matcher, NaiveMatcher, compile_query
 
 WORDS = ["alpha", "Alpha", "ALPHA", "beta", "gamma", "al", "US", "us", "북한", "中国", "LG"]
 DOC_WORDS = [*WORDS, "alphabet", "북한이", "LG전자", "中国人", "beta-gamma", "gamma's", "&amp;"]

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from monitor.errors import QuerySyntaxError
-from monitor.query import compile as compiling
-from monitor.query import compile_query
-from monitor.query.engine import AllOf, AnyOf, AtLeast, Exclude, Near, RegexTerm, Slop, Term
-from monitor.query.scan import Kind, scan, token_units, units
+from monitor.core.errors import QuerySyntaxError
+from monitor.core.query import compile as compiling
+from monitor.core.query import compile_query
+from monitor.core.query.engine import AllOf, AnyOf, AtLeast, Exclude, Near, RegexTerm, Slop, Term
+from monitor.core.query.scan import Kind, scan, token_units, units
 
 TERMS = {"greek": ["alpha", "beta gamma", "gam*"], "empty": [], "bad": ["a*b"], "one": "solo"}
 

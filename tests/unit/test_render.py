@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.model import Alert, Hit
-from monitor.render import MARKDOWN, TEXT, render
+from monitor.core.model import Alert, Hit
+from monitor.core.render import MARKDOWN, TEXT, render
 
 
 def _alert(**changes: object) -> Alert:

@@ -10,23 +10,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "monitor"
 CORE = [
-    "monitor.egress",
-    "monitor.errors",
-    "monitor.model",
-    "monitor.text",
-    "monitor.query",
-    "monitor.render",
-    "monitor.pipeline",
-    "monitor.secrets",
-    "monitor.stories",
-    "monitor.stories.index",
+    "monitor.core.egress",
+    "monitor.core.errors",
+    "monitor.core.model",
+    "monitor.core.text",
+    "monitor.core.query",
+    "monitor.core.render",
+    "monitor.core.pipeline",
+    "monitor.core.secrets",
+    "monitor.core.stories",
+    "monitor.core.stories.index",
 ]
 ADAPTERS = {"sources", "store", "notify", "config"}
 ENTRY_POINTS = {
-    "monitor.daemon",
+    "monitor.app.daemon",
     "monitor.cli",
-    "monitor.cli_history",
-    "monitor.demo",
+    "monitor.cli.history",
+    "monitor.app.demo",
     "monitor.__main__",
 }
 THIRD_PARTY = [

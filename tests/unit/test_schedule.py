@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from monitor.schedule import (
+from monitor.core.schedule import (
     HINT_CAP,
     cache_lifetime,
     failure_wait,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.secrets import MASK, mask, url_secrets
+from monitor.core.secrets import MASK, mask, url_secrets
 
 
 @pytest.mark.parametrize(

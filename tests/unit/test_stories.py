@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.model import Article, StorySettings
-from monitor.stories import StoryItem, events
-from monitor.stories.index import MAX_SCORED, StoryIndex
-from monitor.stories.minhash import LSHIndex, MinHasher, shingle_hashes, similarity
-from monitor.text import tokens
+from monitor.core.model import Article, StorySettings
+from monitor.core.stories import StoryItem, events
+from monitor.core.stories.index import MAX_SCORED, StoryIndex
+from monitor.core.stories.minhash import LSHIndex, MinHasher, shingle_hashes, similarity
+from monitor.core.text import tokens
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 WIRE = (
@@ -330,6 +330,8 @@ def test_short_reports_sharing_a_sentence_are_not_one_event() -> None:
 
 def test_the_parser_workers_path_does_not_load_numpy() -> None:
     """Parsing workers import the pipeline; only the story index brings numpy in."""
-    code = "import sys, monitor.sources.parsing, monitor.pipeline; print('numpy' in sys.modules)"
+    code = (
+        "import sys, monitor.sources.parsing, monitor.core.pipeline; print('numpy' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"

@@ -9,7 +9,7 @@ import unicodedata
 
 import pytest
 
-from monitor.text import _FOLD, cased_tokens, fold, is_cjk, normalize, strip_html, tokens
+from monitor.core.text import _FOLD, cased_tokens, fold, is_cjk, normalize, strip_html, tokens
 
 
 @pytest.mark.parametrize(

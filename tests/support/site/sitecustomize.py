@@ -4,7 +4,7 @@ apprise's Slack plugin pointed at the test's local webhook receiver."""
 import os
 from datetime import timedelta
 
-from monitor import schedule
+from monitor.core import schedule
 from tests.support import loopback
 
 loopback.install()

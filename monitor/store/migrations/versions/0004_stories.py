@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 import monitor.store.schema
-from monitor.model import Article
-from monitor.stories import article_keys
+from monitor.core.model import Article
+from monitor.core.stories import article_keys
 
 revision = "0004"
 down_revision = "0003"

@@ -1,0 +1,320 @@
+"""The running service: wiring config to store, poller and deliverer, on an APScheduler loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, TypeVar
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor.app.delivery import Deliverer, DeliveryReport
+from monitor.app.indexer import IndexJob
+from monitor.app.poll.poller import Poller, PollOutcome
+from monitor.app.reload import Reloader
+from monitor.app.retention import RetentionJob
+from monitor.core.model import Settings
+from monitor.core.pipeline import followups, routes
+from monitor.core.query import Matcher
+from monitor.core.query import build_matcher as compile_watches
+from monitor.core.records import ClaimedSource
+from monitor.notify.channels import ChannelSet
+from monitor.notify.pacing import Pacer
+from monitor.sources.http import Clients
+from monitor.sources.parsing import ParserPool
+from monitor.store.database import DaemonLock, sqlite_path
+from monitor.store.repository import Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+TICK_SECONDS = 1.0
+SHUTDOWN_GRACE = 8.0
+
+
+def utcnow() -> datetime:
+    """The current time, aware and in UTC."""
+    return datetime.now(UTC)
+
+
+def build_matcher(settings: Settings) -> Matcher:
+    """All watches compiled into one matcher (the config loader already checked them)."""
+    return compile_watches(
+        ((w.name, w.query) for w in settings.watches),
+        settings.terms,
+        tags={s.name: s.tags for s in settings.sources},
+    )
+
+
+class Monitor:
+    """One daemon's worth of work: poll sources, store what is new, deliver alerts.
+
+    Use as an async context manager; `run_once` and `run_forever` are the two ways to drive it.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        lock: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        db_file = sqlite_path(settings.database)
+        self._lock = DaemonLock(db_file) if lock and db_file is not None else None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._delivering: dict[str, asyncio.Task[DeliveryReport]] = {}
+        self._deliver_again: set[str] = set()  # channels with alerts newer than their pass
+        self._draining = False
+        # Claims run one at a time, so that two never count the same free poll slot; after a
+        # claim that filled every slot, sources may still be due, and a poll that ends claims
+        # again instead of leaving its slot idle until the next tick.
+        self._claiming = asyncio.Lock()
+        self._more_due = False
+        self.reloader = Reloader(self, build_matcher)
+        self.retention = RetentionJob(self)
+        self.indexer = IndexJob(self)
+
+    async def __aenter__(self) -> Monitor:
+        if self._lock is not None:
+            self._lock.acquire()
+        try:
+            self.store = await asyncio.to_thread(Store.open, self.settings.database)
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        if self._lock is not None:
+            # We are the only process on this file: leases left by a killed one are stale.
+            await asyncio.to_thread(self.store.release_leases)
+        await asyncio.to_thread(self.store.sync_sources, self.settings.sources, self.clock())
+        fetch = self.settings.fetch
+        self.clients = Clients(fetch, self.settings.sources)
+        self.parser = ParserPool(
+            workers=fetch.parse_workers,
+            timeout=fetch.parse_timeout.total_seconds(),
+            max_entries=fetch.max_entries,
+        )
+        self.channels = ChannelSet(
+            self.settings.channels,
+            send_timeout=self.settings.delivery.timeout.total_seconds(),
+        )
+        self.poller = Poller(
+            store=self.store,
+            clients=self.clients,
+            parser=self.parser,
+            settings=self.settings.fetch,
+            matcher=build_matcher(self.settings),
+            routes=routes(self.settings.watches, self.settings.channels),
+            owner=self.owner,
+            clock=self.clock,
+            stories=self.settings.stories,
+            followups=followups(self.settings.watches),
+            sources=self.settings.sources,
+            operator_channels=self.settings.operator.channels,
+            source_failures=self.settings.operator.source_failures,
+            source_silence=self.settings.operator.source_silence,
+        )
+        self.deliverer = Deliverer(
+            self.store,
+            self.channels,
+            self.settings.delivery,
+            owner=self.owner,
+            clock=self.clock,
+            operator=self.settings.operator,
+            templates={w.name: w.template for w in self.settings.watches if w.template},
+            pacer=Pacer.of(self.settings),
+        )
+        await self.deliverer.bury_strays()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._drain()
+        await self.poller.aclose()
+        await self.clients.aclose()
+        await self.parser.aclose()
+        await self.reloader.aclose()
+        await asyncio.to_thread(self.store.release_leases, self.owner)
+        self.store.close()
+        if self._lock is not None:
+            self._lock.release()
+
+    def _lease(self) -> timedelta:
+        # A poll is bounded by the fetch deadline; parsing and the commit get as long again.
+        fetch = self.settings.fetch
+        return fetch.timeout * 2 + fetch.parse_timeout + timedelta(seconds=60)
+
+    async def poll_all(self) -> list[PollOutcome]:
+        """Poll every active source once, due or not, `fetch.concurrency` at a time."""
+        claimed = await asyncio.to_thread(
+            self.store.claim_sources,
+            self.owner,
+            self.clock(),
+            lease=self._lease(),
+            limit=max(1, len(self.settings.sources)),
+            due_only=False,
+        )
+        limit = asyncio.Semaphore(self.settings.fetch.concurrency)
+
+        async def bounded(src: ClaimedSource) -> PollOutcome:
+            async with limit:
+                return await self.poller.poll(src)
+
+        return list(await asyncio.gather(*(bounded(s) for s in claimed)))
+
+    async def run_once(self) -> tuple[list[PollOutcome], DeliveryReport]:
+        """Poll every source once, then deliver everything that is due."""
+        outcomes = await self.poll_all()
+        report = await self.deliverer.deliver_due()
+        return outcomes, report
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Poll due sources and deliver due alerts every tick until `stop` is set."""
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        jobs = (
+            ("poll", self._poll_tick),
+            ("deliver", self._deliver_tick),
+            ("reload", self.reloader.tick),
+            ("retention", self.retention.tick),
+            ("index", self.indexer.tick),
+        )
+        for job_id, job in jobs:
+            scheduler.add_job(
+                job,
+                "interval",
+                seconds=TICK_SECONDS,
+                id=job_id,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+                next_run_time=self.clock(),
+            )
+        scheduler.start()
+        log.info(
+            "newsmonitor running: %d source(s), %d watch(es), channels on: %s",
+            len(self.settings.sources),
+            len(self.settings.watches),
+            ", ".join(self.channels.names()) or "none",
+        )
+        for warning in self.channels.warnings:
+            log.warning("%s", warning)
+        for watch, channels in self.poller.routes.items():
+            if not channels:
+                log.warning(
+                    "watch %s notifies no channel that is on: matches are kept, not sent", watch
+                )
+        try:
+            await stop.wait()
+        finally:
+            # The jobs only start tasks, so cancelling them loses nothing; the tasks are ours
+            # to finish in __aexit__.
+            scheduler.shutdown(wait=False)
+
+    def _spawn(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # A database error here is retried on the next tick; say what happened.
+            log.error("background work failed", exc_info=task.exception())
+
+    async def _poll_tick(self) -> None:
+        async with self._claiming:
+            delivering = set(self._delivering.values())
+            me = asyncio.current_task()  # a poll that claims again as it ends is not busy
+            busy = sum(1 for t in self._tasks if t not in delivering and t is not me)
+            free = self.settings.fetch.concurrency - busy
+            if free <= 0 or self._draining:
+                return
+            claimed = await asyncio.to_thread(
+                self.store.claim_sources, self.owner, self.clock(), lease=self._lease(), limit=free
+            )
+            self._more_due = len(claimed) == free
+            for source in claimed:
+                self._spawn(self._poll_and_deliver(source))
+
+    async def _poll_and_deliver(self, source: ClaimedSource) -> None:
+        outcome = await self.poller.poll(source)
+        if outcome.alerts:
+            await self._deliver_tick(fresh=True)  # don't wait for the next tick to send them
+        if self._more_due:
+            await self._poll_tick()
+
+    async def _deliver_tick(self, *, fresh: bool = False) -> None:
+        # One pass per channel at a time; a hung channel's pass never holds up the others.
+        for name in self.channels.names():
+            running = self._delivering.get(name)
+            if running is None or running.done():
+                self._delivering[name] = self._spawn(self._deliver_channel(name))
+            elif fresh and not self._draining:
+                # A pass claims only rows due by its start: fresh alerts get the next pass at
+                # once, rather than waiting for the tick after this one ends.
+                self._deliver_again.add(name)
+
+    async def _deliver_channel(self, name: str) -> DeliveryReport:
+        total = DeliveryReport()
+        while True:
+            self._deliver_again.discard(name)
+            total += await self.deliverer.deliver_channel(name)
+            if name not in self._deliver_again or self._draining:
+                return total
+
+    async def _drain(self) -> None:
+        self._draining = True
+        self.deliverer.stop()
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(list(self._tasks), timeout=SHUTDOWN_GRACE)
+        for task in late:
+            task.cancel()
+        if late:
+            log.warning("stopped %d unfinished task(s); their leases will expire", len(late))
+            await asyncio.wait(late, timeout=2)
+
+
+async def serve(
+    settings: Settings, *, once: bool = False
+) -> tuple[list[PollOutcome], DeliveryReport] | None:
+    """Run the daemon until SIGTERM or SIGINT (or one pass with `once`)."""
+    if once:
+        async with Monitor(settings) as monitor:
+            return await monitor.run_once()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            # A second signal means "now": leases and the outbox cover what is unfinished.
+            log.warning("second signal: exiting without waiting for work in flight")
+            os._exit(1)
+        log.info("stopping: finishing work in flight (a second signal exits at once)")
+        stop.set()
+
+    monitor = Monitor(settings)
+    # Installed before start and kept through the drain, so a signal at any point is ours.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal)
+    loop.add_signal_handler(signal.SIGHUP, monitor.reloader.request)
+    try:
+        async with monitor:
+            await monitor.run_forever(stop)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+    return None

@@ -1,0 +1,41 @@
+"""Logging for the daemon and the CLI: one stderr stream, with configured secrets masked."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable
+
+from monitor.core.secrets import mask
+
+# These libraries write request URLs, and so webhook tokens, at DEBUG or INFO.
+# Alembic's INFO lines describe its internals; the store logs the migration itself.
+QUIET_LOGGERS = ("apprise", "httpx", "httpcore", "urllib3", "requests", "apscheduler", "alembic")
+
+
+class RedactingFormatter(logging.Formatter):
+    """Masks every known secret in the formatted line, tracebacks included."""
+
+    def __init__(self, fmt: str) -> None:
+        super().__init__(fmt)
+        self.secrets: set[str] = set()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask(super().format(record), self.secrets)
+
+
+_formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def setup_logging(level: str) -> None:
+    """Log to stderr at `level`; chatty libraries stay at WARNING or quieter."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_formatter)
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def hide(secrets: Iterable[str]) -> None:
+    """Mask these strings in every log line from now on."""
+    _formatter.secrets.update(secrets)

@@ -1,0 +1,371 @@
+"""Polling one source end to end: fetch, parse, decide, and commit it all in one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from monitor.app import failpoints
+from monitor.app.poll.commits import CommitQueue
+from monitor.app.poll.identities import identities
+from monitor.core import health
+from monitor.core.errors import FetchError
+from monitor.core.model import FetchSettings, Notice, Source, StorySettings
+from monitor.core.pipeline import ArticleMatcher, Decision, plan
+from monitor.core.schedule import (
+    INTERVAL_FLOOR,
+    cache_lifetime,
+    failure_wait,
+    next_interval,
+    on_phase,
+    publishing_gap,
+)
+from monitor.core.stories import identify
+from monitor.core.stories.index import StoryIndex
+from monitor.sources.feeds import ParsedFeed
+from monitor.sources.http import Clients, FetchResult, HTTPStatusError, fetch
+from monitor.sources.parsing import ParserPool
+
+if TYPE_CHECKING:
+    from monitor.core.records import ClaimedSource, PollRecord
+    from monitor.store.polls import PollBatch
+    from monitor.store.repository import Store
+
+log = logging.getLogger(__name__)
+_EVICT_EVERY = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollOutcome:
+    """What one poll of one source did."""
+
+    source: str
+    ok: bool
+    new_articles: int = 0
+    alerts: int = 0
+    updated: int = 0
+    backfill: int = 0
+    not_modified: bool = False
+    baseline: bool = False
+    error: str | None = None
+    # No entry of the response had been seen before: items may have been missed.
+    rolled_over: bool = False
+    # Entries in the response, and those new or edited, which alone were read in full.
+    entries: int = 0
+    normalized: int = 0
+
+
+class Poller:
+    """Polls claimed sources; the HTTP client, store, matcher and clock are handed in."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        clients: Clients,
+        parser: ParserPool,
+        settings: FetchSettings,
+        matcher: ArticleMatcher,
+        routes: Mapping[str, Sequence[str]],
+        owner: str,
+        clock: Callable[[], datetime],
+        sources: Sequence[Source] = (),
+        operator_channels: Sequence[str] = (),
+        stories: StorySettings | None = None,
+        followups: Mapping[str, int] | None = None,
+        source_failures: int = 0,
+        source_silence: float = 0.0,
+    ) -> None:
+        self.store = store
+        self.clients = clients
+        self.parser = parser
+        self.settings = settings
+        self.matcher = matcher
+        self.routes = routes
+        self.owner = owner
+        self.clock = clock
+        self.adaptive = frozenset(s.name for s in sources if s.adaptive)
+        self._gaps: dict[str, timedelta | None] = {}
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self.operator_channels = tuple(operator_channels)
+        self._rolled: set[str] = set()
+        self.stories = StoryIndex(stories or StorySettings())
+        self.followups = dict(followups or {})
+        # Polls commit in shared transactions, one batch at a time; each poll places its new
+        # articles in stories inside the batch, so two outlets carrying one story in one batch
+        # see each other's articles.
+        self.commits = CommitQueue(store, begin=self._begin_batch)
+        self._evicted_at: datetime | None = None
+        self.source_failures = source_failures
+        self.source_silence = source_silence
+
+    async def poll(self, source: ClaimedSource) -> PollOutcome:
+        """Poll one source and record the outcome; never raises for a bad source."""
+        try:
+            async with self._host_slot(source.url):
+                return await self._poll(source)
+        except FetchError as exc:
+            retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+            if isinstance(exc, HTTPStatusError) and exc.status not in (429, 503):
+                retry_after = None
+            return await self._failed(source, exc.kind, exc.message, retry_after=retry_after)
+        except Exception as exc:  # a bug must not stop the other sources
+            log.exception("unexpected error polling %s", source.name)
+            return await self._failed(source, "internal", f"{type(exc).__name__}: {exc}")
+
+    def _host_slot(self, url: str) -> asyncio.Semaphore:
+        # One publisher's host gets at most `per_host` fetches at once, however many feeds it has.
+        host = (urlsplit(url).hostname or "").lower()
+        slot = self._hosts.get(host)
+        if slot is None:
+            slot = self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
+        return slot
+
+    def _next_wait(
+        self, source: ClaimedSource, result: FetchResult, parsed: ParsedFeed | None, now: datetime
+    ) -> timedelta:
+        adaptive = source.name in self.adaptive
+        if parsed is not None and adaptive:
+            self._gaps[source.name] = publishing_gap((e.published for e in parsed.entries), now)
+        hints = [cache_lifetime(result.headers, now), parsed.ttl if parsed else None]
+        known = [h for h in hints if h is not None]
+        hint = max(known) if known else None
+        wait = next_interval(
+            interval=source.interval,
+            adaptive=adaptive,
+            min_interval=self.settings.min_interval,
+            max_interval=self.settings.max_interval,
+            gap=self._gaps.get(source.name),
+            hint=hint,
+        )
+        if hint is not None and hint >= wait:  # the publisher's "not sooner" stands as it is
+            return wait
+        shortest = self.settings.min_interval if adaptive else INTERVAL_FLOOR
+        return on_phase(source.name, now, wait, shortest)
+
+    async def _poll(self, source: ClaimedSource) -> PollOutcome:
+        result = await fetch(
+            self.clients.for_source(source.name),
+            source.url,
+            etag=source.etag,
+            last_modified=source.last_modified,
+            max_bytes=self.settings.max_bytes,
+            timeout=self.settings.timeout.total_seconds(),
+            max_redirects=self.settings.max_redirects,
+        )
+        title: str | None = None
+        found: list[Decision] = []
+        backfill = normalized = 0
+        parsed: ParsedFeed | None = None
+        rolled = False
+        if result.status != 304:
+            parsed = await self.parser.parse(result.body, url=result.url, headers=result.headers)
+            if parsed.warning:
+                log.info("%s: feed has problems but was read: %s", source.name, parsed.warning)
+            title = parsed.title or None
+            articles = [identify(e, source.name) for e in parsed.entries]
+            keys, known, normalized = await asyncio.to_thread(
+                identities, self.store, source.id, articles
+            )
+            rolled = source.baseline_done and len(articles) >= 2 and not known
+            planned = plan(
+                articles,
+                item_keys=keys,
+                known=known,
+                baseline=not source.baseline_done,
+                now=self.clock(),
+                max_age=self.settings.max_age,
+                matcher=self.matcher,
+                last_success=source.last_success_at,
+            )
+            found, backfill = planned.decisions, planned.backfill
+        now = self.clock()
+        next_poll_at = now + self._faster(self._next_wait(source, result, parsed, now), rolled)
+        silent_after = self._silent_after(source, parsed)
+
+        def write(tx: PollBatch) -> PollRecord:
+            record = tx.record_poll(
+                source.id,
+                found=self._place(found, now, tx),
+                routes=self.routes,
+                now=now,
+                next_poll_at=next_poll_at,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                title=title,
+                followups=self.followups,
+                backfill=backfill,
+                notify=self.operator_channels,
+                recovered=health.recovered(source.name),
+                silent_after=silent_after,
+                silence=health.silent(source.name) if self.source_silence > 0 else None,
+            )
+            self.stories.load(record.stored)
+            return record
+
+        record = await self.commits.commit(write, weight=1 + len(found))
+        if record.alerts:
+            failpoints.hit("after-enqueue")
+        await self._note_rollover(source, rolled, len(found), now)
+        if backfill:
+            await self._note_backfill(source, backfill, now)
+        baseline = not source.baseline_done and result.status != 304
+        if record.new_articles or record.alerts or record.updated:
+            log.info(
+                "%s: %d new article(s), %d edited, %d alert(s)%s",
+                source.name,
+                record.new_articles,
+                record.updated,
+                record.alerts,
+                " (first poll: baseline, nothing sent)" if baseline else "",
+            )
+        return PollOutcome(
+            source=source.name,
+            ok=True,
+            new_articles=record.new_articles,
+            alerts=record.alerts,
+            updated=record.updated,
+            backfill=backfill,
+            not_modified=result.status == 304,
+            baseline=baseline,
+            rolled_over=rolled,
+            entries=len(parsed.entries) if parsed else 0,
+            normalized=normalized,
+        )
+
+    def _begin_batch(self) -> Callable[[], None]:
+        last_id = self.stories.last_id
+        return lambda: self.stories.rewind(last_id)
+
+    def _place(self, found: list[Decision], now: datetime, tx: PollBatch) -> list[Decision]:
+        """The decisions with new articles placed in stories, the index first brought up to
+        date with what this and other processes stored since."""
+        index = self.stories
+        if index.mode == "off" or not any(d.updates is None for d in found):
+            return found
+        index.load(tx.story_items(after_id=index.last_id, since=now - index.window))
+        if self._evicted_at is None or now - self._evicted_at > _EVICT_EVERY:
+            index.evict(now - index.window)
+            self._evicted_at = now
+        fresh = [i for i, d in enumerate(found) if d.updates is None]
+        batch = [(found[i].article, found[i].article.published or now) for i in fresh]
+        placed = list(found)
+        # A placement's `joins` counts among the new articles, as the store does.
+        for i, placement in zip(fresh, index.place(batch), strict=True):
+            placed[i] = replace(found[i], placement=placement)
+        return placed
+
+    def _silent_after(self, source: ClaimedSource, parsed: ParsedFeed | None) -> datetime | None:
+        if parsed is None:  # 304: nothing new, so the deadline stands
+            return source.silent_after
+        return health.silent_after(
+            (e.published for e in parsed.entries),
+            factor=self.source_silence,
+            interval=source.interval,
+        )
+
+    def _faster(self, wait: timedelta, rolled: bool) -> timedelta:
+        # Entries may have scrolled out of the window unseen: come back sooner until the next
+        # response overlaps what we know again.
+        if not rolled:
+            return wait
+        return max(wait / 2, min(self.settings.min_interval, wait))
+
+    async def _note_backfill(self, source: ClaimedSource, count: int, now: datetime) -> None:
+        log.warning(
+            "%s: %d entries dated a day or more before the last poll appeared at once (an "
+            "archive re-announced?): stored without alerts",
+            source.name,
+            count,
+        )
+        await self._tell_operator(
+            Notice(
+                kind="source-backfill",
+                about=source.name,
+                title=f"Source {source.name} re-announced {count} old entries",
+                body=(
+                    f"{count} entries this source had never shown, all dated a day or more before "
+                    "its previous poll, appeared at once. They were stored without alerts, as an "
+                    "archive re-announcement rather than news."
+                ),
+            ),
+            now,
+        )
+
+    async def _note_rollover(
+        self, source: ClaimedSource, rolled: bool, count: int, now: datetime
+    ) -> None:
+        was = source.name in self._rolled
+        if not rolled:
+            self._rolled.discard(source.name)
+            return
+        self._rolled.add(source.name)
+        log.warning(
+            "%s: none of the %d entries was seen before: items published between polls may "
+            "have been missed; polling it more often",
+            source.name,
+            count,
+        )
+        if was:
+            return
+        await self._tell_operator(
+            Notice(
+                kind="source-rolled-over",
+                about=source.name,
+                title=f"Source {source.name} may have missed items",
+                body=(
+                    f"None of the {count} entries in its latest response had been seen before, "
+                    "so entries published between two polls may have scrolled out of the feed "
+                    "unseen. It is now polled more often; a shorter interval (or interval: auto) "
+                    "keeps up."
+                ),
+            ),
+            now,
+        )
+
+    async def aclose(self) -> None:
+        """Wait for the polls' writes handed over so far to commit."""
+        await self.commits.aclose()
+
+    async def _tell_operator(self, notice: Notice, now: datetime) -> None:
+        if self.operator_channels:
+            await asyncio.to_thread(
+                self.store.notices.enqueue, notice, channels=self.operator_channels, now=now
+            )
+
+    async def _failed(
+        self, source: ClaimedSource, kind: str, message: str, *, retry_after: float | None = None
+    ) -> PollOutcome:
+        now = self.clock()
+        failures = source.consecutive_failures + 1
+        asked = timedelta(seconds=retry_after) if retry_after is not None else None
+        wait = failure_wait(source.interval, failures, retry_after=asked)
+        log.warning(
+            "%s: %s: %s (failure %d, next try in %ds)",
+            source.name,
+            kind,
+            message,
+            failures,
+            int(wait.total_seconds()),
+        )
+        failing = health.failing(source.name, failures, f"{kind}: {message}")
+        told = await self.commits.commit(
+            lambda tx: tx.record_failure(
+                source.id,
+                kind=kind,
+                message=message,
+                now=now,
+                next_poll_at=now + wait,
+                threshold=self.source_failures,
+                notify=self.operator_channels,
+                failing=failing,
+            )
+        )
+        if told:
+            log.warning("%s: reported to the operator as failing", source.name)
+        return PollOutcome(source=source.name, ok=False, error=f"{kind}: {message}")

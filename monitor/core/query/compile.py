@@ -1,0 +1,410 @@
+"""Turn a parsed query into an evaluation plan: resolve @lists, scope fields, build needles.
+
+A query's syntax tree becomes a recipe: closures that build the plan from the query's terms
+(`slots`). Rules are written to a few patterns ("entity" AND (context OR list)), so most
+queries differ from one compiled before only in their terms: their units (`scan.units`,
+read in one regex call) are a key to that query's recipe, and they compile without being
+scanned token by token, parsed or given a syntax tree (`CompiledQuery.node` parses on demand).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from functools import cache
+from operator import itemgetter
+from typing import Any, TypeAlias, cast
+
+from monitor.core.errors import QuerySyntaxError
+from monitor.core.query.document import CASED, FOLDED, TEXT_FIELDS
+from monitor.core.query.engine import (
+    AllOf,
+    AnyOf,
+    AtLeast,
+    CompiledQuery,
+    Exclude,
+    Near,
+    Plan,
+    RegexTerm,
+    Slop,
+    Term,
+)
+from monitor.core.query.regex import compile_regex
+from monitor.core.query.scan import TermError, needle, term_needle, term_parts, token_units, units
+from monitor.core.query.syntax import (
+    And,
+    Cased,
+    Field,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Regex,
+    TermList,
+    Word,
+    describe,
+    parse_tokens,
+)
+from monitor.core.query.syntax import AtLeast as AtLeastNode
+from monitor.core.query.syntax import Near as NearNode
+
+Scope: TypeAlias = tuple[frozenset[str], str]  # the fields a term looks in, its clause prefix
+
+
+@cache  # one per field name
+def _field_scope(name: str) -> Scope:
+    return frozenset({name}), f"{name}:"
+
+
+def _column(node: Node) -> int:
+    if isinstance(node, And | Or):
+        return _column(node.operands[0])
+    return node.column
+
+
+def _is_positional(plan: Plan, regex_ok: bool) -> bool:
+    if isinstance(plan, AnyOf):
+        return all(_is_positional(part, regex_ok) for part in plan.parts)
+    return isinstance(plan, Term) or (regex_ok and isinstance(plan, RegexTerm))
+
+
+class _Rule:
+    """One query as its recipe builds it: its text, the text of each unit's term (`slots`,
+    see `scan.units`), the term lists, and the leaves made so far, numbered from `first`."""
+
+    __slots__ = ("clauses", "first", "labels", "leaves", "slots", "terms", "text")
+
+    def __init__(
+        self,
+        text: str,
+        slots: Sequence[str],
+        terms: Mapping[str, Sequence[str]],
+        first: int = 0,
+    ) -> None:
+        self.text = text
+        self.slots = slots
+        self.terms = terms
+        self.first = first
+        self.labels: list[str] = []
+        self.clauses: list[str] = []
+        self.leaves: list[Term] = []
+
+    def leaf(self, label: str, clause: str) -> int:
+        self.labels.append(label)
+        self.clauses.append(clause)
+        return self.first + len(self.labels) - 1
+
+    def share(self, part: _Shared) -> Plan:
+        """Add a part built apart (see _shared) to this query's leaves; its plan."""
+        plan, labels, clauses, leaves = part
+        self.labels += labels
+        self.clauses += clauses
+        self.leaves += leaves
+        return plan
+
+    def pattern(self, raw: str, label: str, scope: Scope, kind: int = FOLDED) -> Term:
+        # `leaf` and a Term in one: most leaves of most rules come through here.
+        fields, prefix = scope
+        labels = self.labels
+        labels.append(label)
+        self.clauses.append(prefix + label)
+        term = Term(self.first + len(labels) - 1, term_needle(raw, kind == CASED), kind, fields)
+        self.leaves.append(term)
+        return term
+
+
+# A recipe's step: builds the plan of one node of the tree for a query with that tree's shape.
+Maker: TypeAlias = Callable[[_Rule], Plan]
+# Unit (token) index by column in the text, for the leaves of the tree a recipe is made from.
+_Units: TypeAlias = Mapping[int, int]
+
+
+def _maker(node: Node, scope: Scope, unit_at: _Units) -> Maker:
+    # Dispatch on the exact type: the node classes have no subclasses.
+    return _MAKERS[type(node)](node, scope, unit_at)
+
+
+def _word(node: Word, scope: Scope, unit_at: _Units) -> Maker:
+    unit = unit_at[node.column]
+
+    def make(rule: _Rule) -> Plan:
+        text = rule.slots[unit]
+        return rule.pattern(text, text, scope)
+
+    return make
+
+
+def _cased(node: Cased, scope: Scope, unit_at: _Units) -> Maker:
+    unit = unit_at[node.column]
+
+    def make(rule: _Rule) -> Plan:
+        text = rule.slots[unit]
+        return rule.pattern(text, f"{{{text}}}", scope, CASED)
+
+    return make
+
+
+def _regex(node: Regex, scope: Scope, unit_at: _Units) -> Maker:
+    unit = unit_at[node.column]
+    fields, prefix = scope
+
+    def make(rule: _Rule) -> Plan:
+        pattern = rule.slots[unit]
+        label = f"/{pattern}/"
+        return RegexTerm(rule.leaf(label, prefix + label), compile_regex(pattern), fields)
+
+    return make
+
+
+def _phrase(node: Phrase, scope: Scope, unit_at: _Units) -> Maker:
+    unit, slop = unit_at[node.column], node.slop
+    if slop is None:
+
+        def make(rule: _Rule) -> Plan:
+            text = rule.slots[unit]
+            return rule.pattern(text, text.strip(), scope)
+
+        return make
+    fields, prefix = scope
+
+    def make_slop(rule: _Rule) -> Plan:
+        text = rule.slots[unit]
+        parts, star = term_parts(text)
+        if len(parts) == 1:
+            return rule.pattern(text, text.strip(), scope)
+        label = f'"{text}"~{slop}'
+        index = rule.leaf(label, prefix + label)
+        last = len(parts) - 1
+        words = tuple(
+            Term(index, needle((part,), star and i == last), FOLDED, fields)
+            for i, part in enumerate(parts)
+        )
+        rule.leaves.extend(words)
+        return Slop(index, words, slop)
+
+    return make_slop
+
+
+def _field(node: Field, scope: Scope, unit_at: _Units) -> Maker:
+    return _maker(node.operand, _field_scope(node.name), unit_at)
+
+
+def _label(node: Node, unit_at: _Units) -> str:
+    """A format string that makes the label of `node` from a query's slots."""
+    parts = describe(node, lambda leaf: f"\0{unit_at[leaf.column]}\0").split("\0")  # type: ignore[union-attr]  # a leaf
+    return "".join(
+        "{" + part + "}" if i % 2 else part.replace("{", "{{").replace("}", "}}")
+        for i, part in enumerate(parts)
+    )
+
+
+def _operand(node: Node, scope: Scope, unit_at: _Units, op: str, *, regex_ok: bool) -> Maker:
+    """The maker of a NEAR's or an ATLEAST's operand, checking that it is positional (whether
+    it is may depend on the terms: a phrase with slop is positional if it has one word)."""
+    make = _maker(node, scope, unit_at)
+    column = _column(node)
+
+    def make_checked(rule: _Rule) -> Plan:
+        plan = make(rule)
+        if not isinstance(plan, Term | RegexTerm | AnyOf) or not _is_positional(plan, regex_ok):
+            kinds = "terms, @lists and (a OR b) groups of them" + (
+                "" if regex_ok else " (no regular expressions)"
+            )
+            raise QuerySyntaxError(f"{op} applies to {kinds}", query=rule.text, column=column)
+        return plan
+
+    return make_checked
+
+
+def _near(node: NearNode, scope: Scope, unit_at: _Units) -> Maker:
+    left = _operand(node.left, scope, unit_at, "NEAR", regex_ok=False)
+    right = _operand(node.right, scope, unit_at, "NEAR", regex_ok=False)
+    label, prefix, distance = _label(node, unit_at), scope[1], node.distance
+
+    def make(rule: _Rule) -> Plan:
+        first, second = left(rule), right(rule)
+        text = label.format(*rule.slots)
+        index = rule.leaf(text, prefix + text)
+        return Near(index, first, second, distance)  # type: ignore[arg-type]  # see _operand
+
+    return make
+
+
+def _at_least(node: AtLeastNode, scope: Scope, unit_at: _Units) -> Maker:
+    operand = _operand(node.operand, scope, unit_at, "ATLEAST", regex_ok=True)
+    label, prefix, count = _label(node, unit_at), scope[1], node.count
+
+    def make(rule: _Rule) -> Plan:
+        plan = operand(rule)
+        text = label.format(*rule.slots)
+        index = rule.leaf(text, prefix + text)
+        return AtLeast(index, plan, count)  # type: ignore[arg-type]  # see _operand
+
+    return make
+
+
+def _exclude(node: Not, scope: Scope, unit_at: _Units) -> Maker:
+    part = _maker(node.operand, scope, unit_at)
+    return lambda rule: Exclude(part(rule))
+
+
+def _all_of(node: And, scope: Scope, unit_at: _Units) -> Maker:
+    parts = [_maker(operand, scope, unit_at) for operand in node.operands]
+    if len(parts) == 2:  # most ANDs: a tuple made at once, not from a list
+        one, two = parts
+        return lambda rule: AllOf((one(rule), two(rule)))
+    return lambda rule: AllOf(tuple([part(rule) for part in parts]))
+
+
+# Terms whose plan depends on nothing but the term and its scope (no @list, no regex).
+_PLAIN = frozenset({Word, Phrase, Cased})
+# A part of a plan that rules share: its plan, and the labels, clauses and leaves it adds.
+_Shared: TypeAlias = tuple[Plan, list[str], list[str], list[Term]]
+# Parts rules share, OR groups of plain terms and @lists, by what they are made of and the
+# number of their first leaf; see _shared. Apart, so that rules with @lists of their own do
+# not crowd out the groups they share. Bounded: rules may share nothing.
+_GROUPS: dict[Hashable, _Shared] = {}
+_LISTS: dict[Hashable, _Shared] = {}
+_MAX_SHARED = 1 << 12
+
+
+def _shared(
+    rule: _Rule,
+    cache: dict[Hashable, _Shared],
+    key: Hashable,
+    build: Callable[..., Plan],
+    *args: Any,
+) -> Plan:
+    """The part of the plan `build(rule, *args)` makes, made once for every query that has
+    it with the same key (which holds the number of its first leaf) and shared by all of
+    them: rules repeat their context lists (`(trade OR deal* OR tariff*)`) and @lists."""
+    part = cache.get(key)
+    if part is None:
+        # Raises as building the part in place would, and then keeps nothing.
+        alone = _Rule(rule.text, rule.slots, rule.terms, rule.first + len(rule.labels))
+        part = (build(alone, *args), alone.labels, alone.clauses, alone.leaves)
+        if len(cache) >= _MAX_SHARED:
+            cache.clear()
+        cache[key] = part
+    return rule.share(part)
+
+
+def _any_of(node: Or, scope: Scope, unit_at: _Units) -> Maker:
+    parts = [_maker(operand, scope, unit_at) for operand in node.operands]
+    if any(type(operand) not in _PLAIN for operand in node.operands):
+        return lambda rule: AnyOf(tuple([part(rule) for part in parts]))
+    return _plain_group(node, parts, scope, unit_at)
+
+
+def _plain_group(node: Or, parts: list[Maker], scope: Scope, unit_at: _Units) -> Maker:
+    """An OR of plain terms, shared by every query that has it at the same leaf number."""
+    kinds = (tuple((type(o), getattr(o, "slop", None)) for o in node.operands), scope)
+    texts = itemgetter(*[unit_at[o.column] for o in node.operands])  # type: ignore[union-attr]  # an OR has 2 or more
+
+    def build(rule: _Rule) -> Plan:
+        return AnyOf(tuple([part(rule) for part in parts]))
+
+    def make(rule: _Rule) -> Plan:
+        first = rule.first + len(rule.labels)
+        return _shared(rule, _GROUPS, (kinds, texts(rule.slots), first), build)
+
+    return make
+
+
+def _term_list(node: TermList, scope: Scope, unit_at: _Units) -> Maker:
+    unit, column = unit_at[node.column], node.column
+    fields, prefix = scope
+
+    def expand(rule: _Rule, name: str, aliases: tuple[str, ...]) -> Plan:
+        patterns: list[Plan] = []
+        leaves = rule.leaves
+        for alias in aliases:
+            label = alias.strip()
+            try:
+                index = rule.leaf(label, f"{prefix}@{name} ({label})")
+                term = Term(index, term_needle(alias, False), FOLDED, fields)
+            except TermError as exc:
+                message = f"term list @{name}: {exc.message}"
+                if exc.offset is not None:
+                    message += f" (alias {alias!r})"
+                raise QuerySyntaxError(message, query=rule.text, column=column) from None
+            leaves.append(term)
+            patterns.append(term)
+        return patterns[0] if len(patterns) == 1 else AnyOf(tuple(patterns))
+
+    def make(rule: _Rule) -> Plan:
+        name = rule.slots[unit]
+        aliases = rule.terms.get(name)
+        if aliases is None:
+            defined = ", ".join(rule.terms) or "none"
+            raise QuerySyntaxError(
+                f"unknown term list @{name} (defined lists: {defined})",
+                query=rule.text,
+                column=column,
+            )
+        if isinstance(aliases, str):
+            aliases = (aliases,)
+        if not aliases:
+            raise QuerySyntaxError(f"term list @{name} is empty", query=rule.text, column=column)
+        aliases = tuple(aliases)
+        key = (name, aliases, scope, rule.first + len(rule.labels))
+        return _shared(rule, _LISTS, key, expand, name, aliases)
+
+    return make
+
+
+_MAKERS: dict[type, Callable[[Any, Scope, _Units], Maker]] = {
+    Word: _word,
+    Phrase: _phrase,
+    Cased: _cased,
+    Regex: _regex,
+    TermList: _term_list,
+    Field: _field,
+    NearNode: _near,
+    AtLeastNode: _at_least,
+    Not: _exclude,
+    And: _all_of,
+    Or: _any_of,
+}
+
+# Recipes by the key of the units of the queries they were made for (see compile_query).
+# Bounded: a recipe is small, but the shapes of queries are not.
+_RECIPES: dict[Hashable, Maker] = {}
+_MAX_RECIPES = 1 << 14
+
+
+def _compiled(
+    make: Maker,
+    text: str,
+    slots: Sequence[str | None],
+    terms: Mapping[str, Sequence[str]],
+    node: Node | None,
+) -> CompiledQuery:
+    # A unit that is no term has no text (None), and no maker reads it.
+    rule = _Rule(text, cast("Sequence[str]", slots), terms)
+    plan = make(rule)
+    return CompiledQuery(text, node, plan, rule.labels, rule.clauses, rule.leaves)
+
+
+def compile_query(text: str, terms: Mapping[str, Sequence[str]]) -> CompiledQuery:
+    """Parse a query and resolve its @lists against `terms`; raises QuerySyntaxError."""
+    found = units(text)
+    if found is not None:
+        make = _RECIPES.get(found[0])
+        if make is not None:
+            # The query reads as one that compiled, but for its terms: a term without letters
+            # or an unknown @list fails here, and is reported by the full path below.
+            try:
+                return _compiled(make, text, found[1], terms, None)
+            except (QuerySyntaxError, TermError):
+                pass
+    node, tokens = parse_tokens(text)
+    key, slots = token_units(tokens)
+    make = _maker(node, (TEXT_FIELDS, ""), {tok.column: i for i, tok in enumerate(tokens)})
+    compiled = _compiled(make, text, slots, terms, node)
+    # Every query with these units is scanned and parsed as this one was but for the text
+    # of its terms (see scan.units): it can skip both, if `units` read this one as `scan` did.
+    if found is not None and (key, slots) == found:
+        if len(_RECIPES) >= _MAX_RECIPES:
+            _RECIPES.clear()
+        _RECIPES[key] = make
+    return compiled

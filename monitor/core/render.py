@@ -1,0 +1,173 @@
+"""Alert messages per channel format, with feed text made harmless for each format."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from markupsafe import escape
+
+from monitor.core.model import Alert
+from monitor.core.templating import (
+    DEFAULT_BODIES,
+    DEFAULT_TITLE,
+    HTML,
+    MARKDOWN,
+    TEXT,
+    MessageTemplate,
+    alert_context,
+    neutral_markup,
+)
+
+SUMMARY_CHARS = 600
+TITLE_CHARS = 250
+
+# Line and paragraph separators and C0/C1 controls would start a new header line in an email
+# subject, or a new line in a chat title.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    """A rendered alert: a one-line title and a body in the channel's format."""
+
+    title: str
+    body: str
+    body_format: str
+
+
+def one_line(text: str, limit: int = TITLE_CHARS) -> str:
+    """Text safe as a header or title: no control characters or line breaks, bounded length."""
+    flat = " ".join(_CONTROL.sub(" ", text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def render(
+    alert: Alert,
+    body_format: str,
+    *,
+    template: MessageTemplate | None = None,
+    max_length: int | None = None,
+    title_in_body: bool = False,
+) -> Message:
+    """The message for one alert in `text`, `markdown` (Slack-style) or `html` (email) format.
+
+    `template` overrides the default title or body. A body longer than `max_length` loses
+    summary first, then text before the link: the link itself is never cut. With
+    `title_in_body` (services that have no title, such as SMS) the title counts too.
+    """
+    alert = replace(alert, summary=_clip(" ".join(alert.summary.split()), SUMMARY_CHARS))
+    title_format = MARKDOWN if body_format == MARKDOWN else TEXT
+    title_template = (template and template.title) or DEFAULT_TITLE
+    body_template = (template and template.body) or DEFAULT_BODIES[body_format]
+    title = one_line(title_template.render(alert_context(alert, title_format)))
+    if max_length is not None and title_in_body:
+        max_length = max(0, max_length - len(title) - 1)
+
+    def body_with(summary_chars: int) -> str:
+        shorter = replace(alert, summary=_clip(alert.summary, summary_chars))
+        return body_template.render(alert_context(shorter, body_format)).strip()
+
+    body = body_with(len(alert.summary))
+    if max_length is not None and len(body) > max_length:
+        body = _fit(body_with, len(alert.summary), max_length)
+        if len(body) > max_length:
+            body = _cut_keeping_link(body, alert_context(alert, body_format)["url"], max_length)
+    return Message(title=title, body=body, body_format=body_format)
+
+
+def _fit(body_with: Callable[[int], str], longest: int, limit: int) -> str:
+    """The longest body within `limit`, by shortening the summary (binary search)."""
+    lo, hi = 0, longest
+    best = body_with(0)
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        candidate = body_with(mid)
+        if len(candidate) <= limit:
+            best, lo = candidate, mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def _cut_keeping_link(body: str, url: str | None, limit: int) -> str:
+    if not url:
+        return _clip(body, limit)
+    head = body.replace(url, "").rstrip()
+    room = max(0, limit - len(url) - 2)
+    return f"{_clip(head, room)}\n{url}" if room else url
+
+
+def render_notice(title: str, body: str, body_format: str) -> Message:
+    """An operator notice; its text may quote a channel's error, so it is made inert too."""
+    if body_format == MARKDOWN:
+        title, body = neutral_markup(title), neutral_markup(body)
+    elif body_format == HTML:
+        body = "<p>" + str(escape(body)).replace("\n", "<br>") + "</p>"
+    return Message(title=one_line(title), body=body, body_format=body_format)
+
+
+def render_group(
+    heading: str, alerts: Sequence[Alert], body_format: str, *, max_length: int | None = None
+) -> Message:
+    """Several alerts as one message (a digest, a burst, a catch-up): grouped by watch, the
+    biggest group first, newest first within it, each with its count; items that do not fit
+    in `max_length` are counted, not dropped silently."""
+    by_watch: dict[str, list[Alert]] = {}
+    for alert in sorted(alerts, key=_newest_first):
+        by_watch.setdefault(alert.watch, []).append(alert)
+    groups = sorted(by_watch.items(), key=lambda item: -len(item[1]))
+    blocks = [
+        (_group_heading(watch, len(items), body_format), [_item(a, body_format) for a in items])
+        for watch, items in groups
+    ]
+    title = one_line(heading if body_format != MARKDOWN else neutral_markup(heading))
+    shown = sum(len(items) for _, items in blocks)
+    while True:
+        body = _join_group(blocks, body_format, hidden=len(alerts) - shown)
+        if max_length is None or len(body) <= max_length or shown <= 1:
+            return Message(title=title, body=body[: max_length or None], body_format=body_format)
+        for _, items in reversed(blocks):
+            if items:
+                items.pop()
+                shown -= 1
+                break
+
+
+def _newest_first(alert: Alert) -> tuple[bool, float]:
+    return (alert.published is None, -(alert.published.timestamp() if alert.published else 0))
+
+
+def _group_heading(watch: str, count: int, body_format: str) -> str:
+    label = f"{watch} ({count})"
+    if body_format == HTML:
+        return f"<h3>{escape(label)}</h3>"
+    return f"**{neutral_markup(label)}**" if body_format == MARKDOWN else label
+
+
+def _item(alert: Alert, body_format: str) -> str:
+    c = alert_context(alert, body_format)
+    line = f"{c['title']} ({c['source']}, {c['published']})"
+    if c["follow_up"]:
+        outlets = f"now reported by {c['outlet_count']} outlets: {c['outlets']}"
+    else:
+        outlets = f"also reported by {c['also']}" if c["also"] else ""
+    if body_format == HTML:
+        link = f'<br><a href="{c["url"]}">{c["url"]}</a>' if c["url"] else ""
+        return f"<li>{line}{link}" + (f"<br>{outlets}" if outlets else "") + "</li>"
+    extra = [text for text in (c["url"], outlets) if text]
+    return f"- {line}" + "".join(f"\n  {text}" for text in extra)
+
+
+def _join_group(blocks: list[tuple[str, list[str]]], body_format: str, hidden: int) -> str:
+    more = f"… and {hidden} more" if hidden else ""
+    if body_format == HTML:
+        parts = [f"{head}<ul>{''.join(items)}</ul>" for head, items in blocks if items]
+        return "".join(parts) + (f"<p>{more}</p>" if more else "")
+    parts = [head + "\n" + "\n".join(items) for head, items in blocks if items]
+    return "\n\n".join(parts) + (f"\n\n{more}" if more else "")
