@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import socket
+import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -16,16 +17,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app.delivery import Deliverer, DeliveryReport
 from monitor.app.indexer import IndexJob
+from monitor.app.logs import hide
 from monitor.app.poll.poller import Poller, PollOutcome
 from monitor.app.reload import Reloader
 from monitor.app.retention import RetentionJob
+from monitor.app.wiring import Parts, build, unrouted
 from monitor.core.model import Settings
-from monitor.core.pipeline import followups, routes
-from monitor.core.query import Matcher
-from monitor.core.query import build_matcher as compile_watches
 from monitor.core.records import ClaimedSource
-from monitor.notify.channels import ChannelSet
-from monitor.notify.pacing import Pacer
+from monitor.core.secrets import url_secrets
 from monitor.sources.http import Clients
 from monitor.sources.parsing import ParserPool
 from monitor.store.database import DaemonLock, sqlite_path
@@ -40,15 +39,6 @@ SHUTDOWN_GRACE = 8.0
 def utcnow() -> datetime:
     """The current time, aware and in UTC."""
     return datetime.now(UTC)
-
-
-def build_matcher(settings: Settings) -> Matcher:
-    """All watches compiled into one matcher (the config loader already checked them)."""
-    return compile_watches(
-        ((w.name, w.query) for w in settings.watches),
-        settings.terms,
-        tags={s.name: s.tags for s in settings.sources},
-    )
 
 
 class Monitor:
@@ -78,9 +68,8 @@ class Monitor:
         # again instead of leaving its slot idle until the next tick.
         self._claiming = asyncio.Lock()
         self._more_due = False
-        self.reloader = Reloader(self, build_matcher)
-        self.retention = RetentionJob(self)
-        self.indexer = IndexJob(self)
+        self._retired: list[tuple[float, Clients]] = []  # replaced by a reload, closed later
+        self.reloader = Reloader(self)
 
     async def __aenter__(self) -> Monitor:
         if self._lock is not None:
@@ -96,42 +85,31 @@ class Monitor:
             await asyncio.to_thread(self.store.release_leases)
         await asyncio.to_thread(self.store.sync_sources, self.settings.sources, self.clock())
         fetch = self.settings.fetch
-        self.clients = Clients(fetch, self.settings.sources)
         self.parser = ParserPool(
             workers=fetch.parse_workers,
             timeout=fetch.parse_timeout.total_seconds(),
             max_entries=fetch.max_entries,
         )
-        self.channels = ChannelSet(
-            self.settings.channels,
-            send_timeout=self.settings.delivery.timeout.total_seconds(),
-        )
+        self.parts = build(self.settings)
         self.poller = Poller(
             store=self.store,
-            clients=self.clients,
             parser=self.parser,
-            settings=self.settings.fetch,
-            matcher=build_matcher(self.settings),
-            routes=routes(self.settings.watches, self.settings.channels),
+            parts=self.parts,
             owner=self.owner,
             clock=self.clock,
-            stories=self.settings.stories,
-            followups=followups(self.settings.watches),
-            sources=self.settings.sources,
-            operator_channels=self.settings.operator.channels,
-            source_failures=self.settings.operator.source_failures,
-            source_silence=self.settings.operator.source_silence,
         )
         self.deliverer = Deliverer(
             self.store,
-            self.channels,
+            self.parts.channels,
             self.settings.delivery,
             owner=self.owner,
             clock=self.clock,
-            operator=self.settings.operator,
-            templates={w.name: w.template for w in self.settings.watches if w.template},
-            pacer=Pacer.of(self.settings),
         )
+        self._use(self.parts)
+        self.retention = RetentionJob(
+            self.store.engine, lambda: self.settings.retention, self.clock
+        )
+        self.indexer = IndexJob(self.store.engine)
         await self.deliverer.bury_strays()
         return self
 
@@ -143,13 +121,45 @@ class Monitor:
     ) -> None:
         await self._drain()
         await self.poller.aclose()
-        await self.clients.aclose()
+        await self.parts.clients.aclose()
         await self.parser.aclose()
-        await self.reloader.aclose()
+        await self._close_retired(everything=True)
         await asyncio.to_thread(self.store.release_leases, self.owner)
         self.store.close()
         if self._lock is not None:
             self._lock.release()
+
+    async def reconfigure(self, new: Settings) -> None:
+        """Swap in the parts of a new config; work in flight finishes on the ones it had."""
+        hide(secret for channel in new.channels for secret in url_secrets(channel.url))
+        await asyncio.to_thread(self.store.sync_sources, new.sources, self.clock())
+        self._use(build(new, self.parts))
+        for warning in unrouted(self.parts):
+            log.warning("%s", warning)
+
+    def _use(self, parts: Parts) -> None:
+        if parts.clients is not self.parts.clients:
+            # Polls in flight keep the old clients until their fetch deadline has passed.
+            grace = parts.settings.fetch.timeout.total_seconds() * 2 + 60
+            self._retired.append((time.monotonic() + grace, self.parts.clients))
+        self.parts = parts
+        self.settings = parts.settings
+        self.poller.use(parts)
+        self.deliverer.use(parts.delivery, parts.channels)
+
+    async def _close_retired(self, *, everything: bool = False) -> None:
+        now = time.monotonic()
+        keep = []
+        for expires, clients in self._retired:
+            if everything or expires <= now:
+                await clients.aclose()
+            else:
+                keep.append((expires, clients))
+        self._retired = keep
+
+    async def _reload_tick(self) -> None:
+        await self._close_retired()
+        await self.reloader.tick()
 
     def _lease(self) -> timedelta:
         # A poll is bounded by the fetch deadline; parsing and the commit get as long again.
@@ -186,7 +196,7 @@ class Monitor:
         jobs = (
             ("poll", self._poll_tick),
             ("deliver", self._deliver_tick),
-            ("reload", self.reloader.tick),
+            ("reload", self._reload_tick),
             ("retention", self.retention.tick),
             ("index", self.indexer.tick),
         )
@@ -206,15 +216,10 @@ class Monitor:
             "newsmonitor running: %d source(s), %d watch(es), channels on: %s",
             len(self.settings.sources),
             len(self.settings.watches),
-            ", ".join(self.channels.names()) or "none",
+            ", ".join(self.parts.channels.names()) or "none",
         )
-        for warning in self.channels.warnings:
+        for warning in [*self.parts.channels.warnings, *unrouted(self.parts)]:
             log.warning("%s", warning)
-        for watch, channels in self.poller.routes.items():
-            if not channels:
-                log.warning(
-                    "watch %s notifies no channel that is on: matches are kept, not sent", watch
-                )
         try:
             await stop.wait()
         finally:
@@ -258,7 +263,7 @@ class Monitor:
 
     async def _deliver_tick(self, *, fresh: bool = False) -> None:
         # One pass per channel at a time; a hung channel's pass never holds up the others.
-        for name in self.channels.names():
+        for name in self.parts.channels.names():
             running = self._delivering.get(name)
             if running is None or running.done():
                 self._delivering[name] = self._spawn(self._deliver_channel(name))

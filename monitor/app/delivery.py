@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from monitor.app import failpoints
-from monitor.core.model import DeliverySettings, Notice, OperatorSettings
-from monitor.core.pipeline import retry_delay
+from monitor.app.wiring import DeliveryConfig
+from monitor.core.model import DeliverySettings, MessageTemplate, Notice, OperatorSettings
 from monitor.core.render import render_notice
-from monitor.core.templating import MessageTemplate
+from monitor.core.schedule import retry_delay
 from monitor.notify import pacing, wire
 from monitor.notify.channels import ChannelSet, SendOutcome
 
@@ -67,19 +67,31 @@ class Deliverer:
         pacer: pacing.Pacer | None = None,
     ) -> None:
         self.store = store
-        self.channels = channels
-        self.settings = settings
         self.owner = owner
         self.clock = clock
         self.rng = rng or random.Random()
         self._stopping = False
         self.heartbeat = LEASE / 4
-        self.operator = operator or OperatorSettings()
-        self.templates = templates or {}  # per watch
-        self.pacer = pacer or pacing.Pacer([], [])
+        self.use(
+            DeliveryConfig(
+                settings=settings,
+                operator=operator or OperatorSettings(),
+                templates=templates or {},
+                pacer=pacer or pacing.Pacer([], []),
+            ),
+            channels,
+        )
         self._healthy: set[str] = set()  # known to have no failure counted: skip the write
         self._digests_seen: dict[tuple[str, str | None], datetime] = {}  # (channel, watch): at
         self._started = clock()
+
+    def use(self, config: DeliveryConfig, channels: ChannelSet) -> None:
+        """Deliver with this config and these channels from the next pass on."""
+        self.channels = channels
+        self.settings = config.settings
+        self.operator = config.operator
+        self.templates = config.templates
+        self.pacer = config.pacer
 
     def stop(self) -> None:
         """Start no new send; sends in flight finish, claimed rows are left for the next run."""

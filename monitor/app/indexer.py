@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from monitor.store.search import catch_up, has_index
 
 if TYPE_CHECKING:
-    from monitor.app.daemon import Monitor
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 EVERY_SECONDS = 60.0
@@ -22,13 +22,13 @@ PASS_ROWS = 10_000
 class IndexJob:
     """Brings the full-text index up to date every EVERY_SECONDS (SQLite only)."""
 
-    def __init__(self, monitor: Monitor) -> None:
-        self.monitor = monitor
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self._next = 0.0
 
     async def tick(self) -> None:
         """Index the articles stored since the last pass, if a pass is due."""
-        engine = self.monitor.store.engine
+        engine = self.engine
         if not has_index(engine) or time.monotonic() < self._next:
             return
         added = await asyncio.to_thread(catch_up, engine, at_most=PASS_ROWS)

@@ -12,23 +12,13 @@ import asyncio
 import dataclasses
 import logging
 import os
-import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
-from monitor.app.logs import hide
 from monitor.config import load_settings
 from monitor.core.errors import ConfigError
 from monitor.core.model import Settings
-from monitor.core.pipeline import ArticleMatcher, followups, routes
-from monitor.core.secrets import url_secrets
-from monitor.core.stories.index import StoryIndex
-from monitor.notify.channels import ChannelSet, check_channel_url
-from monitor.notify.pacing import Pacer
-from monitor.sources.http import Clients
-
-if TYPE_CHECKING:
-    from monitor.app.daemon import Monitor
+from monitor.notify.channels import check_channel_url
 
 log = logging.getLogger(__name__)
 Fingerprint = tuple[tuple[str, int, int, int] | None, ...]
@@ -90,24 +80,28 @@ def _parser_settings(settings: Settings) -> tuple[object, ...]:
     return (fetch.parse_workers, fetch.parse_timeout, fetch.max_entries)
 
 
+class Reconfigurable(Protocol):
+    """What a reload works on: the config in force, and a way to swap in a new one."""
+
+    settings: Settings
+
+    async def reconfigure(self, new: Settings) -> None: ...
+
+
 class Reloader:
-    """Watches the config files of one Monitor and applies a new config when they change.
+    """Watches the config files of a daemon and applies a new config when they change.
 
     `tick` is run by the scheduler every second: it checks the files' stamps (cheap) and
     reloads when they moved and then held still for a tick, or at once when `request` (the
     SIGHUP handler) asked for it.
     """
 
-    def __init__(
-        self, monitor: Monitor, build_matcher: Callable[[Settings], ArticleMatcher]
-    ) -> None:
-        self.monitor = monitor
-        self.build_matcher = build_matcher
+    def __init__(self, target: Reconfigurable) -> None:
+        self.target = target
         self._requested = False
-        self._seen: Fingerprint = fingerprint(monitor.settings.files)
+        self._seen: Fingerprint = fingerprint(target.settings.files)
         self._settling: Fingerprint | None = None
         self._lock = asyncio.Lock()
-        self._retired: list[tuple[float, Clients]] = []
 
     def request(self) -> None:
         """Reload at the next tick whether or not a file changed (what SIGHUP means)."""
@@ -119,8 +113,7 @@ class Reloader:
         if self._lock.locked():
             return
         async with self._lock:
-            await self._close_retired()
-            stamps = await asyncio.to_thread(fingerprint, self.monitor.settings.files)
+            stamps = await asyncio.to_thread(fingerprint, self.target.settings.files)
             if not self._requested:
                 if stamps == self._seen:
                     return
@@ -136,7 +129,7 @@ class Reloader:
 
     async def reload(self) -> bool:
         """Load the config again and apply it; False (and the old config kept) if it is invalid."""
-        current = self.monitor.settings
+        current = self.target.settings
         try:
             new = await asyncio.to_thread(
                 load_settings, current.files[0], check_channel_url=check_channel_url
@@ -161,59 +154,6 @@ class Reloader:
         if new == current:
             log.info("config reloaded: nothing changed")
             return True
-        await self._apply(current, new)
+        await self.target.reconfigure(new)
         log.info("config reloaded: %s", describe(current, new))
         return True
-
-    async def _apply(self, old: Settings, new: Settings) -> None:
-        monitor = self.monitor
-        hide(secret for channel in new.channels for secret in url_secrets(channel.url))
-        await asyncio.to_thread(monitor.store.sync_sources, new.sources, monitor.clock())
-        if new.channels != old.channels or new.delivery.timeout != old.delivery.timeout:
-            # Sends in flight finish on the old set; the next delivery pass uses the new one.
-            monitor.channels = ChannelSet(
-                new.channels, send_timeout=new.delivery.timeout.total_seconds()
-            )
-            monitor.deliverer.channels = monitor.channels
-        if new.fetch != old.fetch or new.sources != old.sources:
-            # Polls in flight keep the old clients until their fetch deadline has passed.
-            grace = new.fetch.timeout.total_seconds() * 2 + 60
-            self._retired.append((time.monotonic() + grace, monitor.clients))
-            monitor.clients = Clients(new.fetch, new.sources)
-            monitor.poller.clients = monitor.clients
-            monitor.poller.settings = new.fetch
-        monitor.deliverer.settings = new.delivery
-        monitor.deliverer.operator = new.operator
-        monitor.deliverer.templates = {w.name: w.template for w in new.watches if w.template}
-        monitor.deliverer.pacer = Pacer.of(new)
-        if new.stories != old.stories:
-            # An empty index fills itself from the stored articles of the new window when it
-            # next places an article, so the new mode and window hold for all it knows.
-            monitor.poller.stories = StoryIndex(new.stories)
-        monitor.poller.adaptive = frozenset(s.name for s in new.sources if s.adaptive)
-        monitor.poller.operator_channels = new.operator.channels
-        monitor.poller.source_failures = new.operator.source_failures
-        monitor.poller.source_silence = new.operator.source_silence
-        monitor.poller.matcher = self.build_matcher(new)
-        monitor.poller.routes = routes(new.watches, new.channels)
-        monitor.poller.followups = followups(new.watches)
-        monitor.settings = new
-        for watch, channels in monitor.poller.routes.items():
-            if not channels:
-                log.warning(
-                    "watch %s notifies no channel that is on: matches are kept, not sent", watch
-                )
-
-    async def _close_retired(self, *, everything: bool = False) -> None:
-        now = time.monotonic()
-        keep = []
-        for expires, clients in self._retired:
-            if everything or expires <= now:
-                await clients.aclose()
-            else:
-                keep.append((expires, clients))
-        self._retired = keep
-
-    async def aclose(self) -> None:
-        """Close the HTTP clients that reloads replaced."""
-        await self._close_retired(everything=True)

@@ -124,7 +124,7 @@ def run(
 @app.command()
 def check() -> None:
     """Validate the config, run the watches' examples and print a summary; writes nothing."""
-    from monitor.app.daemon import build_matcher
+    from monitor.app.wiring import build_matcher
     from monitor.core.rulecheck import check_examples
 
     settings = _load()

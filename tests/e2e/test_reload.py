@@ -108,7 +108,7 @@ async def test_a_digest_added_by_a_reload_holds_the_next_alert(world: World) -> 
         await asyncio.sleep(1.5)  # a few delivery passes
         assert world.smtp.mails == [] and world.slack.posts == []
         assert {a.status for a in monitor.store.list_alerts()} == {"pending"}
-        assert monitor.poller.followups == {"korea-china-trade": 3}
+        assert monitor.poller.config.followups == {"korea-china-trade": 3}
 
 
 async def test_an_invalid_edit_is_reported_and_the_last_good_config_stays(
@@ -189,7 +189,7 @@ async def test_a_reload_applies_pacing_follow_ups_stories_and_retention(
     settings = load_settings(world.config, check_channel_url=check_channel_url)
     async with Monitor(settings) as monitor:
         before = monitor.poller.stories
-        assert (monitor.deliverer.pacer.bursts, monitor.poller.followups) == ({}, {})
+        assert (monitor.deliverer.pacer.bursts, monitor.poller.config.followups) == ({}, {})
         notify = '    notify: ["team-slack", "analysts"]\n'
         world.config.write_text(
             world.config.read_text().replace(
@@ -199,7 +199,7 @@ async def test_a_reload_applies_pacing_follow_ups_stories_and_retention(
         )
         assert await monitor.reloader.reload()
         assert monitor.deliverer.pacer.bursts == {"korea-china-trade": timedelta(minutes=10)}
-        assert monitor.poller.followups == {"korea-china-trade": 3}
+        assert monitor.poller.config.followups == {"korea-china-trade": 3}
         assert monitor.poller.stories is not before
         assert monitor.poller.stories.window == timedelta(hours=24)
         assert monitor.settings.retention.bodies == timedelta(days=30)

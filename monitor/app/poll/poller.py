@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -15,8 +15,8 @@ from monitor.app.poll.commits import CommitQueue
 from monitor.app.poll.identities import identities
 from monitor.core import health
 from monitor.core.errors import FetchError
-from monitor.core.model import FetchSettings, Notice, Source, StorySettings
-from monitor.core.pipeline import ArticleMatcher, Decision, plan
+from monitor.core.model import Notice
+from monitor.core.pipeline import Decision, plan
 from monitor.core.schedule import (
     INTERVAL_FLOOR,
     cache_lifetime,
@@ -26,12 +26,12 @@ from monitor.core.schedule import (
     publishing_gap,
 )
 from monitor.core.stories import identify
-from monitor.core.stories.index import StoryIndex
 from monitor.sources.feeds import ParsedFeed
-from monitor.sources.http import Clients, FetchResult, HTTPStatusError, fetch
+from monitor.sources.http import FetchResult, HTTPStatusError, fetch
 from monitor.sources.parsing import ParserPool
 
 if TYPE_CHECKING:
+    from monitor.app.wiring import Parts
     from monitor.core.records import ClaimedSource, PollRecord
     from monitor.store.polls import PollBatch
     from monitor.store.repository import Store
@@ -67,42 +67,30 @@ class Poller:
         self,
         *,
         store: Store,
-        clients: Clients,
         parser: ParserPool,
-        settings: FetchSettings,
-        matcher: ArticleMatcher,
-        routes: Mapping[str, Sequence[str]],
+        parts: Parts,
         owner: str,
         clock: Callable[[], datetime],
-        sources: Sequence[Source] = (),
-        operator_channels: Sequence[str] = (),
-        stories: StorySettings | None = None,
-        followups: Mapping[str, int] | None = None,
-        source_failures: int = 0,
-        source_silence: float = 0.0,
     ) -> None:
         self.store = store
-        self.clients = clients
         self.parser = parser
-        self.settings = settings
-        self.matcher = matcher
-        self.routes = routes
         self.owner = owner
         self.clock = clock
-        self.adaptive = frozenset(s.name for s in sources if s.adaptive)
+        self.use(parts)
         self._gaps: dict[str, timedelta | None] = {}
         self._hosts: dict[str, asyncio.Semaphore] = {}
-        self.operator_channels = tuple(operator_channels)
         self._rolled: set[str] = set()
-        self.stories = StoryIndex(stories or StorySettings())
-        self.followups = dict(followups or {})
         # Polls commit in shared transactions, one batch at a time; each poll places its new
         # articles in stories inside the batch, so two outlets carrying one story in one batch
         # see each other's articles.
         self.commits = CommitQueue(store, begin=self._begin_batch)
         self._evicted_at: datetime | None = None
-        self.source_failures = source_failures
-        self.source_silence = source_silence
+
+    def use(self, parts: Parts) -> None:
+        """Poll with these parts from now on; polls in flight finish with the ones they had."""
+        self.config = parts.poll
+        self.clients = parts.clients
+        self.stories = parts.stories
 
     async def poll(self, source: ClaimedSource) -> PollOutcome:
         """Poll one source and record the outcome; never raises for a bad source."""
@@ -123,13 +111,13 @@ class Poller:
         host = (urlsplit(url).hostname or "").lower()
         slot = self._hosts.get(host)
         if slot is None:
-            slot = self._hosts[host] = asyncio.Semaphore(self.settings.per_host)
+            slot = self._hosts[host] = asyncio.Semaphore(self.config.fetch.per_host)
         return slot
 
     def _next_wait(
         self, source: ClaimedSource, result: FetchResult, parsed: ParsedFeed | None, now: datetime
     ) -> timedelta:
-        adaptive = source.name in self.adaptive
+        adaptive = source.name in self.config.adaptive
         if parsed is not None and adaptive:
             self._gaps[source.name] = publishing_gap((e.published for e in parsed.entries), now)
         hints = [cache_lifetime(result.headers, now), parsed.ttl if parsed else None]
@@ -138,14 +126,14 @@ class Poller:
         wait = next_interval(
             interval=source.interval,
             adaptive=adaptive,
-            min_interval=self.settings.min_interval,
-            max_interval=self.settings.max_interval,
+            min_interval=self.config.fetch.min_interval,
+            max_interval=self.config.fetch.max_interval,
             gap=self._gaps.get(source.name),
             hint=hint,
         )
         if hint is not None and hint >= wait:  # the publisher's "not sooner" stands as it is
             return wait
-        shortest = self.settings.min_interval if adaptive else INTERVAL_FLOOR
+        shortest = self.config.fetch.min_interval if adaptive else INTERVAL_FLOOR
         return on_phase(source.name, now, wait, shortest)
 
     async def _poll(self, source: ClaimedSource) -> PollOutcome:
@@ -154,9 +142,9 @@ class Poller:
             source.url,
             etag=source.etag,
             last_modified=source.last_modified,
-            max_bytes=self.settings.max_bytes,
-            timeout=self.settings.timeout.total_seconds(),
-            max_redirects=self.settings.max_redirects,
+            max_bytes=self.config.fetch.max_bytes,
+            timeout=self.config.fetch.timeout.total_seconds(),
+            max_redirects=self.config.fetch.max_redirects,
         )
         title: str | None = None
         found: list[Decision] = []
@@ -179,8 +167,8 @@ class Poller:
                 known=known,
                 baseline=not source.baseline_done,
                 now=self.clock(),
-                max_age=self.settings.max_age,
-                matcher=self.matcher,
+                max_age=self.config.fetch.max_age,
+                matcher=self.config.matcher,
                 last_success=source.last_success_at,
             )
             found, backfill = planned.decisions, planned.backfill
@@ -192,18 +180,18 @@ class Poller:
             record = tx.record_poll(
                 source.id,
                 found=self._place(found, now, tx),
-                routes=self.routes,
+                routes=self.config.routes,
                 now=now,
                 next_poll_at=next_poll_at,
                 etag=result.etag,
                 last_modified=result.last_modified,
                 title=title,
-                followups=self.followups,
+                followups=self.config.followups,
                 backfill=backfill,
-                notify=self.operator_channels,
+                notify=self.config.operator_channels,
                 recovered=health.recovered(source.name),
                 silent_after=silent_after,
-                silence=health.silent(source.name) if self.source_silence > 0 else None,
+                silence=health.silent(source.name) if self.config.source_silence > 0 else None,
             )
             self.stories.load(record.stored)
             return record
@@ -265,7 +253,7 @@ class Poller:
             return source.silent_after
         return health.silent_after(
             (e.published for e in parsed.entries),
-            factor=self.source_silence,
+            factor=self.config.source_silence,
             interval=source.interval,
         )
 
@@ -274,7 +262,7 @@ class Poller:
         # response overlaps what we know again.
         if not rolled:
             return wait
-        return max(wait / 2, min(self.settings.min_interval, wait))
+        return max(wait / 2, min(self.config.fetch.min_interval, wait))
 
     async def _note_backfill(self, source: ClaimedSource, count: int, now: datetime) -> None:
         log.warning(
@@ -333,9 +321,9 @@ class Poller:
         await self.commits.aclose()
 
     async def _tell_operator(self, notice: Notice, now: datetime) -> None:
-        if self.operator_channels:
+        if self.config.operator_channels:
             await asyncio.to_thread(
-                self.store.notices.enqueue, notice, channels=self.operator_channels, now=now
+                self.store.notices.enqueue, notice, channels=self.config.operator_channels, now=now
             )
 
     async def _failed(
@@ -361,8 +349,8 @@ class Poller:
                 message=message,
                 now=now,
                 next_poll_at=now + wait,
-                threshold=self.source_failures,
-                notify=self.operator_channels,
+                threshold=self.config.source_failures,
+                notify=self.config.operator_channels,
                 failing=failing,
             )
         )
