@@ -30,13 +30,14 @@ from monitor.core.model import (
     DeliverySettings,
     Example,
     FetchSettings,
+    MessageTemplate,
     OperatorSettings,
     RetentionSettings,
     Source,
     StorySettings,
     Watch,
 )
-from monitor.core.templating import MessageTemplate, compile_template
+from monitor.core.templating import compile_template
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _DURATION = re.compile(r"(?:\d+(?:\.\d+)?\s*[dhms]\s*)+")

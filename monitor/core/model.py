@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from monitor.core.templating import MessageTemplate
+    from jinja2 import Template
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +60,14 @@ class Match:
     watch: str
     terms: tuple[str, ...]
     hits: tuple[Hit, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MessageTemplate:
+    """A compiled title and body (core/templating.py); either may be None to keep the default."""
+
+    title: Template | None = None
+    body: Template | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,8 +1,7 @@
-"""Decisions for one poll: which entries are new articles, which alert, when to poll next."""
+"""Decisions for one poll: which entries are new articles and which of them alert."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -15,8 +14,6 @@ from monitor.core.stories import Keys, Placement, article_keys
 # more before the last poll (late items of a cached feed are younger), half the feed or more.
 BACKFILL_MIN = 10
 BACKFILL_AGE = timedelta(days=1)
-MAX_BACKOFF = timedelta(hours=6)
-MIN_RETRY = timedelta(seconds=1)
 
 
 class ArticleMatcher(Protocol):
@@ -175,16 +172,3 @@ def routes(watches: Iterable[Watch], channels: Iterable[Channel]) -> dict[str, t
 def followups(watches: Iterable[Watch]) -> dict[str, int]:
     """For each watch with a follow-up, the number of outlets at which it fires."""
     return {w.name: w.follow_up_at for w in watches if w.follow_up_at}
-
-
-def retry_delay(attempts: int, *, base: timedelta, cap: timedelta, rng: random.Random) -> timedelta:
-    """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**attempts)], but at
-    least MIN_RETRY, so a retry always falls after the delivery pass that scheduled it."""
-    ceiling = min(cap.total_seconds(), base.total_seconds() * 2 ** min(attempts, 30))
-    return max(MIN_RETRY, timedelta(seconds=rng.uniform(0, ceiling)))
-
-
-def failure_backoff(interval: timedelta, failures: int) -> timedelta:
-    """How long a failing source waits: its interval doubled per failure, capped at 6 h."""
-    doubled: timedelta = interval * (2 ** min(failures - 1, 20))
-    return min(max(interval, doubled), max(MAX_BACKOFF, interval))

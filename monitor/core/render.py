@@ -8,14 +8,13 @@ from dataclasses import dataclass, replace
 
 from markupsafe import escape
 
-from monitor.core.model import Alert
+from monitor.core.model import Alert, MessageTemplate
 from monitor.core.templating import (
     DEFAULT_BODIES,
     DEFAULT_TITLE,
     HTML,
     MARKDOWN,
     TEXT,
-    MessageTemplate,
     alert_context,
     neutral_markup,
 )

@@ -1,4 +1,5 @@
-"""When to poll a source next: a fixed or adaptive interval, the publisher's hints, error backoff.
+"""When to poll a source next (a fixed or adaptive interval, the publisher's hints, error
+backoff) and when to retry a failed delivery.
 
 Pure arithmetic on values the fetch path hands in (headers, entry dates, the feed's own <ttl>).
 """
@@ -6,16 +7,18 @@ Pure arithmetic on values the fetch path hands in (headers, entry dates, the fee
 from __future__ import annotations
 
 import email.utils
+import random
 import re
 import zlib
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from monitor.core.pipeline import failure_backoff
-
 # The shortest interval a config file may ask for. Settings built in code (the demo's and the
 # tests' local servers) may go lower; the tests lower this for the configs they write.
 INTERVAL_FLOOR = timedelta(seconds=30)
+# The longest a failing source waits, unless its own interval is longer.
+MAX_BACKOFF = timedelta(hours=6)
+MIN_RETRY = timedelta(seconds=1)
 # However long a publisher asks us to stay away (max-age, ttl, Retry-After), we come back by then.
 HINT_CAP = timedelta(hours=24)
 _MAX_AGE = re.compile(r"(?:^|[,\s])(?:s-maxage|max-age)\s*=\s*\"?(\d+)", re.IGNORECASE)
@@ -115,6 +118,19 @@ def on_phase(name: str, now: datetime, wait: timedelta, shortest: timedelta) -> 
     due = (now - _EPOCH) // unit + period
     slot = due - (due - phase) % period
     return max(wait - (due - slot) * unit, wait / 2, min(shortest, wait))
+
+
+def retry_delay(attempts: int, *, base: timedelta, cap: timedelta, rng: random.Random) -> timedelta:
+    """Full-jitter exponential backoff: uniform in [0, min(cap, base * 2**attempts)], but at
+    least MIN_RETRY, so a retry always falls after the delivery pass that scheduled it."""
+    ceiling = min(cap.total_seconds(), base.total_seconds() * 2 ** min(attempts, 30))
+    return max(MIN_RETRY, timedelta(seconds=rng.uniform(0, ceiling)))
+
+
+def failure_backoff(interval: timedelta, failures: int) -> timedelta:
+    """How long a failing source waits: its interval doubled per failure, capped at 6 h."""
+    doubled: timedelta = interval * (2 ** min(failures - 1, 20))
+    return min(max(interval, doubled), max(MAX_BACKOFF, interval))
 
 
 def failure_wait(

@@ -39,14 +39,6 @@ class TemplateProblem(ValueError):
         super().__init__(f"template line {line}: {message}" if line else message)
 
 
-@dataclasses.dataclass(frozen=True, slots=True, eq=False)
-class MessageTemplate:
-    """A compiled title and body; either may be None to keep the default one."""
-
-    title: Template | None = None
-    body: Template | None = None
-
-
 def neutral_markup(text: str) -> str:
     # Slack reads <...> as mentions and links, even after apprise escapes them; look-alike
     # angle quotes keep the text readable and inert.

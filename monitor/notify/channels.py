@@ -13,10 +13,10 @@ import apprise
 from apprise.decorators import notify
 from apprise.plugins.email import NotifyEmail
 
-from monitor.core.model import Alert, Channel
+from monitor.core.model import Alert, Channel, MessageTemplate
 from monitor.core.render import Message, render, render_group
 from monitor.core.secrets import mask, url_secrets
-from monitor.core.templating import HTML, MARKDOWN, TEXT, MessageTemplate
+from monitor.core.templating import HTML, MARKDOWN, TEXT
 from monitor.notify import wire
 
 _FORMATS = {apprise.NotifyFormat.MARKDOWN: MARKDOWN}

@@ -6,7 +6,8 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from monitor.core.model import Article, Channel, Entry, Match, Watch
-from monitor.core.pipeline import Plan, failure_backoff, plan, retry_delay, routes
+from monitor.core.pipeline import Plan, plan, routes
+from monitor.core.schedule import failure_backoff, retry_delay
 from monitor.core.stories import canonical_url, identify
 from tests.support.stories import known
 

@@ -1,77 +1,53 @@
-"""The layering of design.md §3: a pure core, adapters that don't know each other, entry points."""
+"""The rings of design.md §3 as an allowlist: what each room of monitor/ may import; no cycles."""
 
 from __future__ import annotations
 
 import ast
+import graphlib
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "monitor"
-CORE = [
-    "monitor.core.egress",
-    "monitor.core.errors",
-    "monitor.core.model",
-    "monitor.core.text",
-    "monitor.core.query",
-    "monitor.core.render",
-    "monitor.core.pipeline",
-    "monitor.core.secrets",
-    "monitor.core.stories",
-    "monitor.core.stories.index",
-]
-ADAPTERS = {"sources", "store", "notify", "config"}
-ENTRY_POINTS = {
-    "monitor.app.daemon",
-    "monitor.cli",
-    "monitor.cli.history",
-    "monitor.app.demo",
-    "monitor.__main__",
+CORE, ADAPTERS = "core", ("sources", "store", "notify", "config")
+
+# Which rooms of monitor/ each room may import at run time ("" is monitor/__init__ itself).
+MAY_IMPORT = {
+    "core": {"core"},
+    **{adapter: {"core", adapter} for adapter in ADAPTERS},
+    "app": {"core", *ADAPTERS, "app"},
+    "cli": {"", "core", *ADAPTERS, "app", "cli"},
+    "": {"", "cli"},  # __main__ runs the command line
 }
-THIRD_PARTY = [
-    "httpx",
-    "sqlalchemy",
-    "apprise",
-    "feedparser",
-    "apscheduler",
-    "alembic",
-    "typer",
-    "rich",
-    "pydantic",
-    "ruamel",
-]
-
-
-def test_core_imports_no_io_library_and_no_adapter() -> None:
-    """Importing the core in a fresh interpreter loads no third-party or adapter module."""
-    code = f"import sys\nfor m in {CORE!r}: __import__(m)\nprint('\\n'.join(sorted(sys.modules)))\n"
-    loaded = set(
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-        ).stdout.split()
-    )
-    leaked = {m for m in loaded if m.split(".")[0] in THIRD_PARTY}
-    leaked |= {m for m in loaded if m.startswith("monitor.") and m.split(".")[1] in ADAPTERS}
-    assert leaked == set()
-
-
-def _runtime_imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text())
-    found: set[str] = set()
-
-    def visit(node: ast.AST) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
-                continue  # annotations only: no dependency at run time
-            if isinstance(child, ast.Import):
-                found.update(alias.name for alias in child.names)
-            elif isinstance(child, ast.ImportFrom) and child.module:
-                found.add(child.module)
-            visit(child)
-
-    visit(tree)
-    return {name for name in found if name.startswith("monitor")}
+# Third-party packages each room may import at run time, and why.
+THIRD_PARTY = {
+    # Pure computation only: templates, story signatures, regexes, keyword automata, crontab maths.
+    "core": {"jinja2", "markupsafe", "numpy", "re2", "ahocorasick", "apscheduler"},
+    "sources": {"httpx", "httpcore", "feedparser", "fastfeedparser", "lxml", "charset_normalizer"}
+    | {"brotli"},
+    "store": {"sqlalchemy", "alembic"},
+    "notify": {"apprise", "requests", "apscheduler"},
+    "config": {"pydantic", "ruamel"},
+    "app": {"apscheduler"},
+    "cli": {"typer", "rich", "sqlalchemy"},
+    "": set(),
+}
+# The standard library's ways out of the process, none of which the core may use.
+CORE_NO_IO = {
+    "asyncio",
+    "http",
+    "multiprocessing",
+    "select",
+    "signal",
+    "smtplib",
+    "socket",
+    "sqlite3",
+    "ssl",
+    "subprocess",
+    "threading",
+    "urllib.request",
+}
 
 
 def _module(path: Path) -> str:
@@ -79,16 +55,97 @@ def _module(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def test_adapters_do_not_import_each_other_and_nothing_imports_entry_points() -> None:
-    """An adapter uses the core only; only entry points import the daemon or the CLI."""
+MODULES = {_module(path): path for path in PACKAGE.rglob("*.py") if "migrations" not in path.parts}
+
+
+def _room(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) == 1 or parts[1] in ("__main__",):
+        return ""
+    return parts[1]
+
+
+def _imports(path: Path, *, type_checking: bool) -> set[str]:
+    """Absolute names imported by a module; with `type_checking`, those for annotations too."""
+    module = _module(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            annotations_only = isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(
+                child.test
+            )
+            if annotations_only and not type_checking:
+                continue
+            if isinstance(child, ast.Import):
+                found.update(alias.name for alias in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    parent = package.split(".")[: len(package.split(".")) - child.level + 1]
+                    base = ".".join([*parent, *([base] if base else [])])
+                # `from a import b` imports the module a.b when there is one, else a.
+                for alias in child.names:
+                    name = f"{base}.{alias.name}"
+                    found.add(name if name in MODULES else base)
+            visit(child)
+
+    visit(ast.parse(path.read_text()))
+    return found
+
+
+def test_each_room_imports_only_what_its_ring_allows() -> None:
+    """Ring 0 imports nothing outward, adapters only the core, and third parties are listed."""
     problems = []
-    for path in PACKAGE.rglob("*.py"):
-        module = _module(path)
-        ring = module.split(".")[1] if module.count(".") else ""
-        for imported in _runtime_imports(path):
-            target = imported.split(".")[1] if imported.count(".") else ""
-            if ring in ADAPTERS and target in ADAPTERS and target != ring:
-                problems.append(f"{module} imports {imported}")
-            if imported in ENTRY_POINTS and module not in ENTRY_POINTS:
-                problems.append(f"{module} imports entry point {imported}")
+    for module, path in sorted(MODULES.items()):
+        room = _room(module)
+        for name in sorted(_imports(path, type_checking=False)):
+            top = name.split(".")[0]
+            if top == "monitor":
+                target = _room(name)
+                if target not in MAY_IMPORT[room]:
+                    problems.append(f"{module} imports {name}")
+            elif top == "__future__":
+                continue
+            elif top in sys.stdlib_module_names:
+                if room == CORE and (name in CORE_NO_IO or top in CORE_NO_IO):
+                    problems.append(f"{module} imports {name}, an I/O module")
+            elif top not in THIRD_PARTY[room]:
+                problems.append(f"{module} imports {name}, not on the {room or 'top'} list")
     assert problems == []
+
+
+def test_no_import_cycles_annotations_included() -> None:
+    """No module imports itself through others, counting imports made only for annotations."""
+    graph = {
+        module: {n for n in _imports(path, type_checking=True) if n in MODULES} - {module}
+        for module, path in MODULES.items()
+    }
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        raise AssertionError(f"import cycle: {' -> '.join(exc.args[1])}") from None
+
+
+def test_the_core_loads_no_io_library_and_no_adapter() -> None:
+    """Importing every core module in a fresh interpreter loads nothing outside its ring."""
+    core = sorted(m for m in MODULES if _room(m) == CORE)
+    code = f"import sys\nfor m in {core!r}: __import__(m)\nprint('\\n'.join(sorted(sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
+    outside = {m for m in loaded if m.startswith("monitor.") and _room(m) != CORE}
+    # Third-party only: apscheduler's package loads the standard socket module on its own.
+    io_libraries = {"httpx", "httpcore", "sqlalchemy", "apprise", "requests", "feedparser"}
+    io_libraries |= {"pydantic", "typer", "rich", "alembic", "lxml", "ruamel"}
+    leaked = {m for m in loaded if m.split(".")[0] in io_libraries}
+    assert (outside, leaked) == (set(), set())
+
+
+def test_the_checks_see_a_forbidden_import() -> None:
+    """The scanner resolves relative and `from a import b` imports, so a stray one is caught."""
+    found = _imports(PACKAGE / "app" / "daemon.py", type_checking=False)
+    assert "monitor.app.wiring" in found
+    assert "monitor.store.repository" in found
+    assert "monitor.store" not in MAY_IMPORT["core"]
