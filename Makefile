@@ -30,10 +30,12 @@ demo: $(VENV)/.app  ## offline demo: local sample feeds, alerts on the console
 check: $(VENV)/.app  ## validate config/monitor.yaml
 	$(BIN)/newsmonitor -c config/monitor.yaml check
 
-test: $(VENV)/.dev  ## lint, then the whole test suite
+lint: $(VENV)/.dev  ## ruff check, ruff format --check and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+test: lint  ## lint, then the whole test suite
 	$(BIN)/python -m pytest
 
 format: $(VENV)/.dev

@@ -27,7 +27,7 @@ from tests.support.proxy import ForwardProxy
 FEED = rss([{"guid": "1", "title": "One"}])
 PUBLIC = StubResolver(["93.184.216.34"])  # what a public feed host resolves to
 TRUSTING = FetchSettings(trust_env=True)
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+OPERATIONS = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
 OPENSSL_SELF_SIGNED = [
     "openssl",
     "req",
@@ -217,11 +217,12 @@ async def test_proxy_credentials_go_to_the_proxy_only(
     assert "proxy-authorization" not in feed_server.requests[-1].headers
 
 
-async def test_the_readme_example_turns_the_proxy_on_for_the_daemon(
+async def test_the_documented_example_turns_the_proxy_on_for_the_daemon(
     proxy: ForwardProxy, tmp_path: Path
 ) -> None:
-    """The README's `fetch.trust_env: true` loads, and the daemon's clients then use the proxy."""
-    match = re.search(r"### Behind a proxy.*?```yaml\n(.*?)```", README, re.DOTALL)
+    """The `fetch.trust_env: true` of docs/operations.md loads, and the daemon's clients then
+    use the proxy."""
+    match = re.search(r"## Behind a proxy.*?```yaml\n(.*?)```", OPERATIONS, re.DOTALL)
     assert match is not None
     config = tmp_path / "monitor.yaml"
     config.write_text("database: sqlite:///x.db\n" + match.group(1))

@@ -41,3 +41,23 @@ def test_seed_watches(matcher: Matcher, title: str, summary: str, watches: set[s
     """Each headline fires exactly the seed watches it should."""
     article = Article(source="t", key="k", url=None, title=title, summary=summary)
     assert {m.watch for m in matcher.match(article)} == watches
+
+
+def test_operator_notices_do_not_go_to_alert_channels() -> None:
+    """The shipped operator block keeps to its own comment: notices about newsmonitor never go
+    to a channel that the watches send alerts to."""
+    settings = load_settings(ROOT / "config" / "monitor.yaml")
+    alerting = {channel for watch in settings.watches for channel in watch.notify}
+    assert not set(settings.operator.channels) & alerting
+
+
+def test_the_operator_channel_the_shipped_comment_suggests_loads(tmp_path: Path) -> None:
+    """The `ops` console channel that config/monitor.yaml suggests for notices is valid config."""
+    text = (ROOT / "config" / "monitor.yaml").read_text()
+    assert 'add `ops: {url: "console://"}`' in text
+    text = text.replace("include: [watches/*.yaml]", "include: []")
+    text = text.replace("  channels: []", "  channels: [ops]")
+    text = text.replace("channels:\n", 'channels:\n  ops: {url: "console://"}\n', 1)
+    (tmp_path / "monitor.yaml").write_text(text)
+    settings = load_settings(tmp_path / "monitor.yaml")
+    assert settings.operator.channels == ("ops",)

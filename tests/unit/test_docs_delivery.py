@@ -1,4 +1,4 @@
-"""The README's delivery examples are real config: each one loads."""
+"""The delivery examples in docs/delivery.md are real config: each one loads."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from monitor.notify.channels import ChannelSet
 from monitor.notify.pacing import Pacer
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text()
+DELIVERY = (ROOT / "docs" / "delivery.md").read_text()
 
 
 def _yaml_after(heading: str) -> str:
-    section = README.split(heading, 1)[1]
+    section = DELIVERY.split(heading, 1)[1]
     match = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
     assert match is not None, heading
     return match.group(1)
@@ -29,16 +29,18 @@ def _load(tmp_path: Path, text: str) -> Settings:
     return load_settings(config)
 
 
-def test_readme_operator_example_loads(tmp_path: Path) -> None:
-    """The operator block in the README is valid config."""
-    channels = "channels: {console: {url: 'console://'}}\n"
-    settings = _load(tmp_path, channels + _yaml_after("### Operator notices"))
-    assert settings.operator.channels == ("console",)
+def test_operator_example_loads_and_keeps_notices_off_alert_channels(tmp_path: Path) -> None:
+    """The operator block in docs/delivery.md is valid config, sending notices to a console
+    channel of their own."""
+    settings = _load(tmp_path, _yaml_after("## Operator notices"))
+    assert settings.operator.channels == ("ops",)
+    assert [(c.name, c.url) for c in settings.channels] == [("ops", "console://")]
+    assert (settings.operator.channel_failures, settings.operator.source_failures) == (5, 5)
 
 
-def test_readme_template_example_renders(tmp_path: Path) -> None:
-    """The template example loads and renders the way the README describes."""
-    settings = _load(tmp_path, _yaml_after("### Message templates"))
+def test_template_example_renders(tmp_path: Path) -> None:
+    """The template example loads and renders the way docs/delivery.md describes."""
+    settings = _load(tmp_path, _yaml_after("## Messages and templates"))
     [console] = settings.channels
     [watch] = settings.watches
     alert = Alert(
@@ -55,9 +57,9 @@ def test_readme_template_example_renders(tmp_path: Path) -> None:
     assert message.body == "Tariffs cut (wire, unknown)\nWhy: tariff*\nhttps://news.example/1"
 
 
-def test_readme_pacing_example_loads(tmp_path: Path) -> None:
+def test_pacing_example_loads(tmp_path: Path) -> None:
     """The digests-and-no-floods example is valid config with the values it describes."""
-    settings = _load(tmp_path, _yaml_after("### Digests and no floods"))
+    settings = _load(tmp_path, _yaml_after("## Digests and no floods"))
     [console] = settings.channels
     [watch, weekly] = settings.watches
     assert settings.delivery.timezone == "Europe/Berlin"

@@ -1,4 +1,5 @@
-"""Packaging and deployment files say what the README promises (no Docker engine here)."""
+"""Packaging and deployment files say what docs/operations.md promises (no Docker engine
+here)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ def test_compose_runs_the_daemon_with_config_mounted_and_history_on_a_named_volu
     assert env["NEWSMONITOR_CONFIG"] == "/config/monitor.yaml"
     assert env["NEWSMONITOR_DATABASE"] == "sqlite:////data/newsmonitor.db"
     assert (ROOT / "config" / "monitor.yaml").exists()
+    text = " ".join((ROOT / "docs" / "operations.md").read_text().split())
+    assert "mounts `./config` read-only at `/config`" in text
+    assert f"the named volume `{named[0][0]}`" in text
 
 
 def test_dockerfile_runs_the_console_script_as_a_non_root_user() -> None:
