@@ -1,0 +1,1 @@
+"""Ring 2: the daemon wired from its parts, and its use cases: poll, deliver, reload, jobs."""

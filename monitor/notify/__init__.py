@@ -1,1 +1,1 @@
-"""Delivery adapters: apprise channels and the outbox drain."""
+"""Delivery adapters: apprise channels, what their transports answered, and channel pacing."""
