@@ -25,7 +25,13 @@ ADAPTERS = {"sources", "store", "notify", "config"}
 ENTRY_POINTS = {
     "monitor.app.daemon",
     "monitor.cli",
+    "monitor.cli.common",
+    "monitor.cli.daemon",
     "monitor.cli.history",
+    "monitor.cli.listing",
+    "monitor.cli.notify",
+    "monitor.cli.replay",
+    "monitor.cli.rules",
     "monitor.app.demo",
     "monitor.__main__",
 }
