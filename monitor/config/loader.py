@@ -24,7 +24,8 @@ from ruamel.yaml.events import (
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from monitor.config.examples import read_examples
-from monitor.config.models import TERM_NAME, ChannelModel, IncludedFile, MainFile
+from monitor.config.fields import TERM_NAME
+from monitor.config.models import ChannelModel, IncludedFile, MainFile
 from monitor.core.errors import ConfigError, QuerySyntaxError
 from monitor.core.model import Example, Settings
 from monitor.core.query import compile_query
