@@ -24,9 +24,7 @@ from monitor.core.query.engine import (
     Exclude,
     Near,
     Plan,
-    RegexTerm,
     Slop,
-    Term,
 )
 from monitor.core.query.regex import compile_regex
 from monitor.core.query.scan import TermError, needle, term_needle, term_parts, token_units, units
@@ -46,6 +44,7 @@ from monitor.core.query.syntax import (
 )
 from monitor.core.query.syntax import AtLeast as AtLeastNode
 from monitor.core.query.syntax import Near as NearNode
+from monitor.core.query.terms import RegexTerm, Term
 
 Scope: TypeAlias = tuple[frozenset[str], str]  # the fields a term looks in, its clause prefix
 
