@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from monitor.config.loader import load_settings
-from monitor.config.models import parse_duration, parse_size
+from monitor.config.units import parse_duration, parse_size
 
 __all__ = ["load_settings", "parse_duration", "parse_size"]

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from monitor.core.errors import QuerySyntaxError
 from monitor.core.query import compile as compiling
 from monitor.core.query import compile_query
-from monitor.core.query.engine import AllOf, AnyOf, AtLeast, Exclude, Near, RegexTerm, Slop, Term
+from monitor.core.query.engine import AllOf, AnyOf, AtLeast, Exclude, Near, Slop
 from monitor.core.query.scan import Kind, scan, token_units, units
+from monitor.core.query.terms import RegexTerm, Term
 
 TERMS = {"greek": ["alpha", "beta gamma", "gam*"], "empty": [], "bad": ["a*b"], "one": "solo"}
 

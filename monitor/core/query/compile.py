@@ -10,9 +10,8 @@ scanned token by token, parsed or given a syntax tree (`CompiledQuery.node` pars
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from functools import cache
 from operator import itemgetter
-from typing import Any, TypeAlias, cast
+from typing import Any, cast
 
 from monitor.core.errors import QuerySyntaxError
 from monitor.core.query.document import CASED, FOLDED, TEXT_FIELDS
@@ -24,9 +23,17 @@ from monitor.core.query.engine import (
     Exclude,
     Near,
     Plan,
-    RegexTerm,
     Slop,
-    Term,
+)
+from monitor.core.query.recipe import (
+    SHARED_GROUPS,
+    SHARED_LISTS,
+    Maker,
+    Rule,
+    Scope,
+    Units,
+    field_scope,
+    shared,
 )
 from monitor.core.query.regex import compile_regex
 from monitor.core.query.scan import TermError, needle, term_needle, term_parts, token_units, units
@@ -46,13 +53,7 @@ from monitor.core.query.syntax import (
 )
 from monitor.core.query.syntax import AtLeast as AtLeastNode
 from monitor.core.query.syntax import Near as NearNode
-
-Scope: TypeAlias = tuple[frozenset[str], str]  # the fields a term looks in, its clause prefix
-
-
-@cache  # one per field name
-def _field_scope(name: str) -> Scope:
-    return frozenset({name}), f"{name}:"
+from monitor.core.query.terms import RegexTerm, Term
 
 
 def _column(node: Node) -> int:
@@ -67,87 +68,36 @@ def _is_positional(plan: Plan, regex_ok: bool) -> bool:
     return isinstance(plan, Term) or (regex_ok and isinstance(plan, RegexTerm))
 
 
-class _Rule:
-    """One query as its recipe builds it: its text, the text of each unit's term (`slots`,
-    see `scan.units`), the term lists, and the leaves made so far, numbered from `first`."""
-
-    __slots__ = ("clauses", "first", "labels", "leaves", "slots", "terms", "text")
-
-    def __init__(
-        self,
-        text: str,
-        slots: Sequence[str],
-        terms: Mapping[str, Sequence[str]],
-        first: int = 0,
-    ) -> None:
-        self.text = text
-        self.slots = slots
-        self.terms = terms
-        self.first = first
-        self.labels: list[str] = []
-        self.clauses: list[str] = []
-        self.leaves: list[Term] = []
-
-    def leaf(self, label: str, clause: str) -> int:
-        self.labels.append(label)
-        self.clauses.append(clause)
-        return self.first + len(self.labels) - 1
-
-    def share(self, part: _Shared) -> Plan:
-        """Add a part built apart (see _shared) to this query's leaves; its plan."""
-        plan, labels, clauses, leaves = part
-        self.labels += labels
-        self.clauses += clauses
-        self.leaves += leaves
-        return plan
-
-    def pattern(self, raw: str, label: str, scope: Scope, kind: int = FOLDED) -> Term:
-        # `leaf` and a Term in one: most leaves of most rules come through here.
-        fields, prefix = scope
-        labels = self.labels
-        labels.append(label)
-        self.clauses.append(prefix + label)
-        term = Term(self.first + len(labels) - 1, term_needle(raw, kind == CASED), kind, fields)
-        self.leaves.append(term)
-        return term
-
-
-# A recipe's step: builds the plan of one node of the tree for a query with that tree's shape.
-Maker: TypeAlias = Callable[[_Rule], Plan]
-# Unit (token) index by column in the text, for the leaves of the tree a recipe is made from.
-_Units: TypeAlias = Mapping[int, int]
-
-
-def _maker(node: Node, scope: Scope, unit_at: _Units) -> Maker:
+def _maker(node: Node, scope: Scope, unit_at: Units) -> Maker:
     # Dispatch on the exact type: the node classes have no subclasses.
     return _MAKERS[type(node)](node, scope, unit_at)
 
 
-def _word(node: Word, scope: Scope, unit_at: _Units) -> Maker:
+def _word(node: Word, scope: Scope, unit_at: Units) -> Maker:
     unit = unit_at[node.column]
 
-    def make(rule: _Rule) -> Plan:
+    def make(rule: Rule) -> Plan:
         text = rule.slots[unit]
         return rule.pattern(text, text, scope)
 
     return make
 
 
-def _cased(node: Cased, scope: Scope, unit_at: _Units) -> Maker:
+def _cased(node: Cased, scope: Scope, unit_at: Units) -> Maker:
     unit = unit_at[node.column]
 
-    def make(rule: _Rule) -> Plan:
+    def make(rule: Rule) -> Plan:
         text = rule.slots[unit]
         return rule.pattern(text, f"{{{text}}}", scope, CASED)
 
     return make
 
 
-def _regex(node: Regex, scope: Scope, unit_at: _Units) -> Maker:
+def _regex(node: Regex, scope: Scope, unit_at: Units) -> Maker:
     unit = unit_at[node.column]
     fields, prefix = scope
 
-    def make(rule: _Rule) -> Plan:
+    def make(rule: Rule) -> Plan:
         pattern = rule.slots[unit]
         label = f"/{pattern}/"
         return RegexTerm(rule.leaf(label, prefix + label), compile_regex(pattern), fields)
@@ -155,18 +105,18 @@ def _regex(node: Regex, scope: Scope, unit_at: _Units) -> Maker:
     return make
 
 
-def _phrase(node: Phrase, scope: Scope, unit_at: _Units) -> Maker:
+def _phrase(node: Phrase, scope: Scope, unit_at: Units) -> Maker:
     unit, slop = unit_at[node.column], node.slop
     if slop is None:
 
-        def make(rule: _Rule) -> Plan:
+        def make(rule: Rule) -> Plan:
             text = rule.slots[unit]
             return rule.pattern(text, text.strip(), scope)
 
         return make
     fields, prefix = scope
 
-    def make_slop(rule: _Rule) -> Plan:
+    def make_slop(rule: Rule) -> Plan:
         text = rule.slots[unit]
         parts, star = term_parts(text)
         if len(parts) == 1:
@@ -184,11 +134,11 @@ def _phrase(node: Phrase, scope: Scope, unit_at: _Units) -> Maker:
     return make_slop
 
 
-def _field(node: Field, scope: Scope, unit_at: _Units) -> Maker:
-    return _maker(node.operand, _field_scope(node.name), unit_at)
+def _field(node: Field, scope: Scope, unit_at: Units) -> Maker:
+    return _maker(node.operand, field_scope(node.name), unit_at)
 
 
-def _label(node: Node, unit_at: _Units) -> str:
+def _label(node: Node, unit_at: Units) -> str:
     """A format string that makes the label of `node` from a query's slots."""
     parts = describe(node, lambda leaf: f"\0{unit_at[leaf.column]}\0").split("\0")  # type: ignore[union-attr]  # a leaf
     return "".join(
@@ -197,13 +147,13 @@ def _label(node: Node, unit_at: _Units) -> str:
     )
 
 
-def _operand(node: Node, scope: Scope, unit_at: _Units, op: str, *, regex_ok: bool) -> Maker:
+def _operand(node: Node, scope: Scope, unit_at: Units, op: str, *, regex_ok: bool) -> Maker:
     """The maker of a NEAR's or an ATLEAST's operand, checking that it is positional (whether
     it is may depend on the terms: a phrase with slop is positional if it has one word)."""
     make = _maker(node, scope, unit_at)
     column = _column(node)
 
-    def make_checked(rule: _Rule) -> Plan:
+    def make_checked(rule: Rule) -> Plan:
         plan = make(rule)
         if not isinstance(plan, Term | RegexTerm | AnyOf) or not _is_positional(plan, regex_ok):
             kinds = "terms, @lists and (a OR b) groups of them" + (
@@ -215,12 +165,12 @@ def _operand(node: Node, scope: Scope, unit_at: _Units, op: str, *, regex_ok: bo
     return make_checked
 
 
-def _near(node: NearNode, scope: Scope, unit_at: _Units) -> Maker:
+def _near(node: NearNode, scope: Scope, unit_at: Units) -> Maker:
     left = _operand(node.left, scope, unit_at, "NEAR", regex_ok=False)
     right = _operand(node.right, scope, unit_at, "NEAR", regex_ok=False)
     label, prefix, distance = _label(node, unit_at), scope[1], node.distance
 
-    def make(rule: _Rule) -> Plan:
+    def make(rule: Rule) -> Plan:
         first, second = left(rule), right(rule)
         text = label.format(*rule.slots)
         index = rule.leaf(text, prefix + text)
@@ -229,11 +179,11 @@ def _near(node: NearNode, scope: Scope, unit_at: _Units) -> Maker:
     return make
 
 
-def _at_least(node: AtLeastNode, scope: Scope, unit_at: _Units) -> Maker:
+def _at_least(node: AtLeastNode, scope: Scope, unit_at: Units) -> Maker:
     operand = _operand(node.operand, scope, unit_at, "ATLEAST", regex_ok=True)
     label, prefix, count = _label(node, unit_at), scope[1], node.count
 
-    def make(rule: _Rule) -> Plan:
+    def make(rule: Rule) -> Plan:
         plan = operand(rule)
         text = label.format(*rule.slots)
         index = rule.leaf(text, prefix + text)
@@ -242,12 +192,12 @@ def _at_least(node: AtLeastNode, scope: Scope, unit_at: _Units) -> Maker:
     return make
 
 
-def _exclude(node: Not, scope: Scope, unit_at: _Units) -> Maker:
+def _exclude(node: Not, scope: Scope, unit_at: Units) -> Maker:
     part = _maker(node.operand, scope, unit_at)
     return lambda rule: Exclude(part(rule))
 
 
-def _all_of(node: And, scope: Scope, unit_at: _Units) -> Maker:
+def _all_of(node: And, scope: Scope, unit_at: Units) -> Maker:
     parts = [_maker(operand, scope, unit_at) for operand in node.operands]
     if len(parts) == 2:  # most ANDs: a tuple made at once, not from a list
         one, two = parts
@@ -257,64 +207,35 @@ def _all_of(node: And, scope: Scope, unit_at: _Units) -> Maker:
 
 # Terms whose plan depends on nothing but the term and its scope (no @list, no regex).
 _PLAIN = frozenset({Word, Phrase, Cased})
-# A part of a plan that rules share: its plan, and the labels, clauses and leaves it adds.
-_Shared: TypeAlias = tuple[Plan, list[str], list[str], list[Term]]
-# Parts rules share, OR groups of plain terms and @lists, by what they are made of and the
-# number of their first leaf; see _shared. Apart, so that rules with @lists of their own do
-# not crowd out the groups they share. Bounded: rules may share nothing.
-_GROUPS: dict[Hashable, _Shared] = {}
-_LISTS: dict[Hashable, _Shared] = {}
-_MAX_SHARED = 1 << 12
 
 
-def _shared(
-    rule: _Rule,
-    cache: dict[Hashable, _Shared],
-    key: Hashable,
-    build: Callable[..., Plan],
-    *args: Any,
-) -> Plan:
-    """The part of the plan `build(rule, *args)` makes, made once for every query that has
-    it with the same key (which holds the number of its first leaf) and shared by all of
-    them: rules repeat their context lists (`(trade OR deal* OR tariff*)`) and @lists."""
-    part = cache.get(key)
-    if part is None:
-        # Raises as building the part in place would, and then keeps nothing.
-        alone = _Rule(rule.text, rule.slots, rule.terms, rule.first + len(rule.labels))
-        part = (build(alone, *args), alone.labels, alone.clauses, alone.leaves)
-        if len(cache) >= _MAX_SHARED:
-            cache.clear()
-        cache[key] = part
-    return rule.share(part)
-
-
-def _any_of(node: Or, scope: Scope, unit_at: _Units) -> Maker:
+def _any_of(node: Or, scope: Scope, unit_at: Units) -> Maker:
     parts = [_maker(operand, scope, unit_at) for operand in node.operands]
     if any(type(operand) not in _PLAIN for operand in node.operands):
         return lambda rule: AnyOf(tuple([part(rule) for part in parts]))
     return _plain_group(node, parts, scope, unit_at)
 
 
-def _plain_group(node: Or, parts: list[Maker], scope: Scope, unit_at: _Units) -> Maker:
+def _plain_group(node: Or, parts: list[Maker], scope: Scope, unit_at: Units) -> Maker:
     """An OR of plain terms, shared by every query that has it at the same leaf number."""
     kinds = (tuple((type(o), getattr(o, "slop", None)) for o in node.operands), scope)
     texts = itemgetter(*[unit_at[o.column] for o in node.operands])  # type: ignore[union-attr]  # an OR has 2 or more
 
-    def build(rule: _Rule) -> Plan:
+    def build(rule: Rule) -> Plan:
         return AnyOf(tuple([part(rule) for part in parts]))
 
-    def make(rule: _Rule) -> Plan:
+    def make(rule: Rule) -> Plan:
         first = rule.first + len(rule.labels)
-        return _shared(rule, _GROUPS, (kinds, texts(rule.slots), first), build)
+        return shared(rule, SHARED_GROUPS, (kinds, texts(rule.slots), first), build)
 
     return make
 
 
-def _term_list(node: TermList, scope: Scope, unit_at: _Units) -> Maker:
+def _term_list(node: TermList, scope: Scope, unit_at: Units) -> Maker:
     unit, column = unit_at[node.column], node.column
     fields, prefix = scope
 
-    def expand(rule: _Rule, name: str, aliases: tuple[str, ...]) -> Plan:
+    def expand(rule: Rule, name: str, aliases: tuple[str, ...]) -> Plan:
         patterns: list[Plan] = []
         leaves = rule.leaves
         for alias in aliases:
@@ -331,7 +252,7 @@ def _term_list(node: TermList, scope: Scope, unit_at: _Units) -> Maker:
             patterns.append(term)
         return patterns[0] if len(patterns) == 1 else AnyOf(tuple(patterns))
 
-    def make(rule: _Rule) -> Plan:
+    def make(rule: Rule) -> Plan:
         name = rule.slots[unit]
         aliases = rule.terms.get(name)
         if aliases is None:
@@ -347,12 +268,12 @@ def _term_list(node: TermList, scope: Scope, unit_at: _Units) -> Maker:
             raise QuerySyntaxError(f"term list @{name} is empty", query=rule.text, column=column)
         aliases = tuple(aliases)
         key = (name, aliases, scope, rule.first + len(rule.labels))
-        return _shared(rule, _LISTS, key, expand, name, aliases)
+        return shared(rule, SHARED_LISTS, key, expand, name, aliases)
 
     return make
 
 
-_MAKERS: dict[type, Callable[[Any, Scope, _Units], Maker]] = {
+_MAKERS: dict[type, Callable[[Any, Scope, Units], Maker]] = {
     Word: _word,
     Phrase: _phrase,
     Cased: _cased,
@@ -380,7 +301,7 @@ def _compiled(
     node: Node | None,
 ) -> CompiledQuery:
     # A unit that is no term has no text (None), and no maker reads it.
-    rule = _Rule(text, cast("Sequence[str]", slots), terms)
+    rule = Rule(text, cast("Sequence[str]", slots), terms)
     plan = make(rule)
     return CompiledQuery(text, node, plan, rule.labels, rule.clauses, rule.leaves)
 

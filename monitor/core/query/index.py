@@ -23,7 +23,8 @@ import ahocorasick  # type: ignore[import-not-found]  # pyahocorasick ships no t
 from monitor.core.model import Article, Match
 from monitor.core.query.compile import compile_query
 from monitor.core.query.document import CASED, FOLDED, Document, Occurrence, document
-from monitor.core.query.engine import CompiledQuery, NaiveLookup, Term
+from monitor.core.query.engine import CompiledQuery
+from monitor.core.query.terms import NaiveLookup, Term
 
 
 class _Automaton:

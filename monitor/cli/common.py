@@ -1,0 +1,83 @@
+"""What every command shares: the consoles, the global options, loading the config, opening the
+store, and turning library errors into exit codes (2: the input is wrong, 1: it failed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.console import Console
+
+from monitor.app.logs import hide
+from monitor.config import load_settings, parse_duration
+from monitor.core.errors import ConfigError, MonitorError
+from monitor.core.model import Settings
+from monitor.core.secrets import url_secrets
+from monitor.notify.channels import check_channel_url
+
+if TYPE_CHECKING:
+    from monitor.store.repository import Store
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class State:
+    """The global options, set by the app's callback before any command runs."""
+
+    config: Path = Path("config/monitor.yaml")
+
+
+state = State()
+
+
+def load() -> Settings:
+    """The settings from `--config`; prints every problem and exits 2 if it has any."""
+    try:
+        settings = load_settings(state.config, check_channel_url=check_channel_url)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err.print(problem, markup=False)
+        raise typer.Exit(2) from None
+    hide(secret for channel in settings.channels for secret in url_secrets(channel.url))
+    return settings
+
+
+def fail(exc: MonitorError) -> typer.Exit:
+    """Print the error and return the exit (code 1) for the caller to raise."""
+    err.print(f"error: {exc}", markup=False)
+    return typer.Exit(1)
+
+
+@contextmanager
+def existing_store(settings: Settings) -> Iterator[Store | None]:
+    """The store, or None when the SQLite file does not exist yet (listing creates nothing)."""
+    from monitor.store.database import sqlite_path
+    from monitor.store.repository import Store
+
+    path = sqlite_path(settings.database)
+    if path is not None and not path.exists():
+        yield None
+        return
+    try:
+        store = Store.open(settings.database)
+    except MonitorError as exc:
+        raise fail(exc) from None
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def since_start(text: str | None) -> datetime | None:
+    """The start of the window `--since` gives (a duration back from now), or None."""
+    if text is None:
+        return None
+    try:
+        return datetime.now(UTC) - parse_duration(text)
+    except (ValueError, OverflowError) as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
