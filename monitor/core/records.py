@@ -8,6 +8,9 @@ from datetime import datetime, timedelta
 from monitor.core.model import Alert
 from monitor.core.stories import StoryItem
 
+# The delivery states of an outbox row and of an operator notice, spelled once.
+PENDING, SENT, DEAD = "pending", "sent", "dead"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClaimedSource:
@@ -66,7 +69,7 @@ class AlertRecord:
 
     id: int
     channel: str
-    status: str  # pending | sent | dead
+    status: str  # PENDING | SENT | DEAD
     attempts: int
     created_at: datetime
     next_attempt_at: datetime
@@ -92,6 +95,6 @@ class NoticeRecord:
     about: str
     title: str
     body: str
-    status: str  # pending | sent | dead
+    status: str  # PENDING | SENT | DEAD
     attempts: int
     last_error: str | None

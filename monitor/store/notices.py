@@ -10,13 +10,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Row, func, select, update
 
 from monitor.core.model import Notice
-from monitor.core.records import NoticeRecord
+from monitor.core.records import PENDING, SENT, NoticeRecord
 from monitor.store.schema import channel_health, matches, notices, outbox
 
 if TYPE_CHECKING:
     from monitor.store.repository import Store
-
-PENDING, SENT, DEAD = "pending", "sent", "dead"
 
 
 class Notices:

@@ -27,7 +27,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from monitor.core.model import Alert, Article, Hit, Match, Notice, Source
 from monitor.core.pipeline import Decision
 from monitor.core.records import (
+    DEAD,
     DIGEST_COPY,
+    PENDING,
+    SENT,
     AlertRecord,
     ClaimedSource,
     PollRecord,
@@ -39,8 +42,6 @@ from monitor.store.database import READ_ONLY, make_engine, migrate, write_transa
 from monitor.store.notices import Notices
 from monitor.store.polls import PollBatch
 from monitor.store.schema import articles, matches, notices, outbox, sources
-
-PENDING, SENT, DEAD = "pending", "sent", "dead"
 
 
 class Store:
