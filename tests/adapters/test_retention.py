@@ -16,6 +16,7 @@ from monitor.store.repository import Store
 from monitor.store.retention import apply_retention
 from monitor.store.schema import articles
 from tests.support.history import store_poll
+from tests.support.store import known_keys
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -110,7 +111,7 @@ def test_a_pruned_article_served_again_does_not_alert(store: Store) -> None:
     with store.engine.connect() as conn:
         source_id = conn.execute(select(articles.c.source_id)).scalars().first()
     assert source_id is not None
-    assert store.known_keys(source_id, ["100-plain", "100-quiet", "new"]) == {
+    assert known_keys(store, source_id, ["100-plain", "100-quiet", "new"]) == {
         "100-plain",
         "100-quiet",
     }

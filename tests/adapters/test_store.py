@@ -19,6 +19,7 @@ from monitor.store.database import DaemonLock, make_engine, migrate, sqlite_path
 from monitor.store.history import export_rows
 from monitor.store.repository import Store
 from monitor.store.search import oldest_first
+from tests.support.store import known_keys, pending_count, record_failure, record_poll
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -59,7 +60,8 @@ def _poll(
     routes: Mapping[str, Sequence[str]] | None = None,
     now: datetime = T0,
 ) -> PollRecord:
-    return store.record_poll(
+    return record_poll(
+        store,
         source_id,
         found=found,
         routes=routes or {},
@@ -182,7 +184,7 @@ def test_an_article_is_stored_and_alerted_once(store: Store) -> None:
     src = _claim_one(store)
     found = [(_article("guid:1"), [Match(watch="w", terms=("x",))])]
     assert _poll(store, src.id, found, routes={"w": ("c",)}).alerts == 1
-    assert store.known_keys(src.id, ["guid:1", "guid:2"]) == {"guid:1"}
+    assert known_keys(store, src.id, ["guid:1", "guid:2"]) == {"guid:1"}
     assert _poll(store, src.id, found, routes={"w": ("c",)}).alerts == 0
     assert len(store.list_alerts()) == 1
 
@@ -202,8 +204,8 @@ def test_failure_is_recorded_and_counted(store: Store) -> None:
     """Failed polls keep the error, count up, and a success resets the count."""
     store.sync_sources([_source()], T0)
     src = _claim_one(store)
-    store.record_failure(src.id, kind="http", message="HTTP 503", now=T0, next_poll_at=T0 + HOUR)
-    store.record_failure(src.id, kind="timeout", message="slow", now=T0, next_poll_at=T0 + HOUR)
+    record_failure(store, src.id, kind="http", message="HTTP 503", now=T0, next_poll_at=T0 + HOUR)
+    record_failure(store, src.id, kind="timeout", message="slow", now=T0, next_poll_at=T0 + HOUR)
     [row] = store.list_sources()
     assert (row.consecutive_failures, row.last_error_kind, row.last_error) == (2, "timeout", "slow")
     assert store.claim_sources("me", T0, lease=HOUR, limit=10) == []
@@ -250,7 +252,7 @@ def test_delivery_lifecycle_retry_then_sent(store: Store) -> None:
     assert store.claim_deliveries("other", T0, lease=HOUR, limit=10) == []
     store.mark_retry(d.id, owner="me", error="HTTP 500", next_attempt_at=T0 + HOUR)
     assert store.claim_deliveries("me", T0, lease=HOUR, limit=10) == []
-    assert store.pending_count() == 1
+    assert pending_count(store) == 1
     [d] = store.claim_deliveries("me", T0 + HOUR, lease=HOUR, limit=10)
     assert d.attempts == 1
     store.mark_sent(d.id, owner="me", now=T0 + HOUR)
