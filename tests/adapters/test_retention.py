@@ -174,10 +174,10 @@ async def test_the_daemon_prunes_at_start_then_every_interval(
         bodies=30 * DAY, articles=90 * DAY, interval=timedelta(hours=1)
     )
     async with Monitor(settings, clock=lambda: NOW) as monitor:
-        await monitor.app.retention.tick()
+        await monitor.retention.tick()
         assert _rows(store)["100-plain"] == ("", "", None)
         store.sync_sources([], NOW)  # nothing to poll; the rows below stay as they are
         with store.engine.begin() as conn:
             conn.execute(articles.update().values(summary="back"))
-        await monitor.app.retention.tick()
+        await monitor.retention.tick()
         assert _rows(store)["50-plain"][1] == "back"

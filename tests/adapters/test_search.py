@@ -249,7 +249,7 @@ async def test_the_daemon_keeps_the_index_up_to_date(store: Store, db_url: str) 
 
     assert catch_up(store.engine, at_most=5) == 5
     async with Monitor(Settings(database=db_url), clock=lambda: NOW) as monitor:
-        await monitor.app.indexer.tick()
+        await monitor.indexer.tick()
     assert catch_up(store.engine) == 0
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM article_search").scalar() == len(TITLES)
