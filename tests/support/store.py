@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from monitor.core.records import PENDING, NoticeRecord, PollRecord
+from monitor.core.records import PENDING, NoticeRecord, PollRecord, SuccessfulPoll
 from monitor.core.stories import StoryItem
 from monitor.store import stories
 from monitor.store.notices import notice_record
@@ -19,7 +19,7 @@ from monitor.store.schema import articles, notices, outbox
 def record_poll(store: Store, source_id: int, **poll: Any) -> PollRecord:
     """Commit one successful poll of `source_id` in a transaction of its own."""
     with store.batch() as tx:
-        return tx.record_poll(source_id, **poll)
+        return tx.record_poll(SuccessfulPoll(source_id=source_id, **poll))
 
 
 def record_failure(store: Store, source_id: int, **failure: Any) -> bool:
