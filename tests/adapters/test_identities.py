@@ -110,6 +110,7 @@ def test_a_new_guid_for_a_stored_link_is_found_by_its_link(store: Store) -> None
     assert [k.key for k in known] == [original.key]
 
 
+# SQLite only: the cost is counted in SQLite virtual-machine steps.
 def test_identifying_costs_the_same_however_long_the_source_s_history(
     sqlite_url: str,
 ) -> None:

@@ -126,6 +126,7 @@ def test_zero_keeps_everything(store: Store) -> None:
     assert all(_contents(store).values())
 
 
+# SQLite only: incremental vacuum gives a SQLite file's free pages back; PostgreSQL vacuums itself.
 def test_sqlite_files_use_incremental_vacuum_and_give_space_back(tmp_path: Path) -> None:
     """A new file is incremental from the start; an old one is converted once; pages come back."""
     old = tmp_path / "old.db"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -38,13 +38,6 @@ def _article(key: str, title: str = "A title") -> Article:
         summary="summary",
         published=T0,
     )
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store.open(db_url)
-    yield s
-    s.close()
 
 
 def _claim_one(store: Store, now: datetime = T0) -> ClaimedSource:
@@ -290,6 +283,7 @@ def test_released_leases_are_claimable_at_once(store: Store) -> None:
     assert len(store.claim_deliveries("next", T0, lease=HOUR, limit=10)) == 1
 
 
+# SQLite only: these are SQLite's pragmas; PostgreSQL has no equivalent to check.
 def test_sqlite_runs_wal_with_foreign_keys_and_busy_timeout(sqlite_url: str) -> None:
     """Every SQLite connection gets WAL, foreign keys, a busy timeout and full sync."""
     migrate(sqlite_url)
@@ -303,6 +297,7 @@ def test_sqlite_runs_wal_with_foreign_keys_and_busy_timeout(sqlite_url: str) -> 
     assert got == ["wal", 1, 10000, 2]
 
 
+# SQLite only: the daemon lock is a file beside a SQLite database; PostgreSQL needs none.
 def test_second_daemon_lock_is_refused(sqlite_url: str) -> None:
     """Only one process may hold a SQLite database; the second is told who has it."""
     path = sqlite_path(sqlite_url)

@@ -135,10 +135,10 @@ def test_story_items_rebuild_the_index_from_stored_signatures(store: Store) -> N
     assert story_items(store, after_id=item.article_id, since=T0 - timedelta(days=3)) == []
 
 
-def test_upgrading_keeps_old_articles_known_by_link(sqlite_url: str) -> None:
+def test_upgrading_keeps_old_articles_known_by_link(db_url: str) -> None:
     """An article stored before stories existed is found by its link key after the upgrade,
     its alerts take its story, and it reads as having no full text."""
-    engine = make_engine(sqlite_url, for_migrations=True)
+    engine = make_engine(db_url, for_migrations=True)
     cfg = _alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -147,9 +147,9 @@ def test_upgrading_keeps_old_articles_known_by_link(sqlite_url: str) -> None:
             text(
                 "INSERT INTO sources (id, name, url, active, baseline_done, interval_s,"
                 " next_poll_at, consecutive_failures, created_at) VALUES"
-                " (1, 'o0', 'http://127.0.0.1:1/', 1, 1, 300, :t, 0, :t)"
+                " (1, 'o0', 'http://127.0.0.1:1/', :yes, :yes, 300, :t, 0, :t)"
             ),
-            {"t": T0.replace(tzinfo=None)},
+            {"t": T0.replace(tzinfo=None), "yes": True},
         )
         conn.execute(
             text(
@@ -159,7 +159,7 @@ def test_upgrading_keeps_old_articles_known_by_link(sqlite_url: str) -> None:
             {"t": T0.replace(tzinfo=None)},
         )
     engine.dispose()
-    store = Store.open(sqlite_url)
+    store = Store.open(db_url)
     try:
         again = Article(
             source="o0", key="url:news.test/a", url="https://news.test/a/", title="Old", summary=""
@@ -175,6 +175,7 @@ def test_upgrading_keeps_old_articles_known_by_link(sqlite_url: str) -> None:
         store.close()
 
 
+# PostgreSQL only: SQLite has one writer, so its article ids cannot commit out of order.
 @pytest.mark.postgres
 def test_a_reader_of_new_ids_misses_no_article_committed_out_of_order(pg_url: str) -> None:
     """While one daemon's poll holds an article id it has not committed, another daemon's poll
