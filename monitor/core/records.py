@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor.core.model import Alert
+from monitor.core.model import Alert, Article, Match, Notice
+from monitor.core.pipeline import Decision
 from monitor.core.stories import StoryItem
+
+# The delivery states of an outbox row and of an operator notice, spelled once.
+PENDING, SENT, DEAD = "pending", "sent", "dead"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,6 +28,31 @@ class ClaimedSource:
     consecutive_failures: int
     last_success_at: datetime | None = None
     silent_after: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SuccessfulPoll:
+    """A successful poll of one source, as the store records it in one go.
+
+    `routes` maps a watch to the channels its alerts go to; `followups` a watch to the number
+    of outlets at which a story alerts once more. A source marked failing gets `recovered`
+    queued for the `notify` channels; one past `silent_after` gets `silence`, once.
+    """
+
+    source_id: int
+    found: Sequence[Decision | tuple[Article, Sequence[Match]]]
+    routes: Mapping[str, Sequence[str]]
+    now: datetime
+    next_poll_at: datetime
+    etag: str | None
+    last_modified: str | None
+    title: str | None
+    followups: Mapping[str, int] | None = None
+    backfill: int = 0  # entries held back as an archive re-announcement
+    notify: Sequence[str] = ()
+    recovered: Notice | None = None
+    silent_after: datetime | None = None
+    silence: Notice | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,7 +96,7 @@ class AlertRecord:
 
     id: int
     channel: str
-    status: str  # pending | sent | dead
+    status: str  # PENDING | SENT | DEAD
     attempts: int
     created_at: datetime
     next_attempt_at: datetime
@@ -92,6 +122,6 @@ class NoticeRecord:
     about: str
     title: str
     body: str
-    status: str  # pending | sent | dead
+    status: str  # PENDING | SENT | DEAD
     attempts: int
     last_error: str | None

@@ -5,24 +5,20 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, Row, func, select, update
 
 from monitor.core.model import Notice
-from monitor.core.records import NoticeRecord
+from monitor.core.records import PENDING, SENT, NoticeRecord
+from monitor.store.base import StoreBase, lease_rows
 from monitor.store.schema import channel_health, matches, notices, outbox
-
-if TYPE_CHECKING:
-    from monitor.store.repository import Store
-
-PENDING, SENT, DEAD = "pending", "sent", "dead"
 
 
 class Notices:
     """The notices table and channel health, in the store's transactions."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: StoreBase) -> None:
         self.store = store
 
     def enqueue(self, notice: Notice, *, channels: Sequence[str], now: datetime) -> int:
@@ -135,11 +131,11 @@ class Notices:
             notices.c.channel == channel,
         ]
         with self.store._write() as conn:
-            ids = self.store._lease(
+            ids = lease_rows(
                 conn, notices, cond, order, owner=owner, now=now, lease=lease, limit=limit
             )
             rows = conn.execute(select(notices).where(notices.c.id.in_(ids)).order_by(*order))
-            return [_record(r) for r in rows]
+            return [notice_record(r) for r in rows]
 
     def finish(
         self,
@@ -166,12 +162,6 @@ class Notices:
                 )
             )
 
-    def recent(self, limit: int = 50) -> list[NoticeRecord]:
-        """The newest notices x channels with their delivery state."""
-        with self.store._read() as conn:
-            rows = conn.execute(select(notices).order_by(notices.c.id.desc()).limit(limit))
-            return [_record(r) for r in rows]
-
 
 def insert_notice(conn: Connection, notice: Notice, channels: Sequence[str], now: datetime) -> int:
     """Queue `notice` for each of `channels` in the open transaction; how many rows."""
@@ -194,7 +184,8 @@ def insert_notice(conn: Connection, notice: Notice, channels: Sequence[str], now
     return len(rows)
 
 
-def _record(row: Row[Any]) -> NoticeRecord:
+def notice_record(row: Row[Any]) -> NoticeRecord:
+    """The record of one row of the notices table."""
     return NoticeRecord(
         id=row.id,
         channel=row.channel,

@@ -8,15 +8,14 @@ together with its "seen" marks, since they share the one transaction (reliabilit
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, update
 
-from monitor.core.model import Article, Match, Notice
-from monitor.core.pipeline import Decision
-from monitor.core.records import PollRecord
+from monitor.core.model import Notice
+from monitor.core.records import PollRecord, SuccessfulPoll
 from monitor.core.stories import StoryItem
 from monitor.store import stories
 from monitor.store.schema import sources
@@ -34,28 +33,17 @@ class PollBatch:
         """Articles with an id above `after_id` fetched since `since`, this batch's included."""
         return stories.story_items(self.conn, after_id=after_id, since=since)
 
-    def record_poll(
-        self,
-        source_id: int,
-        *,
-        found: Sequence[Decision | tuple[Article, Sequence[Match]]],
-        routes: Mapping[str, Sequence[str]],
-        now: datetime,
-        next_poll_at: datetime,
-        etag: str | None,
-        last_modified: str | None,
-        title: str | None,
-        followups: Mapping[str, int] | None = None,
-        backfill: int = 0,
-        notify: Sequence[str] = (),
-        recovered: Notice | None = None,
-        silent_after: datetime | None = None,
-        silence: Notice | None = None,
-    ) -> PollRecord:
-        """A successful poll: new and edited articles, their stories, matches, outbox rows and
-        the source's state (see Store.record_poll)."""
+    def record_poll(self, poll: SuccessfulPoll) -> PollRecord:
+        """Record a successful poll: new and edited articles, their stories, matches, outbox
+        rows and the source's state.
+
+        Articles the source already has are skipped by the unique key, and an alert already
+        made for the story, watch and channel by another, so a concurrent or repeated poll adds
+        nothing twice (see source_health.after_success for the notices).
+        """
+        source_id, now = poll.source_id, poll.now
         conn, insert = self.conn, self._insert
-        decisions = [stories.decision(d) for d in found]
+        decisions = [stories.decision(d) for d in poll.found]
         fresh = [d for d in decisions if d.updates is None]
         placed = stories.insert_articles(conn, insert, source_id, fresh, now)
         for d in decisions:
@@ -65,23 +53,10 @@ class PollBatch:
         for d in decisions:
             story = placed.get(d.article.key)
             if story is not None:
-                alerts += stories.alert(conn, insert, d, story, routes, now)
+                alerts += stories.alert(conn, insert, d, story, poll.routes, now)
         touched = {placed[d.article.key][1] for d in fresh if d.article.key in placed}
-        alerts += stories.followups(conn, insert, touched, followups or {}, now)
-        source_name = after_success(
-            conn,
-            source_id,
-            next_poll_at=next_poll_at,
-            etag=etag,
-            last_modified=last_modified,
-            title=title,
-            backfill=backfill,
-            notify=notify,
-            recovered=recovered,
-            silent_after=silent_after,
-            silence=silence,
-            now=now,
-        )
+        alerts += stories.followups(conn, insert, touched, poll.followups or {}, now)
+        source_name = after_success(conn, poll)
         stored = tuple(
             StoryItem(
                 article_id=placed[d.article.key][0],
@@ -114,7 +89,8 @@ class PollBatch:
         notify: Sequence[str] = (),
         failing: Notice | None = None,
     ) -> bool:
-        """A failed poll (see Store.record_failure); whether `failing` was queued."""
+        """Record a failed poll, release the lease and schedule the next try; at the
+        `threshold`-th failure in a row queue `failing` for `notify`, once. Whether it did."""
         self.conn.execute(
             update(sources)
             .where(sources.c.id == source_id)

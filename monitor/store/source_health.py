@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from monitor.core.model import Notice
+from monitor.core.records import SuccessfulPoll
 from monitor.store.notices import insert_notice
 from monitor.store.schema import sources
 
@@ -69,43 +70,30 @@ _SUCCESS = (
 )
 
 
-def after_success(
-    conn: Connection,
-    source_id: int,
-    *,
-    next_poll_at: datetime,
-    etag: str | None,
-    last_modified: str | None,
-    title: str | None,
-    backfill: int,
-    notify: Sequence[str],
-    recovered: Notice | None,
-    silent_after: datetime | None,
-    silence: Notice | None,
-    now: datetime,
-) -> str:
+def after_success(conn: Connection, poll: SuccessfulPoll) -> str:
     """Record a successful poll in the source's row: clear its errors and the failing mark
     (queueing `recovered`), store when it will count as silent, and queue `silence` when it
     has become so. Returns the source's name."""
-    prior = conn.execute(_PRIOR, {"b_id": source_id}).one()
+    now, silence, silent_after = poll.now, poll.silence, poll.silent_after
+    prior = conn.execute(_PRIOR, {"b_id": poll.source_id}).one()
     silent = silence is not None and silent_after is not None and now > silent_after
     conn.execute(
         _SUCCESS,
         {
-            "b_id": source_id,
+            "b_id": poll.source_id,
             "b_now": now,
-            "b_next": next_poll_at,
-            "b_etag": etag,
-            "b_last_modified": last_modified,
-            "b_title": title or None,
-            "b_backfill_at": now if backfill else None,
-            "b_backfill": backfill or None,
+            "b_next": poll.next_poll_at,
+            "b_etag": poll.etag,
+            "b_last_modified": poll.last_modified,
+            "b_title": poll.title or None,
+            "b_backfill_at": now if poll.backfill else None,
+            "b_backfill": poll.backfill or None,
             "b_silent": silent,
             "b_silent_after": silent_after,
         },
     )
-    if prior.failing and recovered is not None:
-        insert_notice(conn, recovered, notify, now)
+    if prior.failing and poll.recovered is not None:
+        insert_notice(conn, poll.recovered, poll.notify, now)
     if silent and not prior.silent and silence is not None:
-        insert_notice(conn, silence, notify, now)
+        insert_notice(conn, silence, poll.notify, now)
     return str(prior.name)

@@ -16,11 +16,11 @@ from sqlalchemy import Connection, bindparam, func, select, update
 
 from monitor.core.model import Article, Match
 from monitor.core.pipeline import Decision, Known
+from monitor.core.records import PENDING
 from monitor.core.stories import Keys, StoryItem, article_keys
 from monitor.store import search
 from monitor.store.schema import articles, matches, outbox, sources
 
-PENDING = "pending"
 # The transaction lock that makes article ids commit in the order they are taken (two keys, so
 # it cannot meet the single-key locks of notices.py).
 _ARTICLE_IDS_LOCK = (0x6E6D, 1)

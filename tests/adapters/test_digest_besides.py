@@ -15,6 +15,7 @@ from monitor.core.model import Channel, Watch
 from monitor.store.repository import Store
 from tests.support.outbox import T0, Clock, paced, seed
 from tests.support.sinks import WebhookSink
+from tests.support.store import pending_count
 
 pytestmark = pytest.mark.usefixtures("no_pacing")
 DAILY = "0 8 * * *"  # 08:00 Berlin, 07:00 UTC in November
@@ -141,7 +142,7 @@ async def test_digest_copies_are_dropped_when_the_digest_is_removed(
     clock.now = NEXT_MORNING
     await paced(store, clock, WATCH, _hook(webhook_sink)).deliver_due()
     assert len(webhook_sink.posts) == 1
-    assert store.pending_count() == 0
+    assert pending_count(store) == 0
 
 
 @pytest.mark.parametrize(

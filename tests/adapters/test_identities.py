@@ -14,6 +14,7 @@ from monitor.core.model import Article, Match, Source
 from monitor.core.pipeline import Decision
 from monitor.core.stories import article_keys
 from monitor.store.repository import Store
+from tests.support.store import record_poll
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -50,7 +51,8 @@ def _article(source: str, n: int, title: str | None = None) -> Article:
 
 def _store(store: Store, source_id: int, stored: list[Article], watch: str | None = None) -> None:
     matched = (Match(watch=watch, terms=("cranes",)),) if watch else ()
-    store.record_poll(
+    record_poll(
+        store,
         source_id,
         found=[Decision(article=a, keys=article_keys(a), matches=matched) for a in stored],
         routes={},
@@ -108,6 +110,7 @@ def test_a_new_guid_for_a_stored_link_is_found_by_its_link(store: Store) -> None
     assert [k.key for k in known] == [original.key]
 
 
+# SQLite only: the cost is counted in SQLite virtual-machine steps.
 def test_identifying_costs_the_same_however_long_the_source_s_history(
     sqlite_url: str,
 ) -> None:

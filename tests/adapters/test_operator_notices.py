@@ -16,6 +16,7 @@ from monitor.notify.channels import ChannelSet
 from monitor.store.repository import Store
 from tests.support.outbox import T0, Clock, ZeroJitter, seed
 from tests.support.sinks import WebhookSink
+from tests.support.store import recent_notices
 
 pytestmark = pytest.mark.usefixtures("no_pacing")
 
@@ -65,7 +66,7 @@ async def test_one_failing_notice_then_one_recovery_notice(
         "newsmonitor: channel hook is failing",
         "newsmonitor: channel hook works again",
     ]
-    assert [n.status for n in store.notices.recent()] == ["sent", "sent"]
+    assert [n.status for n in recent_notices(store)] == ["sent", "sent"]
 
 
 async def test_an_outage_past_the_last_attempt_dead_letters_and_tells_the_fallback_once(
@@ -115,7 +116,7 @@ def test_failures_that_do_not_follow_each_other_tell_nobody(store: Store) -> Non
         for ok in (False, False, True, False, False)
     ]
     assert kinds == [None] * 5
-    assert store.notices.recent() == []
+    assert recent_notices(store) == []
 
 
 async def test_a_failing_operator_channel_is_reported_to_the_other_ones(
@@ -130,7 +131,7 @@ async def test_a_failing_operator_channel_is_reported_to_the_other_ones(
     await deliverer.deliver_due()
     await deliverer.deliver_due()
     assert _titles(ops) == ["newsmonitor: channel hook is failing"]
-    assert [n.channel for n in store.notices.recent()] == ["ops"]
+    assert [n.channel for n in recent_notices(store)] == ["ops"]
     assert len(webhook_sink.posts) == 3  # alerts only, no notice to itself
 
 

@@ -16,6 +16,7 @@ from monitor.core.schedule import INTERVAL_FLOOR, on_phase
 from monitor.store.polls import PollBatch
 from monitor.store.repository import Store
 from tests.support.feed_server import FeedServer, rss
+from tests.support.store import pending_count
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 INTERVAL = timedelta(minutes=10)
@@ -87,7 +88,7 @@ async def test_only_new_and_edited_entries_are_read_in_full(
         feed_server.set("/f0.xml", entries(range(3, 33), edited=10), etag=False)
         [second] = await monitor.poll_all()
         [third] = await monitor.poll_all()
-        pending = monitor.store.pending_count()
+        pending = pending_count(monitor.store)
     assert (first.entries, first.normalized, first.new_articles) == (30, 30, 30)
     assert (second.entries, second.normalized) == (30, 4)
     assert (second.new_articles, second.updated, second.alerts) == (3, 1, 3)

@@ -9,6 +9,7 @@ from monitor.app.poll.poller import PollOutcome
 from monitor.core.model import Channel, FetchSettings, OperatorSettings, Settings, Source
 from monitor.core.schedule import INTERVAL_FLOOR, on_phase
 from tests.support.feed_server import FeedServer, rss
+from tests.support.store import recent_notices
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 INTERVAL = timedelta(minutes=10)
@@ -41,7 +42,7 @@ async def test_a_window_with_nothing_known_is_noticed_and_polled_sooner(
             [status] = monitor.store.list_sources()
             assert status.next_poll_at is not None
             waits.append(status.next_poll_at - NOW)
-        notices = monitor.store.notices.recent()
+        notices = recent_notices(monitor.store)
     assert [o.rolled_over for o in outcomes] == [False, True, True, False]
     usual = on_phase("wire", NOW, INTERVAL, INTERVAL_FLOOR)  # the source's own phase
     assert waits == [usual, usual / 2, usual / 2, usual]

@@ -242,6 +242,7 @@ def test_an_edited_article_is_found_by_its_new_words(store: Store) -> None:
     assert (found("sanction*"), found("content:overnight")) == (["Nothing to see here"], [])
 
 
+# SQLite only: the index job keeps the FTS5 index, which PostgreSQL does not have.
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_the_daemon_keeps_the_index_up_to_date(store: Store, db_url: str) -> None:
     """The daemon's index job indexes what a bounded pass left, so a search has nothing to add."""

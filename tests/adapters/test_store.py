@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +19,7 @@ from monitor.store.database import DaemonLock, make_engine, migrate, sqlite_path
 from monitor.store.history import export_rows
 from monitor.store.repository import Store
 from monitor.store.search import oldest_first
+from tests.support.store import known_keys, pending_count, record_failure, record_poll
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -39,13 +40,6 @@ def _article(key: str, title: str = "A title") -> Article:
     )
 
 
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    s = Store.open(db_url)
-    yield s
-    s.close()
-
-
 def _claim_one(store: Store, now: datetime = T0) -> ClaimedSource:
     [claimed] = store.claim_sources("me", now, lease=HOUR, limit=10)
     return claimed
@@ -59,7 +53,8 @@ def _poll(
     routes: Mapping[str, Sequence[str]] | None = None,
     now: datetime = T0,
 ) -> PollRecord:
-    return store.record_poll(
+    return record_poll(
+        store,
         source_id,
         found=found,
         routes=routes or {},
@@ -182,7 +177,7 @@ def test_an_article_is_stored_and_alerted_once(store: Store) -> None:
     src = _claim_one(store)
     found = [(_article("guid:1"), [Match(watch="w", terms=("x",))])]
     assert _poll(store, src.id, found, routes={"w": ("c",)}).alerts == 1
-    assert store.known_keys(src.id, ["guid:1", "guid:2"]) == {"guid:1"}
+    assert known_keys(store, src.id, ["guid:1", "guid:2"]) == {"guid:1"}
     assert _poll(store, src.id, found, routes={"w": ("c",)}).alerts == 0
     assert len(store.list_alerts()) == 1
 
@@ -202,8 +197,8 @@ def test_failure_is_recorded_and_counted(store: Store) -> None:
     """Failed polls keep the error, count up, and a success resets the count."""
     store.sync_sources([_source()], T0)
     src = _claim_one(store)
-    store.record_failure(src.id, kind="http", message="HTTP 503", now=T0, next_poll_at=T0 + HOUR)
-    store.record_failure(src.id, kind="timeout", message="slow", now=T0, next_poll_at=T0 + HOUR)
+    record_failure(store, src.id, kind="http", message="HTTP 503", now=T0, next_poll_at=T0 + HOUR)
+    record_failure(store, src.id, kind="timeout", message="slow", now=T0, next_poll_at=T0 + HOUR)
     [row] = store.list_sources()
     assert (row.consecutive_failures, row.last_error_kind, row.last_error) == (2, "timeout", "slow")
     assert store.claim_sources("me", T0, lease=HOUR, limit=10) == []
@@ -250,7 +245,7 @@ def test_delivery_lifecycle_retry_then_sent(store: Store) -> None:
     assert store.claim_deliveries("other", T0, lease=HOUR, limit=10) == []
     store.mark_retry(d.id, owner="me", error="HTTP 500", next_attempt_at=T0 + HOUR)
     assert store.claim_deliveries("me", T0, lease=HOUR, limit=10) == []
-    assert store.pending_count() == 1
+    assert pending_count(store) == 1
     [d] = store.claim_deliveries("me", T0 + HOUR, lease=HOUR, limit=10)
     assert d.attempts == 1
     store.mark_sent(d.id, owner="me", now=T0 + HOUR)
@@ -288,6 +283,7 @@ def test_released_leases_are_claimable_at_once(store: Store) -> None:
     assert len(store.claim_deliveries("next", T0, lease=HOUR, limit=10)) == 1
 
 
+# SQLite only: these are SQLite's pragmas; PostgreSQL has no equivalent to check.
 def test_sqlite_runs_wal_with_foreign_keys_and_busy_timeout(sqlite_url: str) -> None:
     """Every SQLite connection gets WAL, foreign keys, a busy timeout and full sync."""
     migrate(sqlite_url)
@@ -301,6 +297,7 @@ def test_sqlite_runs_wal_with_foreign_keys_and_busy_timeout(sqlite_url: str) -> 
     assert got == ["wal", 1, 10000, 2]
 
 
+# SQLite only: the daemon lock is a file beside a SQLite database; PostgreSQL needs none.
 def test_second_daemon_lock_is_refused(sqlite_url: str) -> None:
     """Only one process may hold a SQLite database; the second is told who has it."""
     path = sqlite_path(sqlite_url)

@@ -19,6 +19,7 @@ from monitor.core.stories import Placement, article_keys
 from monitor.store.database import _alembic_config, make_engine
 from monitor.store.repository import Store
 from monitor.store.search import oldest_first
+from tests.support.store import record_poll, story_items
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 WATCH = [Match(watch="w", terms=("deal",))]
@@ -61,7 +62,8 @@ def _poll(
     found: Sequence[Decision],
     followups: Mapping[str, int] | None = None,
 ) -> PollRecord:
-    return store.record_poll(
+    return record_poll(
+        store,
         source_id,
         found=found,
         routes={"w": ("slack", "mail")},
@@ -127,16 +129,16 @@ def test_story_items_rebuild_the_index_from_stored_signatures(store: Store) -> N
         article=d.article, keys=d.keys, placement=Placement(signature=b"\x01\x00\x00\x00" * 128)
     )
     [root] = _poll(store, ids["o0"], [d]).stored
-    [item] = store.story_items(after_id=0, since=T0 - timedelta(days=3))
+    [item] = story_items(store, after_id=0, since=T0 - timedelta(days=3))
     assert (item.article_id, item.story_id, item.source) == (root.article_id, root.article_id, "o0")
     assert item.signature == b"\x01\x00\x00\x00" * 128
-    assert store.story_items(after_id=item.article_id, since=T0 - timedelta(days=3)) == []
+    assert story_items(store, after_id=item.article_id, since=T0 - timedelta(days=3)) == []
 
 
-def test_upgrading_keeps_old_articles_known_by_link(sqlite_url: str) -> None:
+def test_upgrading_keeps_old_articles_known_by_link(db_url: str) -> None:
     """An article stored before stories existed is found by its link key after the upgrade,
     its alerts take its story, and it reads as having no full text."""
-    engine = make_engine(sqlite_url, for_migrations=True)
+    engine = make_engine(db_url, for_migrations=True)
     cfg = _alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -145,9 +147,9 @@ def test_upgrading_keeps_old_articles_known_by_link(sqlite_url: str) -> None:
             text(
                 "INSERT INTO sources (id, name, url, active, baseline_done, interval_s,"
                 " next_poll_at, consecutive_failures, created_at) VALUES"
-                " (1, 'o0', 'http://127.0.0.1:1/', 1, 1, 300, :t, 0, :t)"
+                " (1, 'o0', 'http://127.0.0.1:1/', :yes, :yes, 300, :t, 0, :t)"
             ),
-            {"t": T0.replace(tzinfo=None)},
+            {"t": T0.replace(tzinfo=None), "yes": True},
         )
         conn.execute(
             text(
@@ -157,7 +159,7 @@ def test_upgrading_keeps_old_articles_known_by_link(sqlite_url: str) -> None:
             {"t": T0.replace(tzinfo=None)},
         )
     engine.dispose()
-    store = Store.open(sqlite_url)
+    store = Store.open(db_url)
     try:
         again = Article(
             source="o0", key="url:news.test/a", url="https://news.test/a/", title="Old", summary=""
@@ -165,7 +167,7 @@ def test_upgrading_keeps_old_articles_known_by_link(sqlite_url: str) -> None:
         with store.lookup() as lookup:
             [known] = lookup.known(1, [article_keys(again)])
         assert known.id == 5
-        [item] = store.story_items(after_id=0, since=T0 - timedelta(days=1))
+        [item] = story_items(store, after_id=0, since=T0 - timedelta(days=1))
         assert item.story_id == 5
         [stored] = oldest_first(store.engine, since=None, source=None)
         assert (stored.id, stored.article.content) == (5, "")
@@ -173,6 +175,7 @@ def test_upgrading_keeps_old_articles_known_by_link(sqlite_url: str) -> None:
         store.close()
 
 
+# PostgreSQL only: SQLite has one writer, so its article ids cannot commit out of order.
 @pytest.mark.postgres
 def test_a_reader_of_new_ids_misses_no_article_committed_out_of_order(pg_url: str) -> None:
     """While one daemon's poll holds an article id it has not committed, another daemon's poll
@@ -213,12 +216,12 @@ def test_a_reader_of_new_ids_misses_no_article_committed_out_of_order(pg_url: st
         second.start()
         _wait(lambda: not second.is_alive() or _waiting(store, second_pid))
         since = T0 - timedelta(days=1)
-        seen = store.story_items(after_id=0, since=since)
+        seen = story_items(store, after_id=0, since=since)
         last = max((i.article_id for i in seen), default=0)
         release.set()
         first.join(10)
         second.join(10)
-        seen += store.story_items(after_id=last, since=since)
+        seen += story_items(store, after_id=last, since=since)
         assert sorted(i.source for i in seen) == ["o0", "o1"]
     finally:
         store.close()

@@ -23,6 +23,7 @@ BATCH_SECONDS = 0.02
 MAX_BATCHES = 250  # five seconds of back-to-back batches, far below the 10 s busy timeout
 
 
+# SQLite only: write turns share SQLite's single write lock; PostgreSQL writers lock rows.
 @pytest.mark.parametrize("stream", ["poll batches", "retention or indexing batches"])
 def test_a_write_waits_for_the_batch_in_hand_not_for_the_stream_to_end(
     sqlite_url: str, stream: str

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from monitor.core.model import Article, Match
 from monitor.store.repository import Store
+from tests.support.store import record_poll
 
 
 def store_poll(
@@ -18,7 +19,8 @@ def store_poll(
     routes: Mapping[str, Sequence[str]] | None = None,
 ) -> None:
     """Record one successful poll at `when` that found these articles and matches."""
-    store.record_poll(
+    record_poll(
+        store,
         source_id,
         found=found,
         routes=routes or {},

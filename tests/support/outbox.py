@@ -13,6 +13,7 @@ from monitor.core.stories import Placement, article_keys
 from monitor.notify.channels import ChannelSet
 from monitor.notify.pacing import Pacer
 from monitor.store.repository import Store
+from tests.support.store import record_poll
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -63,7 +64,8 @@ def seed(
         )
         for n in range(count)
     ]
-    store.record_poll(
+    record_poll(
+        store,
         src.id,
         found=found,
         routes=dict.fromkeys(watches, tuple(channels)),
@@ -128,7 +130,8 @@ class Story:
             matches=(Match(watch="w", terms=("trade",)),),
             placement=Placement(story=self.story_id),
         )
-        record = self.store.record_poll(
+        record = record_poll(
+            self.store,
             self.sources[f"o{n}"],
             found=[decision],
             routes={"w": self.channels},

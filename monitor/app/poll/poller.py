@@ -17,6 +17,7 @@ from monitor.core import health
 from monitor.core.errors import FetchError
 from monitor.core.model import Notice
 from monitor.core.pipeline import Decision, plan
+from monitor.core.records import SuccessfulPoll
 from monitor.core.schedule import (
     INTERVAL_FLOOR,
     cache_lifetime,
@@ -177,8 +178,8 @@ class Poller:
         silent_after = self._silent_after(source, parsed)
 
         def write(tx: PollBatch) -> PollRecord:
-            record = tx.record_poll(
-                source.id,
+            poll = SuccessfulPoll(
+                source_id=source.id,
                 found=self._place(found, now, tx),
                 routes=self.config.routes,
                 now=now,
@@ -193,6 +194,7 @@ class Poller:
                 silent_after=silent_after,
                 silence=health.silent(source.name) if self.config.source_silence > 0 else None,
             )
+            record = tx.record_poll(poll)
             self.stories.load(record.stored)
             return record
 
