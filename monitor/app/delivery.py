@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from monitor.app import failpoints
 from monitor.app.wiring import DeliveryConfig
 from monitor.core.model import DeliverySettings, MessageTemplate, Notice, OperatorSettings
+from monitor.core.records import DEAD, PENDING, SENT
 from monitor.core.render import render_notice
 from monitor.core.schedule import retry_delay
 from monitor.notify import pacing, wire
@@ -325,7 +326,7 @@ class Deliverer:
         notices, now, attempts = self.store.notices, self.clock(), notice.attempts + 1
         if outcome.ok:
             await asyncio.to_thread(
-                notices.finish, notice.id, owner=self.owner, status="sent", now=now
+                notices.finish, notice.id, owner=self.owner, status=SENT, now=now
             )
             log.info("sent operator notice %d (%s) to %s", notice.id, notice.kind, notice.channel)
         elif outcome.verdict == wire.DEAD or attempts >= self.settings.max_attempts:
@@ -333,7 +334,7 @@ class Deliverer:
                 notices.finish,
                 notice.id,
                 owner=self.owner,
-                status="dead",
+                status=DEAD,
                 now=now,
                 error=outcome.error,
             )
@@ -343,7 +344,7 @@ class Deliverer:
                 notices.finish,
                 notice.id,
                 owner=self.owner,
-                status="pending",
+                status=PENDING,
                 now=now,
                 error=outcome.error,
                 next_attempt_at=now + self._backoff(attempts, outcome),

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from monitor.cli.common import existing_store, load, out
 from monitor.core.model import Source
-from monitor.core.records import SourceStatus
+from monitor.core.records import PENDING, SourceStatus
 from monitor.core.secrets import mask
 
 
@@ -102,7 +102,7 @@ def alerts(
         "also reported by",
     )
     for r in records:
-        status = r.status if r.status != "pending" or not r.attempts else f"retry ({r.attempts})"
+        status = r.status if r.status != PENDING or not r.attempts else f"retry ({r.attempts})"
         status += " (digest copy)" if r.digest_copy else " (follow-up)" if r.stage > 0 else ""
         table.add_row(
             _when(r.created_at),
