@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.app.daemon import build_matcher
+from monitor.app.wiring import build_matcher
 from monitor.config import load_settings
 from monitor.core.model import Article
 from monitor.core.query import Matcher
