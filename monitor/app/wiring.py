@@ -8,7 +8,7 @@ are kept from the previous build when the settings they depend on did not change
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from monitor.core.model import (
     DeliverySettings,
@@ -44,10 +44,10 @@ class PollConfig:
 class DeliveryConfig:
     """What the deliverer reads from the config."""
 
-    settings: DeliverySettings = field(default_factory=DeliverySettings)
-    operator: OperatorSettings = field(default_factory=OperatorSettings)
-    templates: Mapping[str, MessageTemplate] = field(default_factory=dict)  # per watch
-    pacer: Pacer = field(default_factory=lambda: Pacer([], []))
+    settings: DeliverySettings
+    operator: OperatorSettings
+    templates: Mapping[str, MessageTemplate]  # per watch
+    pacer: Pacer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,13 +96,7 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
         clients = previous.clients
     else:
         clients = Clients(settings.fetch, settings.sources)
-    if previous is not None and (
-        previous.settings.channels,
-        previous.settings.delivery.timeout,
-    ) == (
-        settings.channels,
-        settings.delivery.timeout,
-    ):
+    if previous is not None and _channel_inputs(previous.settings) == _channel_inputs(settings):
         channels = previous.channels
     else:
         channels = ChannelSet(
@@ -122,6 +116,10 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
         channels=channels,
         stories=stories,
     )
+
+
+def _channel_inputs(settings: Settings) -> tuple[object, ...]:
+    return (settings.channels, settings.delivery.timeout)
 
 
 def _same(old: Settings, new: Settings, *blocks: str) -> bool:

@@ -60,7 +60,7 @@ MODULES = {_module(path): path for path in PACKAGE.rglob("*.py") if "migrations"
 
 def _room(module: str) -> str:
     parts = module.split(".")
-    if len(parts) == 1 or parts[1] in ("__main__",):
+    if len(parts) == 1 or parts[1] == "__main__":
         return ""
     return parts[1]
 
