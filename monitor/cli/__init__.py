@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from monitor.app import hangup  # noqa: F401  (first: a SIGHUP while starting is not fatal)
 from monitor.app.logs import setup_logging
 from monitor.cli import daemon, history, listing, notify, replay, rules
 from monitor.cli.common import state
