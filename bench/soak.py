@@ -46,6 +46,7 @@ from tests.support.feed_server import FeedServer  # noqa: E402
 from tests.support.scenario import SLACK_URL  # noqa: E402
 
 MATCHING = 0.5  # share of published items that match a watch
+RUNNING = "newsmonitor running:"  # what a daemon logs once it has started
 
 
 class Daemons:
@@ -106,6 +107,14 @@ class Daemons:
             code = None
         self.term_exits.append((code, time.monotonic() - sent))
         self.kills.append(sent)
+
+    def wait_ready(self, timeout: float = 120) -> None:
+        """Wait until every daemon started so far has read its config and runs."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.log.read_text(errors="replace").count(RUNNING) >= len(self.births):
+                return
+            time.sleep(0.5)
 
     def reload(self) -> None:
         # A daemon still in its interpreter's start-up dies of SIGHUP, as any Python process
@@ -227,6 +236,9 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
             elif what in ("reload", "bad-reload"):
                 reloads[0] += 1
                 if what == "bad-reload":
+                    # A daemon that reads an invalid config at start refuses to start: the
+                    # invalid one goes to daemons that run.
+                    daemons.wait_ready()
                     configure(invalid=True)
                     daemons.reload()
                     time.sleep(min(5.0, 30 / speed))
