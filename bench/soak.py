@@ -142,7 +142,7 @@ def timeline(args: argparse.Namespace, world: World, speed: float, rng: random.R
     while t < window:
         kills.append(t)
         t += rng.uniform(180, 420) / speed
-    for n, at in enumerate(kills):
+    for n, at in enumerate(kills if args.kills else []):
         events.append((at, "term" if n == len(kills) // 2 else "kill", rng.randrange(args.daemons)))
     for n in range(1, int(window // (240 / speed)) + 1):
         events.append((n * 240 / speed, "bad-reload" if n == 2 else "reload", n))
@@ -165,6 +165,12 @@ def main() -> None:
     parser.add_argument("--watches", type=int, default=1000)
     parser.add_argument("--database", help="a SQLAlchemy URL (default: a SQLite file)")
     parser.add_argument("--daemons", type=int, default=1)
+    parser.add_argument(
+        "--kills",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="--no-kills: one daemon life, to tell warm-up from a leak in the RSS slope",
+    )
     parser.add_argument("--workdir", type=Path, help="keep the config, log and database here")
     args = parser.parse_args()
     if args.daemons > 1 and not (args.database or "").startswith("postgresql"):
