@@ -7,6 +7,7 @@ from __future__ import annotations
 import email.utils
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 
 _MONTHS = {
     name: number
@@ -44,8 +45,10 @@ _NAMED = re.compile(
 _AFTERNOON = re.compile(r"오후|下午|\bpm\b|\bp\.m\.", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def parse_date(text: str | None) -> datetime | None:
-    """The UTC time a date string gives, or None when it gives none that can be read."""
+    """The UTC time a date string gives, or None when it gives none that can be read (cached:
+    the rows of a list page share their dates)."""
     value = " ".join((text or "").split())
     if not value:
         return None

@@ -200,6 +200,11 @@ def _linker(base: str) -> Callable[[Any], str | None]:
     return link
 
 
+def linker(base: str) -> Callable[[Any], str | None]:
+    """A function giving the absolute http(s) URL of a link found in a document at `base`."""
+    return _linker(base)
+
+
 def _link(value: str | None, base: str) -> str | None:
     if not value or not value.strip():
         return None

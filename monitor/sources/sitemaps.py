@@ -10,16 +10,17 @@ network, no entity resolution and no huge trees, within `fetch.max_bytes`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from urllib.parse import unquote, urljoin, urlsplit
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
 from monitor.core.errors import FetchError
 from monitor.core.model import Entry
 from monitor.sources.dates import parse_date
-from monitor.sources.feeds import NotAFeedError, ParsedFeed
+from monitor.sources.feeds import NotAFeedError, ParsedFeed, linker
 
 MAX_CHILDREN = 5
 _PARSER = etree.XMLParser(
@@ -28,6 +29,7 @@ _PARSER = etree.XMLParser(
 _DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 _SLUG_WORDS = re.compile(r"[-_+]+")
 _NEVER = datetime.min.replace(tzinfo=UTC)
+_NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
 
 
 class SitemapIndex(NotAFeedError):
@@ -44,32 +46,8 @@ def _local(tag: object) -> str:
     return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
-def _children(node: etree._Element) -> Iterator[tuple[str, etree._Element]]:
-    for child in node:
-        name = _local(child.tag)
-        if name:
-            yield name, child
-
-
-def _text(node: etree._Element, *path: str) -> str:
-    """The text of the first descendant along `path` (local names)."""
-    for name in path:
-        found = next((c for n, c in _children(node) if n == name), None)
-        if found is None:
-            return ""
-        node = found
-    return " ".join((node.text or "").split())
-
-
-def _absolute(base: str, value: str) -> str | None:
-    if not value:
-        return None
-    try:
-        url = urljoin(base, value)
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
+def _namespace(tag: str) -> str:
+    return tag[: tag.index("}") + 1] if tag.startswith("{") else ""
 
 
 def title_from_url(url: str) -> str:
@@ -95,11 +73,17 @@ def parse_sitemap(
     except etree.XMLSyntaxError as exc:
         raise FetchError("parse", f"the sitemap is not well-formed XML: {exc}") from None
     kind = _local(root.tag)
+    ns = _namespace(root.tag)
     if kind == "sitemapindex":
-        raise _index(root, url)
+        raise _index(root, url, ns)
     if kind != "urlset":
         raise FetchError("parse", f"an XML document with <{kind}>, not a sitemap (<urlset>)")
-    found = [entry for _, node in _children(root) if (entry := _entry(node, url)) is not None]
+    link = linker(url)
+    found = [
+        entry
+        for node in root.iterchildren(ns + "url")
+        if (entry := _entry(node, ns, link)) is not None
+    ]
     found.sort(key=lambda e: e.published or _NEVER, reverse=True)
     warning = None
     if max_entries is not None and len(found) > max_entries:
@@ -108,38 +92,62 @@ def parse_sitemap(
     return ParsedFeed(title="", entries=tuple(found), warning=warning)
 
 
-def _entry(node: etree._Element, base: str) -> Entry | None:
-    if _local(node.tag) != "url":
+def _text(node: etree._Element, path: str) -> str:
+    return " ".join((node.findtext(path) or "").split())
+
+
+def _entry(node: etree._Element, ns: str, link: Callable[[Any], str | None]) -> Entry | None:
+    # One pass over the children, comparing tags: lxml's find() compiles a path per call.
+    loc_tag, lastmod_tag, news_tag = ns + "loc", ns + "lastmod", _NEWS + "news"
+    loc = lastmod = None
+    news: etree._Element | None = None
+    for child in node:
+        tag = child.tag
+        if tag == loc_tag:
+            loc = child.text
+        elif tag == lastmod_tag:
+            lastmod = child.text
+        elif tag == news_tag:
+            news = child
+    url = link((loc or "").strip())
+    if url is None:
         return None
-    link = _absolute(base, _text(node, "loc"))
-    if link is None:
-        return None
-    news = next((c for n, c in _children(node) if n == "news"), None)
     if news is None:
         return Entry(
-            guid=None,
-            link=link,
-            title=title_from_url(link),
-            summary="",
-            published=parse_date(_text(node, "lastmod")),
+            guid=None, link=url, title=title_from_url(url), summary="", published=_date(lastmod)
         )
-    lang = _text(news, "publication", "language").lower() or None
+    fields: dict[str, str | None] = {}
+    for child in news:
+        if child.tag == _NEWS + "publication":
+            for part in child:
+                fields[part.tag] = part.text
+        else:
+            fields[child.tag] = child.text
+    lang = _clean(fields.get(_NEWS + "language")).lower() or None
     return Entry(
         guid=None,
-        link=link,
-        title=_text(news, "title") or title_from_url(link),
-        summary=_text(news, "keywords"),
-        published=parse_date(_text(news, "publication_date")) or parse_date(_text(node, "lastmod")),
+        link=url,
+        title=_clean(fields.get(_NEWS + "title")) or title_from_url(url),
+        summary=_clean(fields.get(_NEWS + "keywords")),
+        published=_date(fields.get(_NEWS + "publication_date")) or _date(lastmod),
         lang=lang,
     )
 
 
-def _index(root: etree._Element, base: str) -> SitemapIndex:
+def _clean(text: str | None) -> str:
+    return " ".join(text.split()) if text else ""
+
+
+def _date(text: str | None) -> datetime | None:
+    return parse_date(text) if text else None
+
+
+def _index(root: etree._Element, base: str, ns: str) -> SitemapIndex:
     children: list[tuple[datetime, str]] = []
-    for name, node in _children(root):
-        child = _absolute(base, _text(node, "loc")) if name == "sitemap" else None
+    for node in root.iterchildren(ns + "sitemap"):
+        child = linker(base)(_text(node, ns + "loc"))
         if child is not None and child != base:
-            children.append((parse_date(_text(node, "lastmod")) or _NEVER, child))
+            children.append((_date(node.findtext(ns + "lastmod")) or _NEVER, child))
     # Newest first; undated children keep their order after the dated ones.
     children.sort(key=lambda pair: pair[0], reverse=True)
     urls = tuple(dict.fromkeys(url for _, url in children))
