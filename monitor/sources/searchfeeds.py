@@ -11,6 +11,8 @@ cached) for the new items of a poll.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -68,14 +70,39 @@ def outlet_and_origin(raw: Mapping[str, Any], link: str | None) -> tuple[str | N
 
 
 def publisher_url(link: str | None) -> str | None:
-    """The publisher's URL a click-through link carries in its `url` parameter (Bing News)."""
-    if not link or "url=" not in link:
+    """The publisher's URL a click-through link carries: in its `url` parameter (Bing News),
+    or inside the article id of an older Google News link."""
+    if not link:
         return None
     try:
-        values = parse_qs(urlsplit(link).query).get("url") or []
+        parts = urlsplit(link)
+        values = (parse_qs(parts.query).get("url") or []) if "url=" in link else []
     except ValueError:
         return None
-    return next((v for v in map(_http, values) if v), None)
+    found = next((v for v in map(_http, values) if v), None)
+    if found is None and (parts.hostname or "").endswith("news.google.com"):
+        return _google_article_url(parts.path.rpartition("/")[2])
+    return found
+
+
+def _google_article_url(token: str) -> str | None:
+    """The URL in a Google News article id that holds one (a base64 protobuf whose string
+    field is the URL, as ids starting "CBMi" long did); newer ids hold none."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, binascii.Error):
+        return None
+    start = raw.find(b"http")
+    if start < 1:
+        return None
+    # The string's length is the varint just before it: one byte, or two for 128 and more.
+    length = raw[start - 1]
+    if start >= 2 and raw[start - 2] & 0x80:
+        length = (raw[start - 2] & 0x7F) | (length << 7)
+    url = raw[start : start + length]
+    if len(url) != length or not url.isascii():
+        return None
+    return _http(url.decode("ascii"))
 
 
 def strip_outlet(text: str, outlet: str | None) -> str:

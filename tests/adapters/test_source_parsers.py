@@ -3,6 +3,7 @@ feeds' outlets, news sitemaps and indexes, list pages, OPML, and the dates pages
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +15,7 @@ from monitor.sources.feeds import parse_feed
 from monitor.sources.opml import MAX_FEEDS, read_opml, sources_yaml
 from monitor.sources.pages import parse_page
 from monitor.sources.parsing import ParserPool
+from monitor.sources.searchfeeds import publisher_url
 from monitor.sources.sitemaps import SitemapIndex, parse_sitemap, title_from_url
 from tests.support.source_samples import sample
 
@@ -50,6 +52,16 @@ def test_a_bing_news_item_gives_its_provider_and_the_publisher_url() -> None:
         BASE + "/world/asia-pacific/south-korea-china-tariffs-chips-batteries-2026-12-07/"
     )
     assert second.origin == "https://www.koreatimes.co.kr/business/20261206/chinese-tourists-jeju"
+
+
+def test_an_older_google_news_link_carries_the_publisher_url_in_its_id() -> None:
+    """Ids that hold the URL (a base64 protobuf) give it without a request; newer ones don't."""
+    url = "https://www.reuters.com/world/asia-pacific/" + "korea-china-trade-deal-" * 6
+    field = b"\x22" + bytes([len(url) & 0x7F | 0x80, len(url) >> 7]) + url.encode()
+    token = base64.urlsafe_b64encode(b"\x08\x13" + field + b"\xd2\x01\x00").decode()
+    assert publisher_url(f"https://news.google.com/rss/articles/{token.rstrip('=')}?oc=5") == url
+    newer = "https://news.google.com/rss/articles/CBMiggFBVV95cUxPbDRsNmJqbmZ4"
+    assert publisher_url(newer) is None
 
 
 def test_a_planet_item_with_source_linking_the_outlet_itself_keeps_that_link() -> None:

@@ -74,8 +74,9 @@ class SourceReader:
         try:
             parsed = await parse(result.body, url=result.url, headers=result.headers)
         except NotAFeedError:
-            if kind != "feed" or source.resolved_url is not None:
+            if kind != "feed":
                 raise
+            # A page, or a feed found earlier that has become one: look for its feed again.
             return await self._discovered(source, result, client, fetching)
         return Read(parsed=parsed, result=result, resolved_url=source.resolved_url)
 
