@@ -8,7 +8,7 @@ are kept from the previous build when the settings they depend on did not change
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitor.core.model import (
     DeliverySettings,
@@ -16,6 +16,7 @@ from monitor.core.model import (
     MessageTemplate,
     OperatorSettings,
     Settings,
+    Source,
 )
 from monitor.core.pipeline import ArticleMatcher, followups, routes
 from monitor.core.query import Matcher
@@ -38,6 +39,7 @@ class PollConfig:
     operator_channels: tuple[str, ...]
     source_failures: int
     source_silence: float
+    kinds: Mapping[str, Source] = field(default_factory=dict)  # sources that are not a feed URL
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +85,7 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
         operator_channels=operator.channels,
         source_failures=operator.source_failures,
         source_silence=operator.source_silence,
+        kinds={s.name: s for s in settings.sources if s.kind != "feed"},
     )
     delivery = DeliveryConfig(
         settings=settings.delivery,

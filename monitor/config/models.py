@@ -38,6 +38,7 @@ from monitor.config.fields import (
     parse_quiet_hours,
     parse_rate_limit,
 )
+from monitor.config.sourcekinds import Country, Lang, PageModel, check_kind, source_url
 from monitor.core.model import Channel, Example, FetchSettings, MessageTemplate, Source, Watch
 from monitor.core.templating import compile_template
 
@@ -49,13 +50,22 @@ class _Model(BaseModel):
 
 
 class SourceModel(_Model):
-    """One item of `sources:`; `interval` falls back to `fetch.interval`."""
+    """One item of `sources:`; `interval` falls back to `fetch.interval`. It names exactly one
+    of `url`, `google_news`, `bing_news`, `sitemap` and `page` (monitor.config.sourcekinds)."""
 
     name: SourceName
-    url: Annotated[str, AfterValidator(http_url)]
+    url: Annotated[str, AfterValidator(http_url)] | None = None
+    google_news: Text | None = None
+    bing_news: Text | None = None
+    lang: Lang | None = None
+    country: Country | None = None
+    sitemap: Annotated[str, AfterValidator(http_url)] | None = None
+    page: PageModel | None = None
     interval: IntervalOrAuto | None = None
     tags: list[Text] = []
     allow_private_networks: bool | None = None
+
+    _one_kind = model_validator(mode="after")(check_kind)
 
     def to_domain(self, fetch: FetchSettings) -> Source:
         """The domain value, polled as `fetch` says unless it sets its own interval."""
@@ -65,13 +75,16 @@ class SourceModel(_Model):
             interval, adaptive = fetch.min_interval, True
         else:
             interval, adaptive = self.interval, False
+        kind, url = source_url(self)
         return Source(
             name=self.name,
-            url=self.url,
+            url=url,
             interval=interval,
             tags=tuple(self.tags),
             allow_private_networks=self.allow_private_networks,
             adaptive=adaptive,
+            kind=kind,
+            page=self.page.to_domain() if self.page else None,
         )
 
 

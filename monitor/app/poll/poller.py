@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from monitor.app import failpoints
 from monitor.app.poll.commits import CommitQueue
 from monitor.app.poll.identities import identities
+from monitor.app.poll.kinds import SourceReader
 from monitor.core import health
 from monitor.core.errors import FetchError
 from monitor.core.model import Notice
@@ -86,6 +87,7 @@ class Poller:
         # see each other's articles.
         self.commits = CommitQueue(store, begin=self._begin_batch)
         self._evicted_at: datetime | None = None
+        self.reader = SourceReader(parser)
 
     def use(self, parts: Parts) -> None:
         """Poll with these parts from now on; polls in flight finish with the ones they had."""
@@ -138,11 +140,15 @@ class Poller:
         return on_phase(source.name, now, wait, shortest)
 
     async def _poll(self, source: ClaimedSource) -> PollOutcome:
+        client = self.clients.for_source(source.name)
+        spec = self.config.kinds.get(source.name)
+        # An unchanged sitemap index says nothing of its children: it is always read.
+        conditional = spec is None or spec.kind != "sitemap"
         result = await fetch(
-            self.clients.for_source(source.name),
-            source.url,
-            etag=source.etag,
-            last_modified=source.last_modified,
+            client,
+            source.resolved_url or source.url,
+            etag=source.etag if conditional else None,
+            last_modified=source.last_modified if conditional else None,
             max_bytes=self.config.fetch.max_bytes,
             timeout=self.config.fetch.timeout.total_seconds(),
             max_redirects=self.config.fetch.max_redirects,
@@ -152,8 +158,10 @@ class Poller:
         backfill = normalized = 0
         parsed: ParsedFeed | None = None
         rolled = False
+        resolved = source.resolved_url
         if result.status != 304:
-            parsed = await self.parser.parse(result.body, url=result.url, headers=result.headers)
+            read = await self.reader.read(source, spec, result, client, self.config.fetch)
+            parsed, result, resolved = read.parsed, read.result, read.resolved_url
             if parsed.warning:
                 log.info("%s: feed has problems but was read: %s", source.name, parsed.warning)
             title = parsed.title or None
@@ -173,6 +181,9 @@ class Poller:
                 last_success=source.last_success_at,
             )
             found, backfill = planned.decisions, planned.backfill
+            found = await self.reader.with_origins(found, client, self.config.fetch)
+        if resolved != source.resolved_url:
+            await asyncio.to_thread(self.store.set_resolved_url, source.id, resolved)
         now = self.clock()
         next_poll_at = now + self._faster(self._next_wait(source, result, parsed, now), rolled)
         silent_after = self._silent_after(source, parsed)
