@@ -28,6 +28,7 @@ from monitor.config.fields import (
     Crontab,
     Interval,
     IntervalOrAuto,
+    Language,
     QuietHours,
     RateLimit,
     SourceName,
@@ -119,6 +120,8 @@ class ChannelModel(_Model):
     quiet_hours: QuietHours | None = None
     digest_empty: bool = False
     digest_mode: DigestMode = "instead"
+    language: Language | None = None
+    secret: SecretStr | None = None  # webhook+ channels: the key of X-Newsmonitor-Signature
 
     _options_need_digest = model_validator(mode="after")(_check_digest_options)
 
@@ -139,6 +142,8 @@ class ChannelModel(_Model):
             quiet_hours=parse_quiet_hours(self.quiet_hours) if self.quiet_hours else None,
             digest_empty=self.digest_empty,
             digest_mode=self.digest_mode,
+            language=self.language,
+            secret=self.secret.get_secret_value() if self.secret else None,
         )
 
 

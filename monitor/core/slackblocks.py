@@ -1,0 +1,164 @@
+"""Slack messages as Slack shows news: Block Kit, with a plain-text fallback.
+
+An alert is a header (the title), a context line (outlet, time, watch), the highlighted
+snippets, "also reported by", and a button to the article. Feed text may not make a mention,
+a link or a broadcast: angle brackets become look-alike quotes and "&" is escaped, as Slack
+asks; a `plain_text` header is never parsed for mentions. Every text is cut to Slack's limits
+(header 150, section 3000, button 75, fallback 4000 characters; at most 50 blocks).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from monitor.core.model import Alert
+from monitor.core.phrases import ENGLISH, LABELS, Locale
+from monitor.core.render import grouped, one_line
+from monitor.core.snippets import snippets
+from monitor.core.templating import neutral_markup, safe_url
+
+_SPACES = re.compile(r"\s+")
+HEADER_CHARS, SECTION_CHARS, BUTTON_CHARS, CONTEXT_CHARS = 150, 3000, 75, 2000
+FALLBACK_CHARS, MAX_BLOCKS = 4000, 50
+
+
+def inert(text: str) -> str:
+    """Feed text that Slack's mrkdwn shows as it is: no mention, link or entity."""
+    return neutral_markup(text).replace("&", "&amp;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SECTION_CHARS)}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text, CONTEXT_CHARS)}]}
+
+
+def _snippet_lines(alert: Alert, locale: Locale) -> list[str]:
+    lines = []
+    for snip in snippets(alert.hits):
+        flat = snip.show(lambda s: inert(_SPACES.sub(" ", s)), _bold)
+        lines.append(f"_{inert(locale.field(snip.field))}:_ {flat}")
+    return lines
+
+
+def _bold(word: str) -> str:
+    # Slack bolds *x* only at word edges; the zero-width joiners keep a highlight inside a
+    # word (CJK, a prefix) from showing stray asterisks.
+    return f"\u200b*{inert(word)}*\u200b"
+
+
+def alert_blocks(alert: Alert, locale: Locale = ENGLISH) -> list[dict[str, Any]]:
+    """The blocks of one alert."""
+    words = locale.labels()
+    title = one_line(alert.title, HEADER_CHARS) or "-"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": neutral_markup(title)}},
+        _context(
+            " · ".join(
+                (inert(alert.source), inert(locale.when(alert.published)), inert(alert.watch))
+            )
+        ),
+    ]
+    everyone = (alert.source, *alert.also_reported_by)
+    if alert.follow_up:
+        outlets = locale.names(everyone, 10)
+        blocks.append(
+            _section(
+                "*"
+                + inert(words["now_reported_by"].format(count=len(everyone), outlets=outlets))
+                + "*"
+            )
+        )
+    lines = _snippet_lines(alert, locale)
+    if lines:
+        blocks.append(_section("\n".join(lines)))
+    if alert.also_reported_by and not alert.follow_up:
+        also = inert(locale.names(alert.also_reported_by, 10))
+        blocks.append(_context(f"{inert(words['also_reported_by'])}: {also}"))
+    url = safe_url(alert.url)
+    if url:
+        button = one_line(words["read"], BUTTON_CHARS)
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {"type": "button", "text": {"type": "plain_text", "text": button}, "url": url}
+                ],
+            }
+        )
+    return blocks
+
+
+def fallback(title: str, lines: Sequence[str]) -> str:
+    """The plain text Slack shows in notifications and where blocks cannot be shown."""
+    return _clip(inert("\n".join((one_line(title), *lines))), FALLBACK_CHARS)
+
+
+def alert_body(alert: Alert, title: str, locale: Locale = ENGLISH) -> str:
+    """The JSON text posted to a Slack webhook for one alert."""
+    text = fallback(title, [alert.source, safe_url(alert.url) or ""])
+    return json.dumps({"text": text, "blocks": alert_blocks(alert, locale)}, ensure_ascii=False)
+
+
+def group_body(title: str, alerts: Sequence[Alert], locale: Locale = ENGLISH) -> str:
+    """Several alerts as one Slack message: a header, then a section per watch."""
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": neutral_markup(one_line(title, HEADER_CHARS))},
+        }
+    ]
+    shown = 0
+    for watch, items in grouped(alerts):
+        if len(blocks) >= MAX_BLOCKS - 1:
+            break
+        lines = [f"*{inert(watch)}* ({len(items)})"]
+        for alert in items:
+            url = safe_url(alert.url)
+            name = inert(one_line(alert.title, 200)).replace("|", "\u2223")
+            link = f"<{url}|{name}>" if url else name
+            line = f"• {link} — {inert(alert.source)}, {inert(locale.when(alert.published))}"
+            if alert.follow_up:
+                line += "\n   " + inert(
+                    locale.say(
+                        LABELS["now_reported_by"],
+                        count=1 + len(alert.also_reported_by),
+                        outlets=locale.names((alert.source, *alert.also_reported_by), 10),
+                    )
+                )
+            elif alert.also_reported_by:
+                also = locale.names(alert.also_reported_by, 10)
+                line += "\n   " + inert(f"{locale.say(LABELS['also_reported_by'])}: {also}")
+            if len("\n".join((*lines, line))) > SECTION_CHARS:
+                break
+            lines.append(line)
+            shown += 1
+        blocks.append(_section("\n".join(lines)))
+    if shown < len(alerts):
+        blocks.append(_context(inert(locale.say(LABELS["hidden"], count=len(alerts) - shown))))
+    text = fallback(title, [a.title for a in alerts[:20]])
+    return json.dumps({"text": text, "blocks": blocks}, ensure_ascii=False)
+
+
+def notice_body(title: str, body: str) -> str:
+    """An operator notice or a test message as a Slack message."""
+    blocks = [
+        {
+            "type": "header",
+            "text": {
+                "type": "plain_text",
+                "text": neutral_markup(one_line(title, HEADER_CHARS)) or "-",
+            },
+        },
+        _section(inert(body)),
+    ]
+    return json.dumps({"text": fallback(title, [body]), "blocks": blocks}, ensure_ascii=False)
