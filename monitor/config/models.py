@@ -109,6 +109,16 @@ def _check_digest_options(model: Any) -> Any:
     return model
 
 
+def _check_secret(model: Any) -> Any:
+    if model.secret is None:
+        return model
+    if not model.url.get_secret_value().lower().startswith("webhook+"):
+        raise ValueError("secret: only webhook+https:// (or webhook+http://) channels sign posts")
+    if not model.secret.get_secret_value().strip():
+        raise ValueError("secret: must not be empty (leave it out to send unsigned posts)")
+    return model
+
+
 class ChannelModel(_Model):
     """One value of `channels:`; an empty url turns the channel off."""
 
@@ -124,6 +134,7 @@ class ChannelModel(_Model):
     secret: SecretStr | None = None  # webhook+ channels: the key of X-Newsmonitor-Signature
 
     _options_need_digest = model_validator(mode="after")(_check_digest_options)
+    _secret_needs_webhook = model_validator(mode="after")(_check_secret)
 
     @property
     def active(self) -> bool:

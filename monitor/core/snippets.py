@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from markupsafe import escape
+
 from monitor.core.model import Hit
 
 # Title first, then the lead (the text's first paragraph), then the rest of the text.
@@ -97,6 +99,11 @@ def _mark_words(snippet: Snippet, words: set[str]) -> Snippet:
         else:
             merged.append((s, e))
     return Snippet(field=snippet.field, text=snippet.text, marks=tuple(merged))
+
+
+def to_html(snippet: Snippet) -> str:
+    """A snippet as safe HTML, highlights in <mark>: for the web console and email."""
+    return snippet.show(lambda text: str(escape(text)), lambda w: f"<mark>{escape(w)}</mark>")
 
 
 def as_json(snippet: Snippet) -> dict[str, object]:

@@ -133,6 +133,7 @@ def alert_context(alert: Alert, fmt: str, locale: Locale = ENGLISH) -> dict[str,
     context["published"] = clean(locale.when(alert.published))
     context["url"] = _url(alert.url, fmt)
     context["snippets"] = shown_snippets(alert, fmt, locale)
+    context["snippet_fields"] = tuple(s.field for s in snippets(alert.hits))
     context["why"] = _why(context["snippets"])
     context["footer"] = phrases["footer"].format(watch=context["watch"])
     return context
@@ -190,7 +191,7 @@ _WHY_LINK_SUMMARY = (
 {% endif %}
 {% if url %}{{ url }}
 {% endif %}
-{% if summary %}
+{% if summary and "summary" not in snippet_fields %}
 
 {{ summary }}
 {% endif %}"""
@@ -228,7 +229,7 @@ _HTML_BODY = (
 {% endif %}
 {% for s in snippets %}<p QUOTE><span SMALL>{{ s.field }}:</span> {{ s.text }}</p>
 {% endfor %}
-{% if summary %}<p>{{ summary }}</p>
+{% if summary and "summary" not in snippet_fields %}<p>{{ summary }}</p>
 {% endif %}
 <p SMALL>{{ phrases.matched }}: {{ matched }}</p>
 {% if also and not follow_up %}<p SMALL>{{ phrases.also_reported_by }}:</p>

@@ -19,7 +19,7 @@ from monitor.core.model import Alert, Channel, MessageTemplate
 from monitor.core.payloads import Envelope
 from monitor.core.phrases import TEST_BODY, TEST_TITLE, Locale
 from monitor.core.render import Message, render, render_group, render_notice
-from monitor.core.secrets import mask, url_secrets
+from monitor.core.secrets import channel_secrets, mask
 from monitor.core.templating import HTML, MARKDOWN, TEXT
 from monitor.notify import catalogs, posting, wire
 
@@ -140,7 +140,7 @@ class ChannelSet:
             warning = channel_warning(ch.url)
             if warning:
                 self.warnings.append(f"channel {ch.name}: {warning}")
-            self._secrets[ch.name] = url_secrets(ch.url) | ({ch.secret} if ch.secret else set())
+            self._secrets[ch.name] = channel_secrets(ch.url, ch.secret)
             self._locales[ch.name] = catalogs.locale(ch.language or language, timezone)
             self._templates[ch.name] = ch.template
             if posting.is_webhook(ch.url):
