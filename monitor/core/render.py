@@ -186,8 +186,12 @@ def _item(alert: Alert, body_format: str, locale: Locale) -> str:
     else:
         outlets = f"{words['also_reported_by']}: {c['also']}" if c["also"] else ""
     if body_format == HTML:
-        title = f'<a href="{c["url"]}">{c["title"]}</a>' if c["url"] else c["title"]
-        why = "".join(f"<br>{s['text']}" for s in c["snippets"][:1])
+        title = f"<b>{c['title']}</b>"
+        if c["url"]:  # the link as its own text: the plain-text part keeps only link texts
+            title += f'<br><a href="{c["url"]}">{c["url"]}</a>'
+        # The title is already there; the first other field's snippet says more.
+        shown = [s for f, s in zip(c["snippet_fields"], c["snippets"], strict=True) if f != "title"]
+        why = "".join(f"<br>{s['text']}" for s in shown[:1])
         also = f'<br><span style="color:#666">{outlets}</span>' if outlets else ""
         return (
             f"<tr><td {_CELL}>{title}{why}{also}</td><td {_CELL}>{c['source']}</td>"

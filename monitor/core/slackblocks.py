@@ -56,10 +56,10 @@ def _bold(word: str) -> str:
     return f"\u200b*{inert(word)}*\u200b"
 
 
-def alert_blocks(alert: Alert, locale: Locale = ENGLISH) -> list[dict[str, Any]]:
-    """The blocks of one alert."""
+def alert_blocks(alert: Alert, title: str, locale: Locale = ENGLISH) -> list[dict[str, Any]]:
+    """The blocks of one alert, under `title` (the channel's or watch's title template)."""
     words = locale.labels()
-    title = one_line(alert.title, HEADER_CHARS) or "-"
+    title = one_line(title, HEADER_CHARS) or "-"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": neutral_markup(title)}},
         _context(
@@ -106,7 +106,8 @@ def fallback(title: str, lines: Sequence[str]) -> str:
 def alert_body(alert: Alert, title: str, locale: Locale = ENGLISH) -> str:
     """The JSON text posted to a Slack webhook for one alert."""
     text = fallback(title, [alert.source, safe_url(alert.url) or ""])
-    return json.dumps({"text": text, "blocks": alert_blocks(alert, locale)}, ensure_ascii=False)
+    blocks = alert_blocks(alert, title, locale)
+    return json.dumps({"text": text, "blocks": blocks}, ensure_ascii=False)
 
 
 def group_body(title: str, alerts: Sequence[Alert], locale: Locale = ENGLISH) -> str:

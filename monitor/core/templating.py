@@ -224,7 +224,7 @@ _HTML_BODY = (
     """<div style="font-family:Arial,Helvetica,sans-serif;line-height:1.45;color:#222">
 <p style="font-size:118%;margin:0 0 6px"><b>{% if url %}<a href="{{ url }}" LINK>{{ title }}</a>
 {%- else %}{{ title }}{% endif %}</b></p>
-<p SMALL>{{ source }} · {{ published }} · {{ phrases.watch }}: {{ watch }}</p>
+<p SMALL>{{ phrases.source }}: {{ source }} · {{ published }} · {{ phrases.watch }}: {{ watch }}</p>
 {% if follow_up %}<p><b>{{ phrases.now_reported }}</b></p>
 {% endif %}
 {% for s in snippets %}<p QUOTE><span SMALL>{{ s.field }}:</span> {{ s.text }}</p>
