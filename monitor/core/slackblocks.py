@@ -18,7 +18,7 @@ from monitor.core.model import Alert
 from monitor.core.phrases import ENGLISH, LABELS, Locale
 from monitor.core.render import grouped, one_line
 from monitor.core.snippets import snippets
-from monitor.core.templating import neutral_markup, safe_url
+from monitor.core.templating import OUTLETS_NAMED, neutral_markup, safe_url
 
 _SPACES = re.compile(r"\s+")
 HEADER_CHARS, SECTION_CHARS, BUTTON_CHARS, CONTEXT_CHARS = 150, 3000, 75, 2000
@@ -42,6 +42,24 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text, CONTEXT_CHARS)}]}
 
 
+def _header(title: str) -> dict[str, Any]:
+    text = neutral_markup(one_line(title, HEADER_CHARS)) or "-"  # Slack refuses an empty one
+    return {"type": "header", "text": {"type": "plain_text", "text": text}}
+
+
+def _outlets(alert: Alert, locale: Locale) -> str:
+    """The story's outlets as a reader needs them: who else carried it, or for a follow-up
+    how many carry it now; empty for a story with one outlet."""
+    everyone = (alert.source, *alert.also_reported_by)
+    if alert.follow_up:
+        named = locale.names(everyone, OUTLETS_NAMED)
+        return inert(locale.say(LABELS["now_reported_by"], count=len(everyone), outlets=named))
+    if alert.also_reported_by:
+        also = locale.names(alert.also_reported_by, OUTLETS_NAMED)
+        return inert(f"{locale.say(LABELS['also_reported_by'])}: {also}")
+    return ""
+
+
 def _snippet_lines(alert: Alert, locale: Locale) -> list[str]:
     lines = []
     for snip in snippets(alert.hits):
@@ -51,39 +69,27 @@ def _snippet_lines(alert: Alert, locale: Locale) -> list[str]:
 
 
 def _bold(word: str) -> str:
-    # Slack bolds *x* only at word edges; the zero-width joiners keep a highlight inside a
-    # word (CJK, a prefix) from showing stray asterisks.
+    # Slack bolds *x* only at word edges; zero-width spaces make edges of a highlight inside
+    # a word (a CJK term, a prefix), which would otherwise show stray asterisks.
     return f"\u200b*{inert(word)}*\u200b"
 
 
 def alert_blocks(alert: Alert, title: str, locale: Locale = ENGLISH) -> list[dict[str, Any]]:
     """The blocks of one alert, under `title` (the channel's or watch's title template)."""
     words = locale.labels()
-    title = one_line(title, HEADER_CHARS) or "-"
+    when = locale.when(alert.published)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": neutral_markup(title)}},
-        _context(
-            " · ".join(
-                (inert(alert.source), inert(locale.when(alert.published)), inert(alert.watch))
-            )
-        ),
+        _header(title),
+        _context(" · ".join(map(inert, (alert.source, when, alert.watch)))),
     ]
-    everyone = (alert.source, *alert.also_reported_by)
+    outlets = _outlets(alert, locale)
     if alert.follow_up:
-        outlets = locale.names(everyone, 10)
-        blocks.append(
-            _section(
-                "*"
-                + inert(words["now_reported_by"].format(count=len(everyone), outlets=outlets))
-                + "*"
-            )
-        )
+        blocks.append(_section(f"*{outlets}*"))
     lines = _snippet_lines(alert, locale)
     if lines:
         blocks.append(_section("\n".join(lines)))
-    if alert.also_reported_by and not alert.follow_up:
-        also = inert(locale.names(alert.also_reported_by, 10))
-        blocks.append(_context(f"{inert(words['also_reported_by'])}: {also}"))
+    if outlets and not alert.follow_up:
+        blocks.append(_context(outlets))
     url = safe_url(alert.url)
     if url:
         button = one_line(words["read"], BUTTON_CHARS)
@@ -112,12 +118,7 @@ def alert_body(alert: Alert, title: str, locale: Locale = ENGLISH) -> str:
 
 def group_body(title: str, alerts: Sequence[Alert], locale: Locale = ENGLISH) -> str:
     """Several alerts as one Slack message: a header, then a section per watch."""
-    blocks: list[dict[str, Any]] = [
-        {
-            "type": "header",
-            "text": {"type": "plain_text", "text": neutral_markup(one_line(title, HEADER_CHARS))},
-        }
-    ]
+    blocks: list[dict[str, Any]] = [_header(title)]
     shown = 0
     for watch, items in grouped(alerts):
         if len(blocks) >= MAX_BLOCKS - 1:
@@ -128,17 +129,9 @@ def group_body(title: str, alerts: Sequence[Alert], locale: Locale = ENGLISH) ->
             name = inert(one_line(alert.title, 200)).replace("|", "\u2223")
             link = f"<{url}|{name}>" if url else name
             line = f"• {link} — {inert(alert.source)}, {inert(locale.when(alert.published))}"
-            if alert.follow_up:
-                line += "\n   " + inert(
-                    locale.say(
-                        LABELS["now_reported_by"],
-                        count=1 + len(alert.also_reported_by),
-                        outlets=locale.names((alert.source, *alert.also_reported_by), 10),
-                    )
-                )
-            elif alert.also_reported_by:
-                also = locale.names(alert.also_reported_by, 10)
-                line += "\n   " + inert(f"{locale.say(LABELS['also_reported_by'])}: {also}")
+            outlets = _outlets(alert, locale)
+            if outlets:
+                line += f"\n   {outlets}"
             if len("\n".join((*lines, line))) > SECTION_CHARS:
                 break
             lines.append(line)
@@ -152,14 +145,5 @@ def group_body(title: str, alerts: Sequence[Alert], locale: Locale = ENGLISH) ->
 
 def notice_body(title: str, body: str) -> str:
     """An operator notice or a test message as a Slack message."""
-    blocks = [
-        {
-            "type": "header",
-            "text": {
-                "type": "plain_text",
-                "text": neutral_markup(one_line(title, HEADER_CHARS)) or "-",
-            },
-        },
-        _section(inert(body)),
-    ]
+    blocks = [_header(title), _section(inert(body))]
     return json.dumps({"text": fallback(title, [body]), "blocks": blocks}, ensure_ascii=False)

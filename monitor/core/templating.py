@@ -80,11 +80,6 @@ def _value(value: Any, clean: Callable[[str], str]) -> Any:
     return value
 
 
-def _one_line(text: str, limit: int) -> str:
-    flat = " ".join(_CONTROL.sub(" ", text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
 # How each format shows a highlighted word (already made safe for the format).
 _LIT: dict[str, Callable[[str], str]] = {
     TEXT: lambda word: f"«{word}»",
@@ -129,6 +124,8 @@ def alert_context(alert: Alert, fmt: str, locale: Locale = ENGLISH) -> dict[str,
         count=len(everyone), outlets=context["outlets"]
     )
     phrases["now_reported_count"] = phrases["now_reported_count"].format(count=len(everyone))
+    unnamed = len(alert.also_reported_by) - OUTLETS_NAMED
+    phrases["more_outlets"] = phrases["hidden"].format(count=unnamed) if unnamed > 0 else ""
     context["matched"] = ", ".join(context["terms"]) if alert.terms else phrases["query_matched"]
     context["published"] = clean(locale.when(alert.published))
     context["url"] = _url(alert.url, fmt)
@@ -233,8 +230,8 @@ _HTML_BODY = (
 {% endif %}
 <p SMALL>{{ phrases.matched }}: {{ matched }}</p>
 {% if also and not follow_up %}<p SMALL>{{ phrases.also_reported_by }}:</p>
-<ul SMALL>{% for name in also_reported_by[:10] %}<li>{{ name }}</li>{% endfor %}
-{%- if also_reported_by | length > 10 %}<li>{{ also }}</li>{% endif %}</ul>
+<ul SMALL>{% for name in also_reported_by[:OUTLETS_NAMED] %}<li>{{ name }}</li>{% endfor %}
+{%- if phrases.more_outlets %}<li>{{ phrases.more_outlets }}</li>{% endif %}</ul>
 {% endif %}
 {% if url %}<p><a href="{{ url }}" LINK>{{ url }}</a></p>
 {% endif %}
@@ -242,6 +239,7 @@ _HTML_BODY = (
 </div>""".replace("LINK", _LINK)
     .replace("SMALL", _SMALL)
     .replace("QUOTE", _QUOTE)
+    .replace("OUTLETS_NAMED", str(OUTLETS_NAMED))
 )
 
 DEFAULT_TITLE = compile_template(

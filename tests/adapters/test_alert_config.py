@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from monitor.app.wiring import build
 from monitor.config import load_settings
+from monitor.core import phrases
 from monitor.core.model import Channel
+from monitor.notify import pacing
 from monitor.notify.channels import ChannelSet, check_channel_url
+from monitor.notify.pacing import Pacer
 from tests.adapters.test_config import problems, write_main
+
+SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "alert.schema.json").read_text())
 
 
 def test_a_language_without_a_catalog_is_an_error_at_its_line(tmp_path: Path) -> None:
@@ -73,3 +80,25 @@ def test_channel_language_beats_the_delivery_language(
 def test_chat_services_get_markdown(url: str) -> None:
     """Discord and Telegram are sent markdown, which apprise turns into their own."""
     assert ChannelSet([Channel(name="chat", url=url)]).body_format("chat") == "markdown"
+
+
+def test_notices_and_digest_titles_are_said_in_the_channels_language() -> None:
+    """An English notice goes to a Korean channel in Korean; a webhook gets it as JSON."""
+    channels = ChannelSet(
+        [
+            Channel(name="ops", url="console://", language="ko"),
+            Channel(name="hook", url="webhook+https://hooks.example/in"),
+        ]
+    )
+    title = phrases.CHANNEL_FAILING.format(channel="desk")
+    body = phrases.CHANNEL_FAILING_BODY.format(count=5, channel="desk", error="HTTP 500")
+    korean = channels.compose_notice("ops", "channel-failing", title, body)
+    assert korean.title == "newsmonitor: 채널 desk 전송 실패 중"
+    assert "마지막 오류: HTTP 500" in korean.body
+    posted = channels.compose_notice("hook", "channel-failing", title, body)
+    payload = json.loads(posted.body)
+    jsonschema.validate(payload, SCHEMA)
+    assert payload["notice"] == "channel-failing" and payload["title"] == title
+    assert posted.delivery == payload["id"]
+    heading = pacing.heading(Pacer([], []), pacing.DIGEST, "ops", "w", 2, channels.locale("ops"))
+    assert heading == "newsmonitor 요약: 알림 2건"
