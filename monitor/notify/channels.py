@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import apprise
 from apprise.decorators import notify
 from apprise.plugins.email import NotifyEmail
 
-from monitor.core import payloads, slackblocks
+from monitor.core.messages import JSON, SLACK, Voice
 from monitor.core.model import Alert, Channel, MessageTemplate
 from monitor.core.payloads import Envelope
 from monitor.core.phrases import TEST_BODY, TEST_TITLE, Locale
-from monitor.core.render import Message, render, render_group, render_notice
+from monitor.core.render import Message
 from monitor.core.secrets import channel_secrets, mask
 from monitor.core.templating import HTML, MARKDOWN, TEXT
 from monitor.notify import catalogs, posting, wire
@@ -26,7 +25,6 @@ from monitor.notify import catalogs, posting, wire
 _FORMATS = {apprise.NotifyFormat.MARKDOWN: MARKDOWN}
 # Chat services that read markdown well though apprise prefers another format for them.
 _MARKDOWN_SERVICES = ("NotifyDiscord", "NotifyTelegram", "NotifyMSTeams")
-JSON, SLACK = "json", "slack"  # our own posts: a webhook+ payload, a Slack Block Kit message
 wire.install()
 
 
@@ -60,6 +58,16 @@ def channel_warning(url: str) -> str | None:
     if plugin is not None and not getattr(plugin, "verify_certificate", True):
         return "verify=no turns off TLS certificate checks: anyone on the path can read alerts"
     return None
+
+
+def _body_format(plugin: Any) -> str:
+    """The format an apprise service reads best: HTML for email (apprise adds a plain-text
+    part), markdown for chat services, else what apprise prefers for it."""
+    if isinstance(plugin, NotifyEmail):
+        return HTML
+    if type(plugin).__name__ in _MARKDOWN_SERVICES:
+        return MARKDOWN
+    return _FORMATS.get(_preferred_format(plugin), TEXT)
 
 
 def _preferred_format(plugin: Any) -> Any:
@@ -127,12 +135,9 @@ class ChannelSet:
         self.send_timeout = send_timeout
         self._apprise: dict[str, apprise.Apprise] = {}
         self._posters: dict[str, posting.Poster] = {}
-        self._formats: dict[str, str] = {}
+        self._voices: dict[str, Voice] = {}
         self._secrets: dict[str, set[str]] = {}
-        self._locales: dict[str, Locale] = {}
         self.warnings: list[str] = []
-        self._templates: dict[str, MessageTemplate | None] = {}
-        self._budgets: dict[str, tuple[int | None, bool]] = {}
         self._paces: dict[str, Pace] = {}
         for ch in channels:
             if not (ch.enabled and ch.url):
@@ -141,80 +146,64 @@ class ChannelSet:
             if warning:
                 self.warnings.append(f"channel {ch.name}: {warning}")
             self._secrets[ch.name] = channel_secrets(ch.url, ch.secret)
-            self._locales[ch.name] = catalogs.locale(ch.language or language, timezone)
-            self._templates[ch.name] = ch.template
+            said = Voice(
+                body_format=TEXT,
+                locale=catalogs.locale(ch.language or language, timezone),
+                template=ch.template,
+            )
             if posting.is_webhook(ch.url):
                 self._posters[ch.name] = posting.webhook(ch.url, ch.secret)
-                self._formats[ch.name] = JSON
+                self._voices[ch.name] = replace(said, body_format=JSON)
                 self._paces[ch.name] = Pace(0.0)
-                self._budgets[ch.name] = (None, False)
                 continue
             plugin = apprise.Apprise.instantiate(ch.url)
             if plugin is None:
                 raise ValueError(f"channel {ch.name}: apprise does not accept its URL")
             self._paces[ch.name] = Pace(float(plugin.request_rate_per_sec or 0))
-            self._budgets[ch.name] = (
-                ch.max_length or plugin.body_maxlen or None,
-                not plugin.title_maxlen,
-            )
             slack = posting.slack_hook(plugin)
             if slack is not None:
                 # apprise puts blocks inside a legacy attachment; Slack's own layout needs a
                 # top-level `blocks`, so these posts are ours, under the same pace and rules.
                 self._posters[ch.name] = slack
-                self._formats[ch.name] = SLACK
+                self._voices[ch.name] = replace(said, body_format=SLACK)
                 continue
             plugin.request_rate_per_sec = 0
             bundle = apprise.Apprise()
             bundle.add(plugin)
             self._apprise[ch.name] = bundle
-            # Email gets HTML (apprise adds a plain-text part), chat services markdown.
-            self._formats[ch.name] = (
-                HTML
-                if isinstance(plugin, NotifyEmail)
-                else MARKDOWN
-                if type(plugin).__name__ in _MARKDOWN_SERVICES
-                else _FORMATS.get(_preferred_format(plugin), TEXT)
+            self._voices[ch.name] = replace(
+                said,
+                body_format=_body_format(plugin),
+                budget=ch.max_length or plugin.body_maxlen or None,
+                title_in_body=not plugin.title_maxlen,
             )
         # One send at a time per channel keeps its pace and the order of alerts.
-        self._locks = {name: asyncio.Lock() for name in self._formats}
+        self._locks = {name: asyncio.Lock() for name in self._voices}
 
     def __contains__(self, name: object) -> bool:
-        return name in self._formats
+        return name in self._voices
 
     def names(self) -> list[str]:
         """Names of the enabled channels."""
-        return list(self._formats)
+        return list(self._voices)
 
     def body_format(self, name: str) -> str:
         """The message format the channel reads best."""
-        return self._formats[name]
+        return self._voices[name].body_format
 
     def locale(self, name: str) -> Locale:
         """The language and time zone of the channel's messages."""
-        return self._locales[name]
+        return self._voices[name].locale
+
+    def voice(self, name: str) -> Voice:
+        """How the channel says things: its format, language, templates and budget."""
+        return self._voices[name]
 
     def compose_group(
-        self,
-        name: str,
-        title: str,
-        alerts: Sequence[Alert],
-        envelopes: Sequence[Envelope] = (),
+        self, name: str, title: str, alerts: Sequence[Alert], envelopes: Sequence[Envelope] = ()
     ) -> Message:
-        """Several alerts as one message for this channel, within its length budget;
-        `envelopes` (one per alert) identify them in a webhook payload."""
-        fmt, locale = self._formats[name], self._locales[name]
-        if fmt == JSON:
-            items = list(zip(alerts, envelopes or _unknown(len(alerts)), strict=True))
-            body = payloads.digest_body(title, items, language=locale.language)
-            return Message(title=title, body=body, body_format=fmt, delivery=_id(body))
-        if fmt == SLACK:
-            body = slackblocks.group_body(title, alerts, locale)
-            return Message(title=title, body=body, body_format=fmt)
-        budget, title_in_body = self._budgets[name]
-        if budget is not None and title_in_body:
-            budget = max(0, budget - len(title) - 1)
-        return render_group(title, alerts, fmt, max_length=budget, locale=locale)
+        """Several alerts as one message for this channel (see Voice.group)."""
+        return self._voices[name].group(title, alerts, envelopes)
 
     def compose(
         self,
@@ -223,45 +212,12 @@ class ChannelSet:
         template: MessageTemplate | None = None,
         envelope: Envelope | None = None,
     ) -> Message:
-        """The alert as this channel shows it: its format, language, length budget, and the
-        title and body templates of `template` (the watch's), else the channel's, else the
-        defaults. A webhook gets the JSON object, with `envelope` naming the alert."""
-        layers = [t for t in (template, self._templates[name]) if t is not None]
-        chosen = MessageTemplate(
-            title=next((t.title for t in layers if t.title), None),
-            body=next((t.body for t in layers if t.body), None),
-        )
-        fmt, locale = self._formats[name], self._locales[name]
-        title = render(alert, TEXT, template=chosen, locale=locale).title
-        if fmt == JSON:
-            envelope = envelope or Envelope(id=0)
-            body = payloads.alert_body(alert, envelope, language=locale.language)
-            return Message(title=title, body=body, body_format=fmt, delivery=str(envelope.id))
-        if fmt == SLACK:
-            return Message(
-                title=title, body=slackblocks.alert_body(alert, title, locale), body_format=fmt
-            )
-        budget, title_in_body = self._budgets[name]
-        return render(
-            alert,
-            fmt,
-            template=chosen,
-            max_length=budget,
-            title_in_body=title_in_body,
-            locale=locale,
-        )
+        """The alert as this channel shows it (see Voice.alert)."""
+        return self._voices[name].alert(alert, template, envelope)
 
     def compose_notice(self, name: str, kind: str, title: str, body: str) -> Message:
         """An operator notice (or a test message) for this channel, in its language."""
-        fmt, locale = self._formats[name], self._locales[name]
-        if fmt in (JSON, SLACK):
-            text = render_notice(title, body, TEXT, locale)
-            if fmt == SLACK:
-                shown = slackblocks.notice_body(text.title, text.body)
-                return Message(title=text.title, body=shown, body_format=fmt)
-            shown = payloads.notice_body(kind, text.title, text.body, language=locale.language)
-            return Message(title=text.title, body=shown, body_format=fmt, delivery=_id(shown))
-        return render_notice(title, body, fmt, locale)
+        return self._voices[name].notice(kind, title, body)
 
     async def send(self, name: str, message: Message) -> SendOutcome:
         """Send one message through one channel, waiting at most `send_timeout` seconds.
@@ -270,7 +226,7 @@ class ChannelSet:
         there is never more than one attempt in flight per channel.
         """
         timeout = self.send_timeout
-        if name not in self._formats:
+        if name not in self._voices:
             return SendOutcome(
                 ok=False, error=f"channel {name!r} is not configured or is off", verdict=wire.DEAD
             )
@@ -331,14 +287,6 @@ class ChannelSet:
 
     def _safe(self, name: str, text: str) -> str:
         return mask(text, self._secrets[name])[:500]
-
-
-def _unknown(count: int) -> list[Envelope]:
-    return [Envelope(id=0) for _ in range(count)]
-
-
-def _id(body: str) -> str:
-    return str(json.loads(body)["id"])
 
 
 async def send_test_message(
