@@ -103,7 +103,10 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
         channels = previous.channels
     else:
         channels = ChannelSet(
-            settings.channels, send_timeout=settings.delivery.timeout.total_seconds()
+            settings.channels,
+            send_timeout=settings.delivery.timeout.total_seconds(),
+            language=settings.delivery.language,
+            timezone=settings.delivery.timezone,
         )
     # A new index fills itself from the stored articles of its window when it next places an
     # article, so a new mode or window holds for all it knows.
@@ -122,7 +125,8 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
 
 
 def _channel_inputs(settings: Settings) -> tuple[object, ...]:
-    return (settings.channels, settings.delivery.timeout)
+    delivery = settings.delivery
+    return (settings.channels, delivery.timeout, delivery.language, delivery.timezone)
 
 
 def _same(old: Settings, new: Settings, *blocks: str) -> bool:

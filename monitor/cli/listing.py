@@ -14,8 +14,10 @@ from rich.table import Table
 from monitor.cli import sourcetools
 from monitor.cli.common import existing_store, load, out
 from monitor.core.model import Source
-from monitor.core.records import PENDING, SourceStatus
+from monitor.core.records import PENDING, AlertRecord, SourceStatus
 from monitor.core.secrets import mask
+from monitor.core.snippets import as_json as snippet_json
+from monitor.core.snippets import snippets
 
 
 def _when(value: datetime | None) -> str:
@@ -26,6 +28,8 @@ def _jsonable(row: Any) -> dict[str, Any]:
     flat = asdict(row)
     # An alert record nests what the alert says; users script against one flat object.
     flat.update(flat.pop("alert", {}))
+    if isinstance(row, AlertRecord):
+        flat["snippets"] = [snippet_json(s) for s in snippets(row.alert.hits)]
     if isinstance(row, SourceStatus):
         flat["url"] = mask(row.url, ())  # a feed URL may carry basic-auth credentials
         if row.resolved_url:
@@ -166,7 +170,7 @@ def alerts(
             r.alert.source,
             r.alert.title,
             ", ".join(r.alert.terms),
-            "\n".join(f"{h.field}: {h.snippet}" for h in r.alert.hits),
+            "\n".join(f"{s.field}: {s.marked()}" for s in snippets(r.alert.hits)),
             ", ".join(r.alert.also_reported_by) or "-",
         )
     out.print(table)

@@ -28,6 +28,7 @@ from monitor.config.fields import (
     Crontab,
     Interval,
     IntervalOrAuto,
+    Language,
     QuietHours,
     RateLimit,
     SourceName,
@@ -121,6 +122,16 @@ def _check_digest_options(model: Any) -> Any:
     return model
 
 
+def _check_secret(model: Any) -> Any:
+    if model.secret is None:
+        return model
+    if not model.url.get_secret_value().lower().startswith("webhook+"):
+        raise ValueError("secret: only webhook+https:// (or webhook+http://) channels sign posts")
+    if not model.secret.get_secret_value().strip():
+        raise ValueError("secret: must not be empty (leave it out to send unsigned posts)")
+    return model
+
+
 class ChannelModel(_Model):
     """One value of `channels:`; an empty url turns the channel off."""
 
@@ -132,8 +143,11 @@ class ChannelModel(_Model):
     quiet_hours: QuietHours | None = None
     digest_empty: bool = False
     digest_mode: DigestMode = "instead"
+    language: Language | None = None
+    secret: SecretStr | None = None  # webhook+ channels: the key of X-Newsmonitor-Signature
 
     _options_need_digest = model_validator(mode="after")(_check_digest_options)
+    _secret_needs_webhook = model_validator(mode="after")(_check_secret)
 
     @property
     def active(self) -> bool:
@@ -152,6 +166,8 @@ class ChannelModel(_Model):
             quiet_hours=parse_quiet_hours(self.quiet_hours) if self.quiet_hours else None,
             digest_empty=self.digest_empty,
             digest_mode=self.digest_mode,
+            language=self.language,
+            secret=self.secret.get_secret_value() if self.secret else None,
         )
 
 

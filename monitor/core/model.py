@@ -117,6 +117,8 @@ class Channel:
     digest_empty: bool = False  # a digest with nothing in it is sent too, as "no new alerts"
     # "instead": alerts wait for the digest; "besides": they go out at once and again in it.
     digest_mode: str = "instead"
+    language: str | None = None  # of fixed phrases and dates; None: delivery.language
+    secret: str | None = field(default=None, repr=False)  # webhook+ channels: signs each post
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,6 +185,7 @@ class DeliverySettings:
     retry_max: timedelta = timedelta(hours=1)
     timeout: timedelta = timedelta(seconds=30)
     timezone: str = "UTC"  # of digest schedules and quiet hours
+    language: str = "en"  # of the messages' fixed phrases, unless a channel says otherwise
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,7 +14,7 @@ from monitor.app import failpoints
 from monitor.app.poll.commits import CommitQueue
 from monitor.app.poll.identities import identities
 from monitor.app.poll.kinds import SourceReader
-from monitor.core import health
+from monitor.core import health, phrases
 from monitor.core.errors import FetchError
 from monitor.core.model import Notice
 from monitor.core.pipeline import Decision, plan
@@ -288,12 +288,8 @@ class Poller:
             Notice(
                 kind="source-backfill",
                 about=source.name,
-                title=f"Source {source.name} re-announced {count} old entries",
-                body=(
-                    f"{count} entries this source had never shown, all dated a day or more before "
-                    "its previous poll, appeared at once. They were stored without alerts, as an "
-                    "archive re-announcement rather than news."
-                ),
+                title=phrases.SOURCE_BACKFILL.format(source=source.name, count=count),
+                body=phrases.SOURCE_BACKFILL_BODY.format(count=count),
             ),
             now,
         )
@@ -318,13 +314,8 @@ class Poller:
             Notice(
                 kind="source-rolled-over",
                 about=source.name,
-                title=f"Source {source.name} may have missed items",
-                body=(
-                    f"None of the {count} entries in its latest response had been seen before, "
-                    "so entries published between two polls may have scrolled out of the feed "
-                    "unseen. It is now polled more often; a shorter interval (or interval: auto) "
-                    "keeps up."
-                ),
+                title=phrases.SOURCE_ROLLED.format(source=source.name),
+                body=phrases.SOURCE_ROLLED_BODY.format(count=count),
             ),
             now,
         )
