@@ -38,6 +38,7 @@ from monitor.config.fields import (
     http_url,
     parse_quiet_hours,
     parse_rate_limit,
+    time_zone,
 )
 from monitor.config.sourcekinds import Country, Lang, PageModel, check_kind, source_url
 from monitor.core.model import Channel, Example, FetchSettings, MessageTemplate, Source, Watch
@@ -144,6 +145,7 @@ class ChannelModel(_Model):
     digest_empty: bool = False
     digest_mode: DigestMode = "instead"
     language: Language | None = None
+    timezone: Annotated[str, AfterValidator(time_zone)] | None = None
     secret: SecretStr | None = None  # webhook+ channels: the key of X-Newsmonitor-Signature
 
     _options_need_digest = model_validator(mode="after")(_check_digest_options)
@@ -167,6 +169,7 @@ class ChannelModel(_Model):
             digest_empty=self.digest_empty,
             digest_mode=self.digest_mode,
             language=self.language,
+            timezone=self.timezone,
             secret=self.secret.get_secret_value() if self.secret else None,
         )
 

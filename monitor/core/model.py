@@ -118,6 +118,7 @@ class Channel:
     # "instead": alerts wait for the digest; "besides": they go out at once and again in it.
     digest_mode: str = "instead"
     language: str | None = None  # of fixed phrases and dates; None: delivery.language
+    timezone: str | None = None  # of the dates shown; None: delivery.timezone
     secret: str | None = field(default=None, repr=False)  # webhook+ channels: signs each post
 
 

@@ -148,7 +148,7 @@ class ChannelSet:
             self._secrets[ch.name] = channel_secrets(ch.url, ch.secret)
             said = Voice(
                 body_format=TEXT,
-                locale=catalogs.locale(ch.language or language, timezone),
+                locale=catalogs.locale(ch.language or language, ch.timezone or timezone),
                 template=ch.template,
             )
             if posting.is_webhook(ch.url):

@@ -57,7 +57,7 @@ def test_channel_language_beats_the_delivery_language(
         tmp_path,
         """\
           hook: {url: "webhook+https://hooks.example/in", secret: "${HOOK_SECRET}"}
-          en-desk: {url: "console://", language: en}
+          en-desk: {url: "console://", language: en, timezone: America/New_York}
         delivery: {language: ko, timezone: Asia/Seoul}
         """,
     )
@@ -67,6 +67,8 @@ def test_channel_language_beats_the_delivery_language(
     channels = build(settings).channels
     assert channels.locale("console").language == "ko"
     assert channels.locale("en-desk").language == "en"
+    assert str(channels.locale("en-desk").zone) == "America/New_York"
+    assert str(channels.locale("console").zone) == "Asia/Seoul"
     assert channels.body_format("hook") == "json"
 
 
