@@ -81,6 +81,7 @@ class Report:
     square: float  # the sum of the squared term weights before IDF (see _tf)
     names: frozenset[str]  # names as written, and the words of multi-word ones
     whole: frozenset[str]  # names as written only
+    inner: frozenset[str]  # the runs of two or more words inside its longer names
     numbers: frozenset[str]
     title_numbers: frozenset[str]
     follow_up: frozenset[str]
@@ -128,12 +129,27 @@ def shared_names(a: Report, b: Report, enough: int | None = None) -> int:
     shared = {n for n in a.names & b.names if n in a.whole or n in b.whole}
     if enough is not None and len(shared) >= enough:
         return len(shared)
-    for short, long in ((a.whole - shared, b.whole), (b.whole - shared, a.whole)):
-        multi = [n for n in short if " " in n]
-        if multi:
-            padded = [f" {m} " for m in long]
-            shared.update(n for n in multi if any(f" {n} " in m for m in padded))
+    # A name whole in one and inside a longer one of the other: looked up, not searched for.
+    shared.update(a.whole & b.inner)
+    shared.update(b.whole & a.inner)
     return len(shared)
+
+
+_NO_NAMES: frozenset[str] = frozenset()
+
+
+def _inner(whole: set[str]) -> frozenset[str]:
+    """The runs of at least two words inside names of three or more (each name is its words
+    joined by one space)."""
+    runs: set[str] = set()
+    for name in whole:
+        words = name.split(" ")
+        n = len(words)
+        if n > 2:
+            runs.update(
+                " ".join(words[i:j]) for i in range(n - 1) for j in range(i + 2, n + 1) if j - i < n
+            )
+    return frozenset(runs) if runs else _NO_NAMES
 
 
 def _mostly_capitalized(title: str) -> bool:
@@ -177,6 +193,7 @@ def report(title: str, lead: str) -> Report:
         square=sum(map(_tf_squared, terms.values())),
         names=frozenset(whole | parts),
         whole=frozenset(whole),
+        inner=_inner(whole),
         numbers=frozenset(_NUMBER.findall(f"{title} {lead}")),
         title_numbers=frozenset(_NUMBER.findall(title)),
         follow_up=frozenset(title_words & _FOLLOW_UP),

@@ -73,6 +73,9 @@ class StoryIndex:
         self.last_id = 0
         self._lsh = LSHIndex()
         self._entries: dict[int, _Entry] = {}
+        # (publication time, id) of every article added, oldest first, for eviction; an article
+        # removed otherwise stays here until its time comes.
+        self._by_time: list[tuple[datetime, int]] = []
         # Ordered as added (by id, but for a batch's own), so the latest reports come last.
         self._postings: dict[str, dict[int, None]] = {}
         self._df: Counter[str] = Counter()
@@ -157,6 +160,7 @@ class StoryIndex:
         self._entries[item] = _Entry(story, when, features.signature, report, group, url_key)
         if url_key is not None:
             self._urls[url_key] = item
+        heapq.heappush(self._by_time, (when, item))
         self._lsh.add(item, features.signature, features.keys)
         if report is not None:
             self._df.update(report.terms.keys())
@@ -193,8 +197,12 @@ class StoryIndex:
 
     def evict(self, before: datetime) -> None:
         """Forget articles published before `before`; they can no longer join a new one."""
-        for item in [i for i, e in self._entries.items() if e.when < before]:
-            self._remove(item)
+        by_time, entries = self._by_time, self._entries
+        while by_time and by_time[0][0] < before:
+            when, item = heapq.heappop(by_time)
+            entry = entries.get(item)
+            if entry is not None and entry.when == when:
+                self._remove(item)
 
     def place(self, batch: Sequence[tuple[Article, datetime]]) -> list[Placement]:
         """Placements for new articles in arrival order, each given with its publication time
@@ -305,7 +313,8 @@ class StoryIndex:
         # As if _IDF_PRIOR more documents held none of the terms: a young index weighs words
         # alike instead of calling every word it has not seen yet the rarest.
         n = len(self._entries) + _IDF_PRIOR
-        idf = {t: math.log(n / (self._df[t] + 1)) for t in report.terms}
+        df = self._df.get  # a Counter's lookup of a missing term costs a Python call
+        idf = {t: math.log(n / (df(t, 0) + 1)) for t in report.terms}
         w = events.weights(report, idf)
         best, best_score = None, 0.0
         self.scored += len(candidates)
