@@ -82,7 +82,6 @@ class Report:
     names: frozenset[str]  # names as written, and the words of multi-word ones
     whole: frozenset[str]  # names as written only
     inner: frozenset[str]  # the runs of two or more words inside its longer names
-    numbers: frozenset[str]
     title_numbers: frozenset[str]
     follow_up: frozenset[str]
     cjk: bool
@@ -167,13 +166,19 @@ def _term(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _kept_term(word: str) -> str:
+    """The term of a word, or "" for a word too short or too common to count."""
+    return _term(word) if len(word) > 1 and word not in _STOP else ""
+
+
 def report(title: str, lead: str) -> Report:
     """The features of one article's title and lead."""
     lead = _DATELINE.sub("", lead)
     words = tokens(title) + tokens(lead)
     cjk = has_cjk("".join(words))
     if not cjk:  # the common case, counted in one pass
-        terms = Counter(map(_term, [w for w in words if len(w) > 1 and w not in _STOP]))
+        terms = Counter(filter(None, map(_kept_term, words)))
     else:
         terms = Counter()
         for word in words:
@@ -194,7 +199,6 @@ def report(title: str, lead: str) -> Report:
         names=frozenset(whole | parts),
         whole=frozenset(whole),
         inner=_inner(whole),
-        numbers=frozenset(_NUMBER.findall(f"{title} {lead}")),
         title_numbers=frozenset(_NUMBER.findall(title)),
         follow_up=frozenset(title_words & _FOLLOW_UP),
         cjk=cjk,
@@ -240,11 +244,16 @@ def _norm(a: Report, squared: dict[str, float], top: float) -> float:
 
 def cosine(a: Report, b: Report, w: Weights) -> float:
     """TF-IDF cosine of two reports' terms, `w` made for `a`."""
-    ta, tb, squared = a.terms, b.terms, w.squared
-    dot = sum(_tf(ta[t]) * _tf(tb[t]) * squared.get(t, w.top) for t in ta.keys() & tb.keys())
+    ta, tb, weight, top, tf = a.terms, b.terms, w.squared.get, w.top, _TF
+    dot = sum(
+        (tf[ta[t]] if ta[t] < 64 else _tf(ta[t]))
+        * (tf[tb[t]] if tb[t] < 64 else _tf(tb[t]))
+        * weight(t, top)
+        for t in ta.keys() & tb.keys()
+    )
     if not dot:
         return 0.0
-    return dot / (w.norm * _norm(b, squared, w.top))
+    return dot / (w.norm * _norm(b, w.squared, top))
 
 
 def score(a: Report, b: Report, gap: timedelta, window: timedelta, w: Weights) -> float:
