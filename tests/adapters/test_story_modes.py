@@ -8,8 +8,11 @@ import pytest
 
 from monitor.config import load_settings
 from monitor.core.errors import ConfigError
-from monitor.core.model import StorySettings, Watch
+from monitor.core.model import Article, StorySettings, Watch
+from monitor.core.pipeline import Decision
+from monitor.core.stories import Placement, article_keys
 from monitor.core.stories.modes import index_settings, story_for, watch_modes
+from monitor.store.stories import copy_groups
 
 
 def _watch(name: str, stories: str | None = None) -> Watch:
@@ -68,3 +71,26 @@ def test_a_watch_mode_is_read_from_the_config(tmp_path: Path) -> None:
     )
     [watch] = load_settings(path).watches
     assert watch.stories == "off"
+
+
+def test_copies_within_one_poll_take_the_group_of_the_text_they_copy() -> None:
+    """A poll's own articles: a copy of a stored article takes its group, a copy of an earlier
+    article of the same poll takes that one's, anything else starts its own."""
+
+    def decided(key: str, placement: Placement) -> Decision:
+        article = Article(source="s", key=key, url=None, title=key, summary="")
+        return Decision(article=article, keys=article_keys(article), placement=placement)
+
+    fresh = [
+        decided("own", Placement(story=5, how="event")),
+        decided("copy-of-own", Placement(story=5, how="copy", copies_joins=0)),
+        decided("copy-of-stored", Placement(story=5, how="copy", copies=7)),
+        decided("new", Placement()),
+    ]
+    placed = {"own": (10, 5), "copy-of-own": (11, 5), "copy-of-stored": (12, 5), "new": (13, 13)}
+    assert copy_groups(fresh, placed) == {
+        "own": 10,
+        "copy-of-own": 10,
+        "copy-of-stored": 7,
+        "new": 13,
+    }
