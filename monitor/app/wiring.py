@@ -17,10 +17,12 @@ from monitor.core.model import (
     OperatorSettings,
     Settings,
     Source,
+    StorySettings,
 )
 from monitor.core.pipeline import ArticleMatcher, followups, routes
 from monitor.core.query import Matcher
 from monitor.core.query import build_matcher as compile_watches
+from monitor.core.stories import modes
 from monitor.core.stories.index import StoryIndex
 from monitor.notify.channels import ChannelSet
 from monitor.notify.pacing import Pacer
@@ -40,6 +42,7 @@ class PollConfig:
     source_failures: int
     source_silence: float
     kinds: Mapping[str, Source] = field(default_factory=dict)  # sources that are not a feed URL
+    story_modes: Mapping[str, str] = field(default_factory=dict)  # watch -> its own mode
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +89,7 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
         source_failures=operator.source_failures,
         source_silence=operator.source_silence,
         kinds={s.name: s for s in settings.sources if s.kind != "feed"},
+        story_modes=modes.watch_modes(settings.stories, settings.watches),
     )
     delivery = DeliveryConfig(
         settings=settings.delivery,
@@ -110,10 +114,11 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
         )
     # A new index fills itself from the stored articles of its window when it next places an
     # article, so a new mode or window holds for all it knows.
-    if previous is not None and _same(previous.settings, settings, "stories"):
+    indexed = modes.index_settings(settings.stories, settings.watches)
+    if previous is not None and _index_settings(previous.settings) == indexed:
         stories = previous.stories
     else:
-        stories = StoryIndex(settings.stories)
+        stories = StoryIndex(indexed)
     return Parts(
         settings=settings,
         poll=poll,
@@ -122,6 +127,10 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
         channels=channels,
         stories=stories,
     )
+
+
+def _index_settings(settings: Settings) -> StorySettings:
+    return modes.index_settings(settings.stories, settings.watches)
 
 
 def _channel_inputs(settings: Settings) -> tuple[object, ...]:

@@ -222,6 +222,7 @@ class WatchModel(_Model):
     rate_limit: RateLimit | None = None
     digest_empty: bool = False
     digest_mode: DigestMode = "instead"
+    stories: Literal["events", "copies", "off"] | None = None
 
     _options_need_digest = model_validator(mode="after")(_check_digest_options)
 
@@ -239,6 +240,7 @@ class WatchModel(_Model):
             rate_limit=parse_rate_limit(self.rate_limit) if self.rate_limit else None,
             digest_empty=self.digest_empty,
             digest_mode=self.digest_mode,
+            stories=self.stories,
         )
 
 

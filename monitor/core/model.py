@@ -151,6 +151,7 @@ class Watch:
     rate_limit: tuple[int, timedelta] | None = None  # at most N alerts per window, then a summary
     digest_empty: bool = False  # as for a channel
     digest_mode: str = "instead"  # as for a channel
+    stories: str | None = None  # events | copies | off: this watch's own `stories.mode`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -54,6 +54,7 @@ class SuccessfulPoll:
     recovered: Notice | None = None
     silent_after: datetime | None = None
     silence: Notice | None = None
+    story_modes: Mapping[str, str] | None = None  # watches grouping otherwise than the index
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -204,6 +204,7 @@ class Poller:
                 recovered=health.recovered(source.name),
                 silent_after=silent_after,
                 silence=health.silent(source.name) if self.config.source_silence > 0 else None,
+                story_modes=self.config.story_modes,
             )
             record = tx.record_poll(poll)
             self.stories.load(record.stored)
