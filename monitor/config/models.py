@@ -26,6 +26,7 @@ from monitor.config.fields import (
     STRICT,
     Count,
     Crontab,
+    FullText,
     Interval,
     IntervalOrAuto,
     QuietHours,
@@ -56,6 +57,7 @@ class SourceModel(_Model):
     interval: IntervalOrAuto | None = None
     tags: list[Text] = []
     allow_private_networks: bool | None = None
+    full_text: FullText | None = None
 
     def to_domain(self, fetch: FetchSettings) -> Source:
         """The domain value, polled as `fetch` says unless it sets its own interval."""
@@ -72,6 +74,7 @@ class SourceModel(_Model):
             tags=tuple(self.tags),
             allow_private_networks=self.allow_private_networks,
             adaptive=adaptive,
+            full_text=self.full_text,
         )
 
 

@@ -82,6 +82,8 @@ class Source:
     allow_private_networks: bool | None = None
     # `interval: auto`: polled about as often as it publishes, within fetch.min/max_interval.
     adaptive: bool = False
+    # None: as fetch.full_text says.
+    full_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,6 +155,12 @@ class FetchSettings:
     min_interval: timedelta = timedelta(minutes=1)
     max_interval: timedelta = timedelta(hours=1)
     per_host: int = 2
+    # Article pages (monitor.app.poll.pages): when to read the linked page, and its limits.
+    full_text: str = "auto"  # auto | always | never
+    full_text_min_words: int = 80
+    full_text_wait: timedelta = timedelta(seconds=60)
+    page_max_bytes: int = 5 * 1024 * 1024
+    obey_robots: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from monitor.app import failpoints
 from monitor.app.poll.commits import CommitQueue
 from monitor.app.poll.identities import identities
+from monitor.app.poll.pages import PageWork
 from monitor.core import health
 from monitor.core.errors import FetchError
 from monitor.core.model import Notice
@@ -34,6 +35,7 @@ from monitor.sources.parsing import ParserPool
 if TYPE_CHECKING:
     from monitor.app.wiring import Parts
     from monitor.core.records import ClaimedSource, PollRecord
+    from monitor.store.pages import Wait
     from monitor.store.polls import PollBatch
     from monitor.store.repository import Store
 
@@ -77,6 +79,7 @@ class Poller:
         self.parser = parser
         self.owner = owner
         self.clock = clock
+        self.pages = PageWork(store=store, parser=parser, host_slot=self._host_slot, clock=clock)
         self.use(parts)
         self._gaps: dict[str, timedelta | None] = {}
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -92,6 +95,7 @@ class Poller:
         self.config = parts.poll
         self.clients = parts.clients
         self.stories = parts.stories
+        self.pages.use(parts)
 
     async def poll(self, source: ClaimedSource) -> PollOutcome:
         """Poll one source and record the outcome; never raises for a bad source."""
@@ -152,6 +156,7 @@ class Poller:
         backfill = normalized = 0
         parsed: ParsedFeed | None = None
         rolled = False
+        waits: list[tuple[str, str, Sequence[str]]] = []
         if result.status != 304:
             parsed = await self.parser.parse(result.body, url=result.url, headers=result.headers)
             if parsed.warning:
@@ -172,7 +177,8 @@ class Poller:
                 matcher=self.config.matcher,
                 last_success=source.last_success_at,
             )
-            found, backfill = planned.decisions, planned.backfill
+            found, waits = self.pages.hold(source.name, planned.decisions)
+            backfill = planned.backfill
         now = self.clock()
         next_poll_at = now + self._faster(self._next_wait(source, result, parsed, now), rolled)
         silent_after = self._silent_after(source, parsed)
@@ -196,9 +202,12 @@ class Poller:
             )
             record = tx.record_poll(poll)
             self.stories.load(record.stored)
+            held[:] = self.pages.record(tx, source.id, waits)  # a retried batch runs it again
             return record
 
+        held: list[Wait] = []
         record = await self.commits.commit(write, weight=1 + len(found))
+        self.pages.start(held)
         if record.alerts:
             failpoints.hit("after-enqueue")
         await self._note_rollover(source, rolled, len(found), now)
@@ -321,6 +330,7 @@ class Poller:
     async def aclose(self) -> None:
         """Wait for the polls' writes handed over so far to commit."""
         await self.commits.aclose()
+        await self.pages.aclose()
 
     async def _tell_operator(self, notice: Notice, now: datetime) -> None:
         if self.config.operator_channels:
