@@ -1,14 +1,15 @@
-"""Article pages: entries whose feed text is short wait for their linked page, then match on it.
+"""Article pages: entries whose feed text is short are matched again on their linked page.
 
-A new or edited entry that needs its page (`fetch.full_text`, per source too) is stored with no
-matches and a wait, in the poll's own transaction. Its page is then fetched like a feed (same
-egress guard, redirects, deadline and `per_host` slots, `page_max_bytes`), robots.txt allowing,
-and read by trafilatura in a parser worker. The entry is matched on the page's text when it
-comes, on the feed's text when the page fails (error, robots, paywall) or when
-`fetch.full_text_wait` runs out, whichever comes first. The waits live in the database, so a
-restart picks them up: those past due are matched at once, the others fetched again.
-Pages are shared by their link's identity form and their canonical URL, so sources that link
-one article fetch it once.
+A new or edited entry that needs its page (`fetch.full_text`, per source too) is matched on its
+feed text as before, and what that finds alerts at once; it is also stored with a wait, in the
+poll's own transaction. Its page is then fetched like a feed (same egress guard, redirects,
+deadline and `per_host` slots, `page_max_bytes`), robots.txt allowing, and read by trafilatura
+in a parser worker. When the text comes within `fetch.full_text_wait`, the entry is matched on
+it and the watches only the text matches alert; a page that fails (error, robots, paywall) or
+comes too late ends the wait with the feed's matches alone. The waits live in the database, so
+a restart picks them up: those past due end at once, the others are fetched again. Pages are
+shared by their link's identity form and their canonical URL, so sources that link one article
+fetch it once.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from monitor.core.errors import FetchError
 from monitor.core.fulltext import NEVER, wants_page
+from monitor.core.model import Match
 from monitor.core.pipeline import Decision
 from monitor.core.stories.identity import CONTENT_CHARS, clip
 from monitor.core.stories.urls import identity_url
@@ -109,8 +111,8 @@ class PageWork:
     def hold(
         self, source: str, decisions: Sequence[Decision]
     ) -> tuple[list[Decision], list[tuple[str, str, Sequence[str]]]]:
-        """The decisions with those that wait for their page stripped of their matches, and
-        the waits to record: (article key, page URL, watches kept quiet)."""
+        """The decisions, and the waits to record: (article key, page URL, watches kept quiet,
+        those the feed's text matched among them)."""
         mode = self.modes.get(source, self.fetch_settings.full_text)
         if mode == NEVER:
             return list(decisions), []
@@ -121,8 +123,8 @@ class PageWork:
             if d.quiet or url is None or not wants_page(d.article, mode, self.min_words):
                 out.append(d)
                 continue
-            out.append(replace(d, matches=()))
-            waits.append((d.article.key, url, sorted(d.held)))
+            out.append(d)
+            waits.append((d.article.key, url, sorted(d.held | {m.watch for m in d.matches})))
         return out, waits
 
     @property
@@ -190,9 +192,11 @@ class PageWork:
             return
         page = result.page
         text = clip(page.text, CONTENT_CHARS) if page is not None else None
+        matches: list[Match] = []
         if page is not None and text is not None:
+            # Without the page, the feed's text was matched when it was polled: nothing to add.
             article = replace(article, content=text, lang=page.lang or article.lang)
-        matches = [m for m in self.config.matcher.match(article) if m.watch not in wait.quiet]
+            matches = [m for m in self.config.matcher.match(article) if m.watch not in wait.quiet]
         alerts = await asyncio.to_thread(
             self.store.pages.finish,
             wait,
