@@ -77,10 +77,12 @@ def test_a_restart_during_the_wait_loses_and_doubles_nothing(
         ]
         feed_server.set("/wire.xml", rss(items))
         process.wait_for(
-            lambda: _count(db, "SELECT count(*) FROM page_waits") == 2
-            and feed_server.hits("/a/seed") == 1
-            # Marked sent: a kill while it is in flight may send it again (reliability G1).
-            and _count(db, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 1,
+            lambda: (
+                _count(db, "SELECT count(*) FROM page_waits") == 2
+                and feed_server.hits("/a/seed") == 1
+                # Marked sent: a kill while it is in flight may send it again (reliability G1).
+                and _count(db, "SELECT count(*) FROM outbox WHERE status = 'sent'") == 1
+            ),
             what="both entries waiting, the feed-text match sent",
         )
     finally:
