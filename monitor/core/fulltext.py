@@ -5,22 +5,21 @@ from __future__ import annotations
 import re
 
 from monitor.core.model import Article
-from monitor.core.text import is_cjk, strip_html
+from monitor.core.text import strip_html
 
 AUTO, ALWAYS, NEVER = "auto", "always", "never"
 LEAD_WORDS = 60
 _WORD = re.compile(r"\w+")
+_HAN_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _PARAGRAPH = re.compile(r"\n\s*")
 
 
 def word_count(text: str) -> int:
-    """Words in `text` (HTML stripped); a run of Chinese or Japanese characters counts one word
-    per two characters, as those scripts write no spaces between words."""
-    count = 0
-    for word in _WORD.findall(strip_html(text) if "<" in text else text):
-        cjk = sum(1 for ch in word if is_cjk(ch))
-        count += 1 if cjk < 2 else max(1, cjk // 2)
-    return count
+    """Words in `text` (HTML stripped); Chinese and Japanese, written without spaces between
+    words, count one word per two characters."""
+    if "<" in text:
+        text = strip_html(text)
+    return len(_WORD.findall(text)) + len(_HAN_KANA.findall(text)) // 2
 
 
 def wants_page(article: Article, mode: str, min_words: int) -> bool:

@@ -48,7 +48,8 @@ def _head(title: str, canonical: str | None, lang: str, charset: str | None) -> 
     link = f'<link rel="canonical" href="{escape(canonical)}">' if canonical else ""
     return (
         f'<!DOCTYPE html><html lang="{lang}"><head>{meta}<title>{escape(title)} | Daily '
-        f'Example</title>{link}<meta name="author" content="Kim Min-jun">'
+        f'Example</title>{link}<meta property="og:title" content="{escape(title)}">'
+        '<meta name="author" content="Kim Min-jun">'
         '<meta property="article:published_time" content="2017-09-04T08:30:00+09:00">'
         "<script>var ads = [];</script><style>body{font:14px sans-serif}</style></head>"
     )

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY = timedelta(seconds=5)
 # A page read lately serves the other sources that link it; kept briefly, as it may be edited.
 KEEP_PAGES = timedelta(minutes=10)
-MAX_KEPT = 2000
+MAX_KEPT = 500  # pages of some 10 KB of text each
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
 
@@ -83,6 +83,7 @@ class PageWork:
         self._inflight: dict[str, asyncio.Task[PageResult]] = {}
         self._kept: dict[str, tuple[datetime, PageResult]] = {}
         self._swept_at: datetime | None = None
+        self._fetching: asyncio.Semaphore | None = None
         self.robots: Robots | None = None
 
     def use(self, parts: Parts) -> None:
@@ -99,6 +100,8 @@ class PageWork:
             # Page links come from feed content: never onto private networks (threat T2),
             # whatever a source is allowed; `allow_addresses` still holds.
             self._client = make_client(fetch_settings, allow_private=False)
+            # Page fetches wait here, not in the client's pool, where their deadline would run.
+            self._fetching = asyncio.Semaphore(fetch_settings.concurrency)
             self.robots = Robots(
                 self._robots_txt, agent=fetch_settings.user_agent, clock=self.clock
             )
@@ -183,7 +186,7 @@ class PageWork:
         if left > 0:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(left):
-                    result = await asyncio.shield(self._page(wait.url))
+                    result = await asyncio.shield(self.read(wait.url))
         await self._finish(wait, result)
 
     async def _finish(self, wait: Wait, result: PageResult) -> None:
@@ -218,7 +221,8 @@ class PageWork:
         if alerts:
             log.info("%s: %d alert(s) after reading %s", wait.source, alerts, wait.url)
 
-    async def _page(self, url: str) -> PageResult:
+    async def read(self, url: str) -> PageResult:
+        """The text of the page at `url`, read once however many ask at a time."""
         key = identity_url(url)
         kept = self._kept.get(key)
         if kept is not None and kept[0] > self.clock():
@@ -243,8 +247,9 @@ class PageWork:
 
     async def _read(self, url: str) -> PageResult:
         settings = self.fetch_settings
+        assert self._fetching is not None  # set by use()
         try:
-            async with self.host_slot(url):
+            async with self.host_slot(url), self._fetching:
                 if settings.obey_robots and not await self._allowed(url):
                     return PageResult(kind="robots", message="robots.txt disallows this page")
                 assert self._client is not None  # set by use()
