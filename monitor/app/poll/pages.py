@@ -83,6 +83,7 @@ class PageWork:
         self._inflight: dict[str, asyncio.Task[PageResult]] = {}
         self._kept: dict[str, tuple[datetime, PageResult]] = {}
         self._swept_at: datetime | None = None
+        self._started_at = clock()
         self._fetching: asyncio.Semaphore | None = None
         self.robots: Robots | None = None
 
@@ -154,13 +155,22 @@ class PageWork:
         self._tasks.pop(article_id, None)
 
     async def tick(self, *, force: bool = False) -> None:
-        """Take up the waits no task of this process holds (left by a restart)."""
+        """Take up the waits no task of this process holds: those made before it started (a
+        restart), and any past due (another daemon sharing the database stopped)."""
         now = self.clock()
         if not force and self._swept_at is not None and now - self._swept_at < SWEEP_EVERY:
             return
         self._swept_at = now
+        # Waits made since this process started are another live daemon's until they are due.
+        made_before = self._started_at + self.fetch_settings.full_text_wait
         waiting = await asyncio.to_thread(self.store.pages.waiting)
-        self.start([w for w in waiting if w.article_id not in self._tasks])
+        self.start(
+            [
+                w
+                for w in waiting
+                if w.article_id not in self._tasks and (w.due_at <= made_before or w.due_at <= now)
+            ]
+        )
 
     async def settle(self) -> None:
         """Wait until every wait is finished (each within its deadline)."""
