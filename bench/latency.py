@@ -303,7 +303,9 @@ def main() -> None:
     print(f"    and committed -> webhook        {percentiles(in_delivery)}")
     print(
         f"  items inserted {len(published)}, alerted {len(first)}, missing {len(missing)}, "
-        f"alerted more than once {len(duplicated)}; webhook posts {len(sink.posts)}"
+        f"alerted more than once {len(duplicated)}; webhook posts {len(sink.posts)}; "
+        f"article pages read {sum(1 for r in server.requests if r.path.startswith('/page/'))} "
+        f"(full_text: {args.full_text})"
     )
     print(
         f"  daemon CPU over the run {cpu:.1f} s ({100 * cpu / window:.0f}% of one core); "
