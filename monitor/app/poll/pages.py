@@ -30,6 +30,7 @@ from monitor.core.pipeline import Decision
 from monitor.core.stories.identity import CONTENT_CHARS, clip
 from monitor.core.stories.urls import identity_url
 from monitor.sources.articles import Page
+from monitor.sources.guard import display_url
 from monitor.sources.http import FetchResult, fetch, make_client
 from monitor.sources.robots import ROBOTS_MAX_BYTES, Robots
 from monitor.store.pages import Wait, hold
@@ -224,12 +225,12 @@ class PageWork:
             log.info(
                 "%s: page %s: %s: %s; matched on the feed's text",
                 wait.source,
-                wait.url,
+                display_url(wait.url),
                 result.kind,
                 result.message,
             )
         if alerts:
-            log.info("%s: %d alert(s) after reading %s", wait.source, alerts, wait.url)
+            log.info("%s: %d alert(s) after reading %s", wait.source, alerts, display_url(wait.url))
 
     async def read(self, url: str) -> PageResult:
         """The text of the page at `url`, read once however many ask at a time."""
