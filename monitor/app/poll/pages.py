@@ -102,7 +102,7 @@ class PageWork:
             # Page links come from feed content: never onto private networks (threat T2),
             # whatever a source is allowed; `allow_addresses` still holds.
             self._client = make_client(fetch_settings, allow_private=False)
-            # Page fetches wait here, not in the client's pool, where their deadline would run.
+            # Pages wait here, not in the client's pool, where their fetch deadline would run.
             self._fetching = asyncio.Semaphore(fetch_settings.concurrency)
             self.robots = Robots(
                 self._robots_txt, agent=fetch_settings.user_agent, clock=self.clock
@@ -259,23 +259,28 @@ class PageWork:
     async def _read(self, url: str) -> PageResult:
         settings = self.fetch_settings
         assert self._fetching is not None  # set by use()
+        # At most `fetch.concurrency` pages from the fetch through the extraction, so bodies
+        # waiting for a parser worker stay few; the host's slot is held for the fetch only.
         try:
-            async with self.host_slot(url), self._fetching:
-                if settings.obey_robots and not await self._allowed(url):
-                    return PageResult(kind="robots", message="robots.txt disallows this page")
-                assert self._client is not None  # set by use()
-                self.fetches += 1
-                result = await fetch(
-                    self._client,
-                    url,
-                    max_bytes=settings.page_max_bytes,
-                    timeout=settings.timeout.total_seconds(),
-                    max_redirects=settings.max_redirects,
+            async with self._fetching:
+                async with self.host_slot(url):
+                    if settings.obey_robots and not await self._allowed(url):
+                        return PageResult(kind="robots", message="robots.txt disallows this page")
+                    assert self._client is not None  # set by use()
+                    self.fetches += 1
+                    result = await fetch(
+                        self._client,
+                        url,
+                        max_bytes=settings.page_max_bytes,
+                        timeout=settings.timeout.total_seconds(),
+                        max_redirects=settings.max_redirects,
+                    )
+                content_type = result.headers.get("content-type", "")
+                if content_type.split(";")[0].strip().lower() not in _HTML_TYPES:
+                    return PageResult(kind="not_html", message=f"the page is {content_type}")
+                page = await self.parser.extract(
+                    result.body, url=result.url, content_type=content_type
                 )
-            content_type = result.headers.get("content-type", "")
-            if content_type.split(";")[0].strip().lower() not in _HTML_TYPES:
-                return PageResult(kind="not_html", message=f"the page is {content_type}")
-            page = await self.parser.extract(result.body, url=result.url, content_type=content_type)
         except FetchError as exc:
             return PageResult(kind=exc.kind, message=exc.message)
         return PageResult(page=page)
