@@ -8,7 +8,7 @@ are kept from the previous build when the settings they depend on did not change
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitor.core.model import (
     DeliverySettings,
@@ -16,6 +16,7 @@ from monitor.core.model import (
     MessageTemplate,
     OperatorSettings,
     Settings,
+    Source,
 )
 from monitor.core.pipeline import ArticleMatcher, followups, routes
 from monitor.core.query import Matcher
@@ -38,6 +39,7 @@ class PollConfig:
     operator_channels: tuple[str, ...]
     source_failures: int
     source_silence: float
+    kinds: Mapping[str, Source] = field(default_factory=dict)  # sources that are not a feed URL
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +85,7 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
         operator_channels=operator.channels,
         source_failures=operator.source_failures,
         source_silence=operator.source_silence,
+        kinds={s.name: s for s in settings.sources if s.kind != "feed"},
     )
     delivery = DeliveryConfig(
         settings=settings.delivery,
@@ -100,7 +103,10 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
         channels = previous.channels
     else:
         channels = ChannelSet(
-            settings.channels, send_timeout=settings.delivery.timeout.total_seconds()
+            settings.channels,
+            send_timeout=settings.delivery.timeout.total_seconds(),
+            language=settings.delivery.language,
+            timezone=settings.delivery.timezone,
         )
     # A new index fills itself from the stored articles of its window when it next places an
     # article, so a new mode or window holds for all it knows.
@@ -119,7 +125,8 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
 
 
 def _channel_inputs(settings: Settings) -> tuple[object, ...]:
-    return (settings.channels, settings.delivery.timeout)
+    delivery = settings.delivery
+    return (settings.channels, delivery.timeout, delivery.language, delivery.timezone)
 
 
 def _same(old: Settings, new: Settings, *blocks: str) -> bool:

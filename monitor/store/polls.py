@@ -66,6 +66,7 @@ class PollBatch:
                 title=d.article.title,
                 lead=d.article.summary,
                 signature=d.placement.signature or None,
+                url_key=d.keys.url_key,
             )
             for d in fresh
             if d.article.key in placed

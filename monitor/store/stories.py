@@ -107,6 +107,7 @@ _STORY_ITEMS = (
         articles.c.title,
         articles.c.summary,
         articles.c.signature,
+        articles.c.url_key,
         articles.c.published_at,
         articles.c.fetched_at,
         sources.c.name,
@@ -132,6 +133,7 @@ def story_items(conn: Connection, *, after_id: int, since: datetime) -> list[Sto
             title=r.title,
             lead=r.summary,
             signature=r.signature,
+            url_key=r.url_key,
         )
         for r in rows
     ]
@@ -226,6 +228,7 @@ def _article_row(source_id: int, d: Decision, now: datetime) -> dict[str, object
         "text_key": d.keys.text_key,
         "content_hash": d.keys.content_hash,
         "signature": d.placement.signature or None,
+        "outlet": article.outlet,
     }
 
 

@@ -124,7 +124,7 @@ class PageWork:
         out: list[Decision] = []
         waits: list[tuple[str, str, Sequence[str]]] = []
         for d in decisions:
-            url = d.article.url
+            url = d.article.origin or d.article.url  # the publisher's page, not a redirect
             if d.quiet or url is None or not wants_page(d.article, mode, self.min_words):
                 out.append(d)
                 continue

@@ -19,7 +19,7 @@ import numpy as np
 
 from monitor.core.model import Article, StorySettings
 from monitor.core.stories import events
-from monitor.core.stories.identity import lead_of, lead_text
+from monitor.core.stories.identity import lead_of, lead_text, story_url_key
 from monitor.core.stories.items import Placement, StoryItem
 from monitor.core.stories.minhash import LSHIndex, MinHasher, Signature, shingle_hashes
 from monitor.core.text import tokens
@@ -58,6 +58,7 @@ class _Entry:
     when: datetime
     signature: Signature
     report: events.Report | None
+    url_key: str | None = None
 
 
 class StoryIndex:
@@ -75,6 +76,9 @@ class StoryIndex:
         self._df: Counter[str] = Counter()
         # Reports in Chinese, Japanese or Korean have no names to go by: found by their terms.
         self._term_postings: dict[str, dict[int, None]] = {}
+        # By the publisher's URL: two search feeds or an aggregator and the outlet's own feed
+        # carrying one article are one story, whatever their titles and leads say.
+        self._urls: dict[str, int] = {}
         # By signature: most articles this process stores, it placed a moment before.
         self._memo: dict[bytes, _Features] = {}
         # Candidates event-scored so far, which sets the cost of `events` mode.
@@ -97,7 +101,7 @@ class StoryIndex:
             raw = item.signature or b""
             known = self._memo.pop(raw, None) if raw else None
             if known is not None and known.title == item.title:
-                self._add(item.article_id, item.story_id, item.when, known)
+                self._add(item.article_id, item.story_id, item.when, known, item.url_key)
                 continue
             stored = len(raw) == self.hasher.num_perm * 4
             # Only the event features and a missing signature need the lead.
@@ -106,7 +110,11 @@ class StoryIndex:
                 np.frombuffer(raw, dtype=np.uint32) if stored else self.signature(item.title, lead)
             )
             self._add(
-                item.article_id, item.story_id, item.when, self._features(item.title, lead, sig)
+                item.article_id,
+                item.story_id,
+                item.when,
+                self._features(item.title, lead, sig),
+                item.url_key,
             )
 
     def rewind(self, last_id: int) -> None:
@@ -127,9 +135,13 @@ class StoryIndex:
             report = events.report(title, lead)
         return _Features(title, sig, self._lsh.keys(sig) if keys is None else keys, report)
 
-    def _add(self, item: int, story: int, when: datetime, features: _Features) -> None:
+    def _add(
+        self, item: int, story: int, when: datetime, features: _Features, url_key: str | None
+    ) -> None:
         report = features.report
-        self._entries[item] = _Entry(story, when, features.signature, report)
+        self._entries[item] = _Entry(story, when, features.signature, report, url_key)
+        if url_key is not None:
+            self._urls[url_key] = item
         self._lsh.add(item, features.signature, features.keys)
         if report is not None:
             self._df.update(report.terms.keys())
@@ -140,6 +152,8 @@ class StoryIndex:
     def _remove(self, item: int) -> None:
         entry = self._entries.pop(item)
         self._lsh.remove(item)
+        if entry.url_key is not None and self._urls.get(entry.url_key) == item:
+            del self._urls[entry.url_key]
         if entry.report is not None:
             # Each term's count drops here, so eviction never rebuilds the whole vocabulary.
             df = self._df
@@ -180,13 +194,16 @@ class StoryIndex:
                 keys = self._lsh.keys(sig)
                 # Texts too short to judge are no copies, but may still report an event.
                 copyable = grams.size >= MIN_COPY_SHINGLES
-                story, how, report = self._find(article.title, lead, sig, keys, copyable, when)
+                url_key = story_url_key(article)
+                story, how, report = self._same_url(url_key, when)
+                if story is None:
+                    story, how, report = self._find(article.title, lead, sig, keys, copyable, when)
                 features = self._features(article.title, lead, sig, keys, report)
                 if pos + 1 < len(batch):
                     # Later articles of this batch may copy this one: index it under a
                     # temporary id, which is also the temporary id of the story it starts.
                     temp = -(pos + 1)
-                    self._add(temp, temp if story is None else story, when, features)
+                    self._add(temp, temp if story is None else story, when, features, url_key)
                     provisional.append(temp)
                 data = sig.tobytes()
                 if len(self._memo) >= _MEMO_MAX:
@@ -200,6 +217,16 @@ class StoryIndex:
             for temp in provisional:
                 self._remove(temp)
         return out
+
+    def _same_url(
+        self, url_key: str | None, when: datetime
+    ) -> tuple[int | None, str, events.Report | None]:
+        """The story of an article with the same publisher's URL, within the window."""
+        item = self._urls.get(url_key) if url_key and self.mode != "off" else None
+        entry = self._entries.get(item) if item is not None else None
+        if entry is None or abs(entry.when - when) > self.window:
+            return None, "new", None
+        return entry.story, "copy", None
 
     def _find(
         self,

@@ -18,6 +18,7 @@ class StoryItem:
     title: str
     lead: str  # the summary as stored; the index takes its first words
     signature: bytes | None
+    url_key: str | None = None  # the publisher's URL: the same article from another source
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

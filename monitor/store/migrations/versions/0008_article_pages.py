@@ -1,7 +1,7 @@
 """Article pages: entries waiting for their page, and each source's page outcomes.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from monitor.store.schema import UTCDateTime
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
