@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/latency.py [--minutes 3] [--feeds 1000] [--rules 10000]
                                       [--rate 20] [--interval 60s] [--seed 1]
+                                      [--full-text auto|always|never]
 
 A feed server on 127.0.0.1 serves N feeds (with ETags, so unchanged feeds answer 304). The
 daemon runs as its own process (`newsmonitor run`) on a config with those N sources, polled at
@@ -45,6 +46,7 @@ from bench.matching import COMMON, entities, rules  # noqa: E402
 from bench.polling import cpu_seconds  # noqa: E402
 from tests.support import process  # noqa: E402
 from tests.support.feed_server import FeedServer, rss  # noqa: E402
+from tests.support.pages import article_page  # noqa: E402
 from tests.support.scenario import SLACK_URL  # noqa: E402
 from tests.support.sinks import WebhookSink  # noqa: E402
 
@@ -66,7 +68,7 @@ class Feeds:
                     "guid": f"f{f}-base{i}",
                     "title": " ".join(rng.choice(COMMON) for _ in range(9)).capitalize(),
                     "description": " ".join(rng.choice(COMMON) for _ in range(40)),
-                    "link": f"https://news.test/{f}/base{i}",
+                    "link": server.url(f"/page/{f}/base{i}"),  # never read: baseline
                     "published": now - timedelta(hours=i + 1),
                 }
                 for i in range(entries)
@@ -93,9 +95,16 @@ class Feeds:
             "guid": token,
             "title": f"{PROBE} {token} " + " ".join(rng.choice(COMMON) for _ in range(8)),
             "description": " ".join(rng.choice(COMMON) for _ in range(40)),
-            "link": f"https://news.test/{feed}/{token}",
+            "link": self.server.url(f"/page/{feed}/{token}"),
             "published": datetime.now(UTC),
         }
+        body = [" ".join(rng.choice(COMMON) for _ in range(60)) for _ in range(8)]
+        self.server.set(
+            f"/page/{feed}/{token}",
+            article_page(str(item["title"]), body),
+            headers={"Content-Type": "text/html; charset=utf-8"},
+            etag=False,
+        )
         with self.lock:
             self.items[feed].insert(0, item)
             self.bodies[feed] = self._render(feed, len(self.published) + 1)
@@ -133,7 +142,8 @@ def write_config(path: Path, base: str, args: argparse.Namespace, database: str)
     queries, terms = rules(args.rules - 1, entities(args.rules - 1, rng), rng)
     lines = [
         f"database: {json.dumps(database)}",
-        f"fetch: {{interval: {args.interval}, allow_addresses: [127.0.0.1/32], per_host: 16}}",
+        f"fetch: {{interval: {args.interval}, allow_addresses: [127.0.0.1/32], per_host: 16, "
+        f"full_text: {args.full_text}}}",
         "sources:",
         *(f"  - {{name: feed{f}, url: {base}/feed{f}.xml}}" for f in range(args.feeds)),
         "terms:",
@@ -215,6 +225,12 @@ def main() -> None:
     parser.add_argument("--interval", default="60s")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--full-text",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="fetch.full_text: the inserted items link article pages on the feed server",
+    )
+    parser.add_argument(
         "--slack-pacing",
         choices=["on", "off"],
         default="on",
@@ -287,7 +303,9 @@ def main() -> None:
     print(f"    and committed -> webhook        {percentiles(in_delivery)}")
     print(
         f"  items inserted {len(published)}, alerted {len(first)}, missing {len(missing)}, "
-        f"alerted more than once {len(duplicated)}; webhook posts {len(sink.posts)}"
+        f"alerted more than once {len(duplicated)}; webhook posts {len(sink.posts)}; "
+        f"article pages read {sum(1 for r in server.requests if r.path.startswith('/page/'))} "
+        f"(full_text: {args.full_text})"
     )
     print(
         f"  daemon CPU over the run {cpu:.1f} s ({100 * cpu / window:.0f}% of one core); "

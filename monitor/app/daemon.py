@@ -187,6 +187,7 @@ class Monitor:
     async def run_once(self) -> tuple[list[PollOutcome], DeliveryReport]:
         """Poll every source once, then deliver everything that is due."""
         outcomes = await self.poll_all()
+        await self.poller.pages.settle()  # entries waiting for their page match first
         report = await self.deliverer.deliver_due()
         return outcomes, report
 
@@ -199,6 +200,7 @@ class Monitor:
             ("reload", self._reload_tick),
             ("retention", self.retention.tick),
             ("index", self.indexer.tick),
+            ("pages", self.poller.pages.tick),
         )
         for job_id, job in jobs:
             scheduler.add_job(

@@ -37,6 +37,11 @@ def _jsonable(row: Any) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in flat.items()}
 
 
+def _pages(outcomes: dict[str, dict[str, Any]]) -> str:
+    # "12 fetched, 3 robots": how many pages were read, and how many not and why.
+    return ", ".join(f"{v['count']} {k}" for k, v in outcomes.items()) or "-"
+
+
 def sources(
     action: Annotated[
         str | None,
@@ -67,17 +72,26 @@ def sources(
         )
         return
     settings = load()
+    pages: dict[str, dict[str, dict[str, Any]]] = {}
     with existing_store(settings) as store:
         if store is None:
             statuses = [_never_polled(s) for s in settings.sources]
         else:
             statuses = store.list_sources()
+            pages = store.pages.outcomes()
     if as_json:
         for status in statuses:
-            out.print(json.dumps(_jsonable(status), ensure_ascii=False), markup=False)
+            row = {**_jsonable(status), "pages": pages.get(status.name, {})}
+            out.print(json.dumps(row, ensure_ascii=False), markup=False)
         return
     table = Table(
-        "source", "articles", "last success (UTC)", "failures", "last error", "next poll (UTC)"
+        "source",
+        "articles",
+        "last success (UTC)",
+        "failures",
+        "last error",
+        "next poll (UTC)",
+        "article pages",
     )
     for st in statuses:
         error = f"{st.last_error_kind}: {st.last_error}" if st.last_error else "-"
@@ -90,6 +104,7 @@ def sources(
             str(st.consecutive_failures),
             error,
             _when(st.next_poll_at) if st.next_poll_at else "at start",
+            _pages(pages.get(st.name, {})),
         )
     out.print(table)
 

@@ -11,6 +11,7 @@ from monitor.config.fields import (
     STRICT,
     Count,
     Duration,
+    FullText,
     Interval,
     IntervalOrAuto,
     Language,
@@ -68,6 +69,13 @@ class FetchModel(_Model):
     min_interval: Interval = _FETCH.min_interval
     max_interval: Interval = _FETCH.max_interval
     per_host: Annotated[Count, check(lambda n: n >= 1, "must be at least 1")] = _FETCH.per_host
+    full_text: FullText = "auto"
+    full_text_min_words: Annotated[Count, check(lambda n: n >= 0, "must not be negative")] = (
+        _FETCH.full_text_min_words
+    )
+    full_text_wait: Duration = _FETCH.full_text_wait
+    page_max_bytes: Size = _FETCH.page_max_bytes
+    obey_robots: bool = _FETCH.obey_robots
 
     _at_least_min = field_validator("max_interval")(not_below("min_interval"))
 

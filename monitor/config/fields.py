@@ -7,7 +7,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 from datetime import time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -141,6 +141,8 @@ Language = Annotated[
     ),
 ]
 Text = Annotated[str, check(lambda s: s.strip() != "", "must not be empty")]
+# When the linked article page is read (monitor.app.poll.pages).
+FullText = Literal["auto", "always", "never"]
 SourceName = Annotated[
     str,
     check(lambda s: _SOURCE_NAME.fullmatch(s) is not None, "must match [a-z0-9][a-z0-9_.-]*"),

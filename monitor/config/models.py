@@ -26,6 +26,7 @@ from monitor.config.fields import (
     STRICT,
     Count,
     Crontab,
+    FullText,
     Interval,
     IntervalOrAuto,
     Language,
@@ -66,6 +67,7 @@ class SourceModel(_Model):
     interval: IntervalOrAuto | None = None
     tags: list[Text] = []
     allow_private_networks: bool | None = None
+    full_text: FullText | None = None
 
     _one_kind = model_validator(mode="after")(check_kind)
 
@@ -87,6 +89,7 @@ class SourceModel(_Model):
             adaptive=adaptive,
             kind=kind,
             page=self.page.to_domain() if self.page else None,
+            full_text=self.full_text,
         )
 
 

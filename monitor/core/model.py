@@ -101,6 +101,8 @@ class Source:
     adaptive: bool = False
     kind: str = "feed"  # feed | google_news | bing_news | sitemap | page
     page: PageRule | None = None
+    # None: as fetch.full_text says.
+    full_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,6 +178,12 @@ class FetchSettings:
     min_interval: timedelta = timedelta(minutes=1)
     max_interval: timedelta = timedelta(hours=1)
     per_host: int = 2
+    # Article pages (monitor.app.poll.pages): when to read the linked page, and its limits.
+    full_text: str = "auto"  # auto | always | never
+    full_text_min_words: int = 80
+    full_text_wait: timedelta = timedelta(seconds=60)
+    page_max_bytes: int = 5 * 1024 * 1024
+    obey_robots: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

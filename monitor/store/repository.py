@@ -12,6 +12,7 @@ from monitor.store.alerts import Alerts
 from monitor.store.database import make_engine, migrate
 from monitor.store.leases import Leases
 from monitor.store.notices import Notices
+from monitor.store.pages import Pages
 from monitor.store.sources import Sources
 
 
@@ -21,6 +22,7 @@ class Store(Sources, Alerts, Leases):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
         self.notices = Notices(self)
+        self.pages = Pages(self)
 
     @classmethod
     def open(cls, url: str) -> Store:

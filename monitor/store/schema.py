@@ -200,3 +200,40 @@ channel_health = Table(
     Column("last_error", Text),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# Entries waiting for their article page (monitor.app.poll.pages): matched when the text
+# arrives or at `due_at` on the feed's text, by this process or, after a restart, the next.
+page_waits = Table(
+    "page_waits",
+    metadata,
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("url", Text, nullable=False),
+    # JSON list of watches the edited-article rule keeps quiet for this version.
+    Column("quiet", Text, nullable=False, default="[]"),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "due_at"),
+)
+
+# How each source's article pages went, by outcome ("fetched", "robots", "paywall", "timeout"
+# …), with the last page and message of each, for `newsmonitor sources`.
+page_outcomes = Table(
+    "page_outcomes",
+    metadata,
+    Column(
+        "source_id",
+        Integer,
+        ForeignKey("sources.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("outcome", String(40), primary_key=True),
+    Column("count", Integer, nullable=False, default=0),
+    Column("last_url", Text),
+    Column("last_message", Text),
+    Column("last_at", UTCDateTime, nullable=False),
+)

@@ -25,7 +25,7 @@ THIRD_PARTY = {
     # Pure computation only: templates, story signatures, regexes, keyword automata, crontab maths.
     "core": {"jinja2", "markupsafe", "numpy", "re2", "ahocorasick", "apscheduler"},
     "sources": {"httpx", "httpcore", "feedparser", "fastfeedparser", "lxml", "charset_normalizer"}
-    | {"brotli"},
+    | {"brotli", "trafilatura"},
     "store": {"sqlalchemy", "alembic"},
     "notify": {"apprise", "requests", "apscheduler"},
     "config": {"pydantic", "ruamel", "cssselect"},  # cssselect: page selectors checked on load

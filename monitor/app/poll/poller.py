@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -14,6 +14,7 @@ from monitor.app import failpoints
 from monitor.app.poll.commits import CommitQueue
 from monitor.app.poll.identities import identities
 from monitor.app.poll.kinds import SourceReader
+from monitor.app.poll.pages import PageWork
 from monitor.core import health, phrases
 from monitor.core.errors import FetchError
 from monitor.core.model import Notice
@@ -35,6 +36,7 @@ from monitor.sources.parsing import ParserPool
 if TYPE_CHECKING:
     from monitor.app.wiring import Parts
     from monitor.core.records import ClaimedSource, PollRecord
+    from monitor.store.pages import Wait
     from monitor.store.polls import PollBatch
     from monitor.store.repository import Store
 
@@ -78,6 +80,7 @@ class Poller:
         self.parser = parser
         self.owner = owner
         self.clock = clock
+        self.pages = PageWork(store=store, parser=parser, host_slot=self._host_slot, clock=clock)
         self.use(parts)
         self._gaps: dict[str, timedelta | None] = {}
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -94,6 +97,7 @@ class Poller:
         self.config = parts.poll
         self.clients = parts.clients
         self.stories = parts.stories
+        self.pages.use(parts)
 
     async def poll(self, source: ClaimedSource) -> PollOutcome:
         """Poll one source and record the outcome; never raises for a bad source."""
@@ -159,6 +163,7 @@ class Poller:
         parsed: ParsedFeed | None = None
         rolled = False
         resolved = source.resolved_url
+        waits: list[tuple[str, str, Sequence[str]]] = []
         if result.status != 304:
             read = await self.reader.read(source, spec, result, client, self.config.fetch)
             parsed, result, resolved = read.parsed, read.result, read.resolved_url
@@ -182,6 +187,7 @@ class Poller:
             )
             found, backfill = planned.decisions, planned.backfill
             found = await self.reader.with_origins(found, client, self.config.fetch)
+            found, waits = self.pages.hold(source.name, found)
         if resolved != source.resolved_url:
             await asyncio.to_thread(self.store.set_resolved_url, source.id, resolved)
         now = self.clock()
@@ -208,9 +214,12 @@ class Poller:
             )
             record = tx.record_poll(poll)
             self.stories.load(record.stored)
+            held[:] = self.pages.record(tx, source.id, waits)  # a retried batch runs it again
             return record
 
+        held: list[Wait] = []
         record = await self.commits.commit(write, weight=1 + len(found))
+        self.pages.start(held)
         if record.alerts:
             failpoints.hit("after-enqueue")
         await self._note_rollover(source, rolled, len(found), now)
@@ -324,6 +333,7 @@ class Poller:
     async def aclose(self) -> None:
         """Wait for the polls' writes handed over so far to commit."""
         await self.commits.aclose()
+        await self.pages.aclose()
 
     async def _tell_operator(self, notice: Notice, now: datetime) -> None:
         if self.config.operator_channels:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from monitor.core.fulltext import lead
 from monitor.core.model import Article
 from monitor.core.text import cased_tokens, is_cjk, normalize, strip_html, word_spans
 
@@ -194,6 +195,8 @@ def document(article: Article, tags: Sequence[str] = ()) -> Document:
         ("title", _plain(article.title)),
         ("summary", _plain(article.summary)),
         ("content", _plain(article.content)),
+        # Only under `lead:`: unscoped terms search the content it comes from.
+        ("lead", lead(article)),
         ("source", article.source),
         ("url", article.url or ""),
         ("lang", article.lang or ""),
