@@ -1,7 +1,7 @@
 """Article pages: entries waiting for their page, and each source's page outcomes.
 
 Revision ID: 0008
-Revises: 0010
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from monitor.store.schema import UTCDateTime
 
 revision = "0008"
-down_revision = "0010"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

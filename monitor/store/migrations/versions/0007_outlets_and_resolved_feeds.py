@@ -1,6 +1,6 @@
 """Outlets and resolved feeds: the outlet an aggregator's item names, and the feed a page led to.
 
-Revision ID: 0010
+Revision ID: 0007
 Revises: 0006
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
