@@ -20,6 +20,7 @@ from monitor.config.blocks import (
     OperatorModel,
     RetentionModel,
     StoriesModel,
+    WebModel,
 )
 from monitor.config.fields import (
     AUTO,
@@ -237,6 +238,7 @@ class MainFile(IncludedFile):
     stories: StoriesModel = StoriesModel()
     retention: RetentionModel = RetentionModel()
     operator: OperatorModel = OperatorModel()
+    web: WebModel = WebModel()
 
     @field_validator("database")
     @classmethod
@@ -247,7 +249,7 @@ class MainFile(IncludedFile):
         return value
 
     @field_validator(
-        "include", "fetch", "delivery", "stories", "retention", "operator", mode="before"
+        "include", "fetch", "delivery", "stories", "retention", "operator", "web", mode="before"
     )
     @classmethod
     def _null_block(cls, value: Any, info: ValidationInfo) -> Any:

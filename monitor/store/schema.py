@@ -196,3 +196,19 @@ channel_health = Table(
     Column("last_error", Text),
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# An analyst's verdict on a match (one alert, whatever the channels): relevant or not.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column(
+        "match_id",
+        Integer,
+        ForeignKey("matches.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("watch", String(200), nullable=False),
+    Column("relevant", Boolean, nullable=False),
+    Column("marked_at", UTCDateTime, nullable=False),
+    Index(None, "watch", "marked_at"),
+)

@@ -1,0 +1,38 @@
+"""Alert feedback: an analyst's relevant / not relevant on a match, for precision per watch.
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "feedback",
+        sa.Column("match_id", sa.Integer(), nullable=False),
+        sa.Column("watch", sa.String(200), nullable=False),
+        sa.Column("relevant", sa.Boolean(), nullable=False),
+        sa.Column("marked_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["match_id"],
+            ["matches.id"],
+            name="fk_feedback_match_id_matches",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("match_id", name="pk_feedback"),
+    )
+    op.create_index("ix_feedback_watch_marked_at", "feedback", ["watch", "marked_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_feedback_watch_marked_at", table_name="feedback")
+    op.drop_table("feedback")
