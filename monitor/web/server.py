@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -83,11 +84,11 @@ class Background:
 
 
 @contextlib.asynccontextmanager
-async def beside(monitor: Monitor) -> AsyncIterator[None]:
-    """The console for a running daemon, as long as it runs; nothing when web.listen is off."""
+async def beside(monitor: Monitor) -> AsyncIterator[Background | None]:
+    """The console for a running daemon, as long as it runs; None when web.listen is off."""
     web = monitor.settings.web
     if web.host is None:
-        yield
+        yield None
         return
     if web.token:
         hide([web.token])
@@ -99,9 +100,17 @@ async def beside(monitor: Monitor) -> AsyncIterator[None]:
     host, port = running.address
     log.info("web console on http://%s:%d/", host, port)
     try:
-        yield
+        yield running
     finally:
         await asyncio.to_thread(running.stop)
+
+
+async def _until_signal(server: _Server, sock: socket.socket) -> None:
+    # Our own handlers: uvicorn's would re-raise the signal after a clean stop, exiting 143.
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, setattr, server, "should_exit", True)
+    await server.serve(sockets=[sock])
 
 
 def serve_alone(settings: Settings) -> None:
@@ -117,9 +126,9 @@ def serve_alone(settings: Settings) -> None:
     store = Store.open(settings.database)
     try:
         catch_up(store.engine)  # search reads the index; no daemon may be keeping it here
-        server = uvicorn.Server(_config(Context(store=store, settings=lambda: settings)))
+        server = _Server(_config(Context(store=store, settings=lambda: settings)))
         log.info("web console on http://%s:%d/ (no polling, no sending)", web.host, web.port)
-        server.run(sockets=[sock])
+        asyncio.run(_until_signal(server, sock))
     finally:
         store.close()
         sock.close()
