@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from monitor.core.records import AlertRecord
 from monitor.web import api, playground
 from monitor.web.auth import COOKIE, csrf_ok, csrf_value, session_value
 from monitor.web.context import Context
@@ -71,12 +72,17 @@ def alerts(request: Request) -> HTMLResponse:
         query = api.alerts_query(request)
     except api.BadRequest as exc:
         return render(request, "error.html", 400, message=str(exc))
-    records = ctx.store.alerts_page(**query)
-    matches = ctx.store.match_ids([r.id for r in records])
+    page = ctx.store.alerts_page(**query)
+    matches = ctx.store.match_ids([r.id for r in page])
     channels = ctx.store.alert_channels(list(set(matches.values())))
+    # One entry per alert, whatever its channels: each shows its delivery state per channel.
+    first: dict[int, AlertRecord] = {}
+    for r in page:
+        first.setdefault(matches[r.id], r)
+    records = list(first.values())
     verdicts = ctx.store.verdicts([r.id for r in records])
     filters = {k: v for k, v in request.query_params.items() if k != "cursor" and v}
-    more = len(records) == query["limit"]
+    more = len(page) == query["limit"]
     return render(
         request,
         "alerts.html",
@@ -85,7 +91,7 @@ def alerts(request: Request) -> HTMLResponse:
         verdicts=verdicts,
         filters=filters,
         watches=[w.name for w in ctx.settings().watches],
-        next_page=urlencode({**filters, "cursor": records[-1].id}) if records and more else None,
+        next_page=urlencode({**filters, "cursor": page[-1].id}) if more else None,
         this_page=request.url.path + ("?" + request.url.query if request.url.query else ""),
     )
 

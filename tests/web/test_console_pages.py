@@ -61,7 +61,7 @@ def test_overview_plot_and_states(client: TestClient) -> None:
 
 def test_playground_shows_matches_caret_and_yaml(client: TestClient) -> None:
     page = client.get("/playground", params={"q": "seoul"}).text
-    assert "Would have alerted 2 time(s) in 30 days, on 1 story" in page
+    assert "2 matching article(s) in 30 days, on 1 story: would have alerted 1 time(s)" in page
     assert "query: &#34;seoul&#34;" in page
     assert "<mark>Seoul</mark>" in page
     bad = client.get("/playground", params={"q": "seoul AND ("}).text
