@@ -4,15 +4,18 @@ of channels, outbox and sources. Each is one short read, bounded by a limit or a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import and_, case, distinct, func, or_, select, text
 
 from monitor.core.records import DEAD, DIGEST_COPY, PENDING, AlertRecord
 from monitor.store.alerts import _alert_query, _alert_records
 from monitor.store.base import StoreBase
 from monitor.store.schema import articles, channel_health, matches, outbox, sources
+from monitor.store.search import INDEX, has_index
+
+_STORED = "%Y-%m-%d %H:%M:%S.%f"  # how SQLite holds a UTC time, so strings compare in order
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -248,6 +251,25 @@ class Console(StoreBase):
                 ).where(sources.c.active.is_(True))
             ).one()
             return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+    def candidates_per_day(
+        self, condition: str, since: datetime
+    ) -> tuple[dict[str, int], int] | None:
+        """Articles fetched since `since` that meet the full-text `condition`, per fetch day,
+        and the stories they belong to; None where the database has no index."""
+        if not has_index(self.engine):
+            return None
+        params = {"q": condition, "since": since.astimezone(UTC).strftime(_STORED)}
+        found = f"FROM {INDEX} s JOIN articles a ON a.id = s.rowid WHERE {INDEX} MATCH :q"
+        found += " AND a.fetched_at >= :since"
+        with self._read() as conn:
+            days = conn.execute(
+                text(f"SELECT substr(a.fetched_at, 1, 10), count(*) {found} GROUP BY 1"), params
+            ).all()
+            stories = conn.execute(
+                text(f"SELECT count(DISTINCT coalesce(a.story_id, -a.id)) {found}"), params
+            ).scalar_one()
+        return {str(d): int(n) for d, n in days}, int(stories)
 
     def ping(self) -> None:
         """One round trip to the database."""

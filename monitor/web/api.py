@@ -233,6 +233,8 @@ def tryout_json(found: playground.Tryout) -> dict[str, Any]:
         "stories": found.stories,
         "scanned": found.scanned,
         "partial": found.partial,
+        "estimated": found.estimated,
+        "candidates": found.candidates,
         "volume_by_day": dict(sorted(found.by_day.items())),
         "hits": [
             {

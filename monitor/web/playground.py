@@ -23,6 +23,7 @@ from monitor.store.search import catch_up, newest_first
 MAX_QUERY = 500  # characters; a watch query longer than this is not a draft any more
 BUDGET = 1.0  # seconds of matching per request; past it the answer says it is partial
 MAX_DAYS = 30
+SHARE = 0.6  # of the budget spent matching when the index can count the rest
 CATCH_UP = 2000  # articles indexed at most before a query runs
 
 
@@ -38,6 +39,9 @@ class Tryout:
     stories: int = 0
     scanned: int = 0
     partial: bool = False
+    # Partial, but the index's counts scaled by the share of read candidates that matched.
+    estimated: bool = False
+    candidates: int | None = None
     seconds: float = 0.0
 
 
@@ -75,12 +79,13 @@ def run(
     # The daemon's index job keeps up every second; a bounded catch-up covers `serve` and a
     # fresh database without ever making a request wait for a whole backlog.
     catch_up(store.engine, at_most=CATCH_UP)
-    candidates = newest_first(
-        store.engine, condition=query_condition(query, settings), since=since, source=None
-    )
+    condition = query_condition(query, settings)
+    candidates = newest_first(store.engine, condition=condition, since=since, source=None)
+    # With an index, matching stops early enough to leave time for counting candidates.
+    matching = budget * (SHARE if condition is not None else 1.0)
     matched_ids: list[int] = []
     for stored in candidates:
-        if time.monotonic() - started > budget:
+        if out.scanned and time.monotonic() - started > matching:
             out.partial = True
             break
         out.scanned += 1
@@ -93,9 +98,25 @@ def run(
         out.by_day[when.strftime("%Y-%m-%d")] += 1
         if len(out.hits) < limit:
             out.hits.append(Result(stored=stored, match=explain(matcher.watches[found[0]], lookup)))
-    out.stories = store.story_count(matched_ids)
+    counted = None
+    if out.partial and condition is not None and out.scanned:
+        counted = store.candidates_per_day(condition, since)
+    if counted is None:
+        out.stories = store.story_count(matched_ids)
+    else:
+        _estimate(out, *counted)
     out.seconds = time.monotonic() - started
     return out
+
+
+def _estimate(out: Tryout, days: dict[str, int], stories: int) -> None:
+    """Scale the index's candidates by the share of those read that matched."""
+    share = out.matched / out.scanned
+    out.candidates = sum(days.values())
+    out.by_day = Counter({day: round(n * share) for day, n in days.items()})
+    out.matched = max(out.matched, round(out.candidates * share))
+    out.stories = round(stories * share)
+    out.estimated = True
 
 
 def watch_yaml(query: str) -> str:

@@ -95,7 +95,14 @@ async def beside(monitor: Monitor) -> AsyncIterator[Background | None]:
     ctx = Context(
         store=monitor.store, settings=lambda: monitor.settings, metrics=monitor.metrics, daemon=True
     )
-    running = Background(ctx, bind(web))
+    try:
+        sock = bind(web)
+    except MonitorError as exc:
+        # Alerts matter more than the console: a taken port costs the console, not the daemon.
+        log.error("web console not started: %s", exc)
+        yield None
+        return
+    running = Background(ctx, sock)
     running.start()
     host, port = running.address
     log.info("web console on http://%s:%d/", host, port)

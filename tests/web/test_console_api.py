@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from monitor.store.repository import Store
+from monitor.web import playground
 from monitor.web.app import build_app
 from monitor.web.auth import CSRF_HEADER, csrf_value
 from tests.support.console import HOOK_SECRET, HOSTILE, Seeded, TestClient, context, seed
@@ -72,6 +73,19 @@ def test_replay_search_and_check(client: TestClient) -> None:
     assert client.get("/api/v1/check", params={"q": "seoul"}).json() == {"ok": True}
     bad = client.get("/api/v1/check", params={"q": "seoul AND ("}).json()
     assert bad["ok"] is False and bad["column"] == 11
+
+
+def test_a_tryout_out_of_time_is_partial_and_estimated_from_the_index(
+    store: Store, seeded: Seeded
+) -> None:
+    settings = context(store).settings()
+    found = playground.run(store, settings, "trade", budget=0)
+    assert (found.scanned, found.partial) == (1, True)
+    if store.engine.dialect.name == "sqlite":  # the index counts the candidates left
+        assert (found.estimated, found.candidates, found.matched) == (True, 3, 3)
+        assert sum(found.by_day.values()) == 3 and found.stories == 2
+    else:  # no index: what was read, a lower bound
+        assert (found.estimated, found.matched) == (False, 1)
 
 
 def test_feedback_sets_precision_and_noise_words(client: TestClient, seeded: Seeded) -> None:
