@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 from pathlib import Path
 
 import httpx
@@ -63,3 +64,20 @@ async def test_the_daemon_serves_the_console_and_counts(world: World) -> None:
         finally:
             stop.set()
             await task
+
+
+async def test_a_taken_port_costs_the_console_not_the_daemon(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        text = world.config.read_text().replace("127.0.0.1:0", f"127.0.0.1:{port}")
+        world.config.write_text(text)
+        settings = load_settings(world.config, check_channel_url=check_channel_url)
+        async with Monitor(settings) as monitor, beside(monitor) as running:
+            assert running is None
+            outcomes, _ = await monitor.run_once()
+            assert [o.ok for o in outcomes] == [True]
+    assert f"web console not started: web.listen 127.0.0.1:{port}" in caplog.text
