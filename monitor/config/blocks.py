@@ -158,7 +158,7 @@ class WebModel(_Model):
     """The `web:` block: `listen: "HOST:PORT"` or `off`; a token, required off loopback."""
 
     listen: Text = "127.0.0.1:8765"
-    token: Text = ""
+    token: str = ""  # empty: no login, loopback only
 
     @field_validator("listen")
     @classmethod
