@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from monitor.web import api, health, pages
+from monitor.web import api, health, pages, playground
 from monitor.web.auth import Guard
 from monitor.web.context import Context
 
@@ -28,6 +28,12 @@ def _not_found(request: Request, exc: Exception) -> Response:
     return pages.render(request, "error.html", 404, message=str(exc))
 
 
+def _busy(request: Request, exc: Exception) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": "2"})
+    return pages.render(request, "error.html", 503, message=str(exc))
+
+
 def build_app(ctx: Context) -> Starlette:
     """The console over `ctx`; its gauges read the database at each scrape."""
     ctx.metrics.registry.register(health.StoreGauges(ctx))
@@ -42,7 +48,11 @@ def build_app(ctx: Context) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[Middleware(Guard)],
-        exception_handlers={api.BadRequest: _bad_request, LookupError: _not_found},
+        exception_handlers={
+            api.BadRequest: _bad_request,
+            LookupError: _not_found,
+            playground.Busy: _busy,
+        },
     )
     app.state.ctx = ctx
     return app

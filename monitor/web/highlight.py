@@ -23,12 +23,12 @@ def marked(snippet: str) -> Markup:
 
 def with_terms(text: str, terms: Iterable[str]) -> Markup:
     """The text with each of `terms` (case-insensitive, whole words) in <mark>, the rest escaped."""
-    words = sorted({t.strip('"*') for t in terms if t.strip('"*')}, key=len, reverse=True)
+    # A term written `tariff*` stands for every word it starts.
+    words = sorted({t.strip('"') for t in terms if t.strip('"*')}, key=len, reverse=True)
     if not words:
         return escape(text)
-    pattern = re.compile(
-        r"(?<!\w)(" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE
-    )
+    alternatives = (re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in words)
+    pattern = re.compile(r"(?<!\w)(" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
     out = []
     last = 0
     for found in pattern.finditer(text):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,6 +26,12 @@ BUDGET = 1.0  # seconds of matching per request; past it the answer says it is p
 MAX_DAYS = 30
 SHARE = 0.6  # of the budget spent matching when the index can count the rest
 CATCH_UP = 2000  # articles indexed at most before a query runs
+# Tryouts at once: each may take its whole budget of CPU, which the daemon shares.
+_running = threading.BoundedSemaphore(2)
+
+
+class Busy(Exception):
+    """Too many tryouts at once; answered with 503."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -71,6 +78,27 @@ def run(
     """Match `query` over the last `days` of articles, newest first, for at most `budget`
     seconds; the caller has checked its syntax."""
     started = time.monotonic()
+    if not _running.acquire(timeout=budget):
+        raise Busy("the playground is busy with other queries; try again in a moment")
+    try:
+        return _run(
+            store, settings, query, days=days, limit=limit, budget=budget, now=now, started=started
+        )
+    finally:
+        _running.release()
+
+
+def _run(
+    store: Store,
+    settings: Settings,
+    query: str,
+    *,
+    days: int,
+    limit: int,
+    budget: float,
+    now: datetime | None,
+    started: float,
+) -> Tryout:
     days = max(1, min(days, MAX_DAYS))
     out = Tryout(query=query, days=days)
     watch = Watch(name="playground", query=query, notify=())
