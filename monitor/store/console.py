@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, select, text
+from sqlalchemy import case, distinct, func, or_, select, text
 
 from monitor.core.records import DEAD, DIGEST_COPY, PENDING, AlertRecord
 from monitor.store.alerts import _alert_query, _alert_records
@@ -126,13 +126,19 @@ class Console(StoreBase):
                 for r in rows
             ]
 
-    def alerts_per_day(self, since: datetime) -> list[tuple[str, str, int]]:
-        """(watch, day, alerts) since `since`: first alerts, once whatever the channels."""
+    def alerts_per_day(
+        self, since: datetime, until: datetime | None = None
+    ) -> list[tuple[str, str, int]]:
+        """(watch, day, alerts) from `since` to `until`: first alerts, once whatever the
+        channels."""
         day = func.date(outbox.c.created_at)  # a string on SQLite, a date on PostgreSQL
+        window = [outbox.c.created_at >= since, outbox.c.stage == 0]
+        if until is not None:
+            window.append(outbox.c.created_at < until)
         with self._read() as conn:
             rows = conn.execute(
                 select(outbox.c.watch, day.label("day"), func.count(distinct(outbox.c.match_id)))
-                .where(outbox.c.created_at >= since, outbox.c.stage == 0)
+                .where(*window)
                 .group_by(outbox.c.watch, day)
             )
             return [(str(w), str(d), int(n)) for w, d, n in rows if w is not None]
@@ -154,36 +160,42 @@ class Console(StoreBase):
         return {str(w): (int(n), alerts.get(str(w), 0)) for w, n in found}
 
     def channel_states(self, now: datetime) -> list[ChannelState]:
-        """Every channel with outbox rows or a health record."""
-        due = and_(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
+        """Every channel with rows waiting, dead letters or a health record; read through the
+        status index, so sent rows (nearly all of them) cost nothing."""
         with self._read() as conn:
-            rows = conn.execute(
-                select(
-                    outbox.c.channel,
-                    func.sum(_flag(outbox.c.status == PENDING)),
-                    func.sum(_flag(outbox.c.status == DEAD)),
-                ).group_by(outbox.c.channel)
-            ).all()
+            waiting = {
+                r[0]: (int(r[1]), r[2])
+                for r in conn.execute(
+                    select(outbox.c.channel, func.count(), func.min(outbox.c.next_attempt_at))
+                    .where(outbox.c.status == PENDING)
+                    .group_by(outbox.c.channel)
+                )
+            }
             oldest = dict(
                 conn.execute(
                     select(outbox.c.channel, func.min(outbox.c.next_attempt_at))
-                    .where(due)
+                    .where(outbox.c.status == PENDING, outbox.c.next_attempt_at <= now)
+                    .group_by(outbox.c.channel)
+                ).all()
+            )
+            dead: dict[str, int] = dict(
+                conn.execute(
+                    select(outbox.c.channel, func.count())
+                    .where(outbox.c.status == DEAD)
                     .group_by(outbox.c.channel)
                 ).all()
             )
             health = {r.channel: r for r in conn.execute(select(channel_health))}
-        names = sorted({r[0] for r in rows} | set(health))
-        counts = {r[0]: r for r in rows}
         return [
             ChannelState(
                 channel=name,
-                pending=int(counts[name][1] or 0) if name in counts else 0,
+                pending=waiting.get(name, (0, None))[0],
                 oldest_due=oldest.get(name),
-                dead=int(counts[name][2] or 0) if name in counts else 0,
+                dead=dead.get(name, 0),
                 consecutive_failures=health[name].consecutive_failures if name in health else 0,
                 failing=bool(health[name].failing) if name in health else False,
             )
-            for name in names
+            for name in sorted({*waiting, *dead, *health})
         ]
 
     def oldest_due(self, now: datetime, channels: list[str]) -> datetime | None:

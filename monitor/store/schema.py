@@ -197,6 +197,11 @@ channel_health = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# What the web console reads the outbox by: a match's rows on every channel, and alerts per day
+# (covering, so counting a month of them reads the index alone).
+Index(None, outbox.c.match_id)
+Index(None, outbox.c.created_at, outbox.c.stage, outbox.c.watch, outbox.c.match_id)
+
 # An analyst's verdict on a match (one alert, whatever the channels): relevant or not.
 feedback = Table(
     "feedback",

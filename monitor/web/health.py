@@ -84,10 +84,12 @@ class StoreGauges(Collector):
             "How long the oldest due alert has waited.",
             labels=["channel"],
         )
-        for state in self.ctx.store.channel_states(now):
-            depth.add_metric([state.channel], state.pending)
-            waited = (now - state.oldest_due).total_seconds() if state.oldest_due else 0.0
-            age.add_metric([state.channel], waited)
+        states = {s.channel: s for s in self.ctx.store.channel_states(now)}
+        for name in sorted({*states, *(c.name for c in self.ctx.settings().channels)}):
+            state = states.get(name)
+            depth.add_metric([name], state.pending if state else 0)
+            due = state.oldest_due if state else None
+            age.add_metric([name], (now - due).total_seconds() if due else 0.0)
         active, failing, silent = self.ctx.store.source_counts()
         yield depth
         yield age

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from monitor.core.records import AlertRecord
+from monitor.store.console import ChannelState
 from monitor.web import api, playground
 from monitor.web.auth import COOKIE, csrf_ok, csrf_value, session_value
 from monitor.web.context import Context
@@ -52,18 +53,38 @@ def _days(n: int, today: date) -> list[str]:
 def overview(request: Request) -> HTMLResponse:
     ctx: Context = request.app.state.ctx
     now = datetime.now(UTC)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     series: dict[str, dict[str, int]] = {}
-    for watch, day, count in ctx.store.alerts_per_day(now - timedelta(days=30)):
+    past = ctx.past_days.rows(ctx.store, today, 30)
+    for watch, day, count in [*past, *ctx.store.alerts_per_day(today)]:
         series.setdefault(watch, {})[day] = count
     return render(
         request,
         "overview.html",
         plot=stacked_bars(_days(30, now.date()), series),
         total=sum(sum(s.values()) for s in series.values()),
-        channels=ctx.store.channel_states(now),
+        channels=_channels(ctx, now),
         now=now,
         troubled=ctx.store.troubled_sources(),
     )
+
+
+def _channels(ctx: Context, now: datetime) -> list[ChannelState]:
+    """The configured channels (quiet ones too) and any other the outbox still holds."""
+    states = {c.channel: c for c in ctx.store.channel_states(now)}
+    for channel in ctx.settings().channels:
+        states.setdefault(
+            channel.name,
+            ChannelState(
+                channel=channel.name,
+                pending=0,
+                oldest_due=None,
+                dead=0,
+                consecutive_failures=0,
+                failing=False,
+            ),
+        )
+    return sorted(states.values(), key=lambda c: c.channel)
 
 
 def alerts(request: Request) -> HTMLResponse:

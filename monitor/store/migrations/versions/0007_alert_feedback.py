@@ -1,4 +1,5 @@
-"""Alert feedback: an analyst's relevant / not relevant on a match, for precision per watch.
+"""Alert feedback: an analyst's relevant / not relevant on a match, for precision per watch;
+and the outbox indexes the web console reads by (a match's channels, alerts per day).
 
 Revision ID: 0007
 Revises: 0006
@@ -31,8 +32,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("match_id", name="pk_feedback"),
     )
     op.create_index("ix_feedback_watch_marked_at", "feedback", ["watch", "marked_at"])
+    op.create_index("ix_outbox_match_id", "outbox", ["match_id"])
+    op.create_index(
+        "ix_outbox_created_at_stage_watch_match_id",
+        "outbox",
+        ["created_at", "stage", "watch", "match_id"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_outbox_created_at_stage_watch_match_id", table_name="outbox")
+    op.drop_index("ix_outbox_match_id", table_name="outbox")
     op.drop_index("ix_feedback_watch_marked_at", table_name="feedback")
     op.drop_table("feedback")
