@@ -24,7 +24,7 @@ from monitor.store.search import catch_up, newest_first
 MAX_QUERY = 500  # characters; a watch query longer than this is not a draft any more
 BUDGET = 1.0  # seconds of matching per request; past it the answer says it is partial
 MAX_DAYS = 30
-SHARE = 0.6  # of the budget spent matching when the index can count the rest
+SHARE = 0.3  # of the budget spent matching when the index can count the rest
 CATCH_UP = 2000  # articles indexed at most before a query runs
 # Tryouts at once: each may take its whole budget of CPU, which the daemon shares.
 _running = threading.BoundedSemaphore(2)
@@ -126,24 +126,24 @@ def _run(
         out.by_day[when.strftime("%Y-%m-%d")] += 1
         if len(out.hits) < limit:
             out.hits.append(Result(stored=stored, match=explain(matcher.watches[found[0]], lookup)))
-    counted = None
+    out.stories = store.story_count(matched_ids)
     if out.partial and condition is not None and out.scanned:
-        counted = store.candidates_per_day(condition, since)
-    if counted is None:
-        out.stories = store.story_count(matched_ids)
-    else:
-        _estimate(out, *counted)
+        counted = store.candidates_per_day(condition, since, since + timedelta(days=days))
+        if counted is not None:
+            _estimate(out, counted)
     out.seconds = time.monotonic() - started
     return out
 
 
-def _estimate(out: Tryout, days: dict[str, int], stories: int) -> None:
-    """Scale the index's candidates by the share of those read that matched."""
+def _estimate(out: Tryout, days: dict[str, int]) -> None:
+    """Scale the index's candidates by the share of those read that matched, and the stories
+    by the share of stories among the matches read."""
     share = out.matched / out.scanned
+    per_story = out.stories / out.matched if out.matched else 1.0
     out.candidates = sum(days.values())
-    out.by_day = Counter({day: round(n * share) for day, n in days.items()})
+    out.by_day = Counter({day: round(n * share) for day, n in days.items() if n})
     out.matched = max(out.matched, round(out.candidates * share))
-    out.stories = round(stories * share)
+    out.stories = max(out.stories, round(out.matched * per_story))
     out.estimated = True
 
 
