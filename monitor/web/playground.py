@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from monitor.app.replay import Result, query_condition
 from monitor.app.wiring import build_matcher
 from monitor.core.errors import QuerySyntaxError
 from monitor.core.model import Settings, Watch
-from monitor.core.query import compile_query
+from monitor.core.query import Matcher, compile_query
 from monitor.core.query.index import explain
 from monitor.store.repository import Store
 from monitor.store.search import catch_up, newest_first
@@ -24,7 +25,7 @@ from monitor.store.search import catch_up, newest_first
 MAX_QUERY = 500  # characters; a watch query longer than this is not a draft any more
 BUDGET = 1.0  # seconds of matching per request; past it the answer says it is partial
 MAX_DAYS = 30
-SHARE = 0.3  # of the budget spent matching when the index can count the rest
+SHARE = 0.6  # of the budget spent matching when the index can count the rest
 CATCH_UP = 2000  # articles indexed at most before a query runs
 # Tryouts at once: each may take its whole budget of CPU, which the daemon shares.
 _running = threading.BoundedSemaphore(2)
@@ -108,12 +109,44 @@ def _run(
     # fresh database without ever making a request wait for a whole backlog.
     catch_up(store.engine, at_most=CATCH_UP)
     condition = query_condition(query, settings)
+    until = since + timedelta(days=days)
+    # The index counts the candidates per day beside the matching (SQLite works outside the
+    # interpreter's lock), in case the matching runs out of time.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        counting = None
+        if condition is not None:
+            counting = pool.submit(store.candidates_per_day, condition, since, until)
+        matched_ids = _match(
+            out,
+            store,
+            matcher,
+            condition,
+            since,
+            limit,
+            started + budget * (SHARE if counting is not None else 1.0),
+        )
+        out.stories = store.story_count(matched_ids)
+        counted = counting.result() if counting is not None and out.partial else None
+    if counted is not None and out.scanned:
+        _estimate(out, counted)
+    out.seconds = time.monotonic() - started
+    return out
+
+
+def _match(
+    out: Tryout,
+    store: Store,
+    matcher: Matcher,
+    condition: str | None,
+    since: datetime,
+    limit: int,
+    deadline: float,
+) -> list[int]:
+    """Match the candidates newest first until `deadline`; the ids of those that matched."""
     candidates = newest_first(store.engine, condition=condition, since=since, source=None)
-    # With an index, matching stops early enough to leave time for counting candidates.
-    matching = budget * (SHARE if condition is not None else 1.0)
     matched_ids: list[int] = []
     for stored in candidates:
-        if out.scanned and time.monotonic() - started > matching:
+        if out.scanned and time.monotonic() > deadline:
             out.partial = True
             break
         out.scanned += 1
@@ -126,13 +159,7 @@ def _run(
         out.by_day[when.strftime("%Y-%m-%d")] += 1
         if len(out.hits) < limit:
             out.hits.append(Result(stored=stored, match=explain(matcher.watches[found[0]], lookup)))
-    out.stories = store.story_count(matched_ids)
-    if out.partial and condition is not None and out.scanned:
-        counted = store.candidates_per_day(condition, since, since + timedelta(days=days))
-        if counted is not None:
-            _estimate(out, counted)
-    out.seconds = time.monotonic() - started
-    return out
+    return matched_ids
 
 
 def _estimate(out: Tryout, days: dict[str, int]) -> None:
