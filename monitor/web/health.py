@@ -47,7 +47,12 @@ def readiness(ctx: Context, now: datetime) -> dict[str, dict[str, Any]]:
         "ok": not late,
         "oldest_due_seconds": (now - oldest).total_seconds() if oldest else 0,
     }
-    checks["config"] = {"ok": ctx.metrics.last_reload_ok, "files": len(ctx.settings().files)}
+    # A refused reload leaves the last good config running: worth showing, not unready.
+    checks["config"] = {
+        "ok": bool(ctx.settings().files),
+        "files": len(ctx.settings().files),
+        "last_reload_refused": not ctx.metrics.last_reload_ok,
+    }
     return checks
 
 
