@@ -16,7 +16,7 @@ from monitor.app.logs import hide
 from monitor.config import load_settings, parse_duration
 from monitor.core.errors import ConfigError, MonitorError
 from monitor.core.model import Settings
-from monitor.core.secrets import url_secrets
+from monitor.core.secrets import channel_secrets
 from monitor.notify.channels import check_channel_url
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def load() -> Settings:
         for problem in exc.problems:
             err.print(problem, markup=False)
         raise typer.Exit(2) from None
-    hide(secret for channel in settings.channels for secret in url_secrets(channel.url))
+    hide(s for channel in settings.channels for s in channel_secrets(channel.url, channel.secret))
     return settings
 
 

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from monitor.core.records import DEAD, PENDING, SENT, AlertRecord
+from monitor.core.snippets import as_json, snippets
 from monitor.web import playground
 from monitor.web.context import Context
 
@@ -79,6 +80,7 @@ def alert_json(ctx: Context, record: AlertRecord, verdict: bool | None = None) -
         "published": _iso(alert.published),
         "terms": list(alert.terms),
         "hits": [dataclasses.asdict(h) for h in alert.hits],
+        "snippets": [as_json(snippet) for snippet in snippets(alert.hits)],
         "also_reported_by": list(alert.also_reported_by),
         "relevant": verdict,
     }
@@ -246,6 +248,7 @@ def tryout_json(found: playground.Tryout) -> dict[str, Any]:
                 "fetched_at": _iso(hit.stored.fetched_at),
                 "terms": list(hit.match.terms),
                 "hits": [dataclasses.asdict(h) for h in hit.match.hits],
+                "snippets": [as_json(snippet) for snippet in snippets(hit.match.hits)],
             }
             for hit in found.hits
         ],

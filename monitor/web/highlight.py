@@ -1,8 +1,5 @@
-"""Matched words shown highlighted in HTML, everything else escaped.
-
-A stand-in until the core has one snippet function for every output; the engine already marks
-the words it matched in each hit's snippet as «like this».
-"""
+"""A title with the query's terms highlighted in HTML, everything else escaped (the hits'
+snippets are the core's, `monitor.core.snippets`; a title is shown whole, not as a snippet)."""
 
 from __future__ import annotations
 
@@ -10,15 +7,6 @@ import re
 from collections.abc import Iterable
 
 from markupsafe import Markup, escape
-
-
-def marked(snippet: str) -> Markup:
-    """A snippet with its «marked» words in <mark>, the rest escaped."""
-    parts = re.split("[«»]", snippet)
-    return Markup("").join(
-        Markup("<mark>{}</mark>").format(part) if index % 2 else escape(part)
-        for index, part in enumerate(parts)
-    )
 
 
 def with_terms(text: str, terms: Iterable[str]) -> Markup:

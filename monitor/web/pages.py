@@ -12,17 +12,19 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from monitor.core.records import AlertRecord
+from monitor.core.snippets import snippets, to_html
 from monitor.store.console import ChannelState
 from monitor.web import api, playground
 from monitor.web.auth import COOKIE, csrf_ok, csrf_value, session_value
 from monitor.web.context import Context
-from monitor.web.highlight import marked, with_terms
+from monitor.web.highlight import with_terms
 from monitor.web.plot import stacked_bars
 
 MAX_FORM = 4096
@@ -30,7 +32,8 @@ env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
 )
-env.filters["marked"] = marked
+env.filters["snippet_html"] = lambda snippet: Markup(to_html(snippet))
+env.globals["snippets"] = snippets
 env.globals["with_terms"] = with_terms
 
 

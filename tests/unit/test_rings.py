@@ -30,7 +30,7 @@ THIRD_PARTY = {
     | {"brotli"},
     "store": {"sqlalchemy", "alembic"},
     "notify": {"apprise", "requests", "apscheduler"},
-    "config": {"pydantic", "ruamel"},
+    "config": {"pydantic", "ruamel", "cssselect"},  # cssselect: page selectors checked on load
     "app": {"apscheduler", "prometheus_client"},
     "web": {"starlette", "uvicorn", "jinja2", "markupsafe", "prometheus_client"},
     "cli": {"typer", "rich", "sqlalchemy"},

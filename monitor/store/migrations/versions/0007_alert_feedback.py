@@ -2,7 +2,7 @@
 and the outbox indexes the web console reads by (a match's channels, alerts per day).
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
