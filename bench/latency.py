@@ -29,6 +29,7 @@ import os
 import random
 import re
 import signal
+import socket
 import statistics
 import sys
 import tempfile
@@ -38,6 +39,8 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -150,6 +153,7 @@ def write_config(path: Path, base: str, args: argparse.Namespace, database: str)
         *(f"  {name}: {json.dumps(aliases)}" for name, aliases in terms.items()),
         "channels:",
         f"  slack: {{url: {SLACK_URL}}}",
+        f"web: {{listen: {json.dumps(args.console_listen or 'off')}}}",
         "watches:",
         f"  - {{name: probe, query: {PROBE}, notify: [slack]}}",
         *(
@@ -215,6 +219,48 @@ def committed(log: str, feeds: Feeds) -> dict[str, float]:
     return found
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class ConsoleReader(threading.Thread):
+    """A client of the daemon's console: /metrics every second, the overview every 5 s."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__(daemon=True)
+        self.base = base
+        self.done = threading.Event()
+        self.times: dict[str, list[float]] = {"/metrics": [], "/": []}
+        self.failures = 0
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.base, timeout=10) as client:
+            tick = 0
+            while not self.done.wait(1.0):
+                for path in ("/metrics", "/") if tick % 5 == 0 else ("/metrics",):
+                    started = time.perf_counter()
+                    if client.get(path).status_code != 200:
+                        self.failures += 1
+                    self.times[path].append(time.perf_counter() - started)
+                tick += 1
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join(15)
+
+    def summary(self) -> str:
+        return (
+            "; ".join(
+                f"{path} {len(t)} reads, p95 {1000 * sorted(t)[int(0.95 * (len(t) - 1))]:.0f} ms"
+                for path, t in self.times.items()
+                if t
+            )
+            + f"; failures {self.failures}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=3.0)
@@ -237,7 +283,13 @@ def main() -> None:
         help="off: without apprise's 1.2 s between two Slack messages, to see the daemon's own "
         "latency apart from the channel's pace",
     )
+    parser.add_argument(
+        "--console",
+        action="store_true",
+        help="serve the web console and read /metrics every second and / every 5 s meanwhile",
+    )
     args = parser.parse_args()
+    args.console_listen = f"127.0.0.1:{free_port()}" if args.console else None
     rng = random.Random(args.seed)
     interval = 60.0 if args.interval == "auto" else float(args.interval.rstrip("s"))
     with (
@@ -261,6 +313,9 @@ def main() -> None:
             if daemon.poll() is not None:
                 raise SystemExit(f"the daemon exited early:\n{log.read_text()[-3000:]}")
             warm = time.monotonic() - started
+            if args.console_listen:
+                reader = ConsoleReader(f"http://{args.console_listen}")
+                reader.start()
             time.sleep(5)  # the last baseline polls commit
             cpu_before = daemon_cpu(daemon.pid)
             window = args.minutes * 60
@@ -276,6 +331,8 @@ def main() -> None:
                 time.sleep(0.5)
             cpu = daemon_cpu(daemon.pid) - cpu_before
         finally:
+            if args.console_listen:
+                reader.stop()
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(60)
         first, seen = arrivals(sink)
@@ -311,6 +368,8 @@ def main() -> None:
         f"  daemon CPU over the run {cpu:.1f} s ({100 * cpu / window:.0f}% of one core); "
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
+    if args.console_listen:
+        print(f"  console read meanwhile: {reader.summary()}")
     if errors:
         print(f"  daemon errors: {len(errors)}, first: {errors[0]}")
     if missing or duplicated:

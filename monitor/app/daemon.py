@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -18,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor.app.delivery import Deliverer, DeliveryReport
 from monitor.app.indexer import IndexJob
 from monitor.app.logs import hide
+from monitor.app.metrics import Metrics
 from monitor.app.poll.poller import Poller, PollOutcome
 from monitor.app.reload import Reloader
 from monitor.app.retention import RetentionJob
@@ -70,6 +72,8 @@ class Monitor:
         self._more_due = False
         self._retired: list[tuple[float, Clients]] = []  # replaced by a reload, closed later
         self.reloader = Reloader(self)
+        self.metrics = Metrics()
+        self.reloader.on_reload = self.metrics.reloaded
 
     async def __aenter__(self) -> Monitor:
         if self._lock is not None:
@@ -98,6 +102,7 @@ class Monitor:
             owner=self.owner,
             clock=self.clock,
         )
+        self.poller.metrics = self.metrics
         self.deliverer = Deliverer(
             self.store,
             self.parts.channels,
@@ -242,6 +247,7 @@ class Monitor:
             log.error("background work failed", exc_info=task.exception())
 
     async def _poll_tick(self) -> None:
+        self.metrics.tick()
         async with self._claiming:
             delivering = set(self._delivering.values())
             me = asyncio.current_task()  # a poll that claims again as it ends is not busy
@@ -257,7 +263,13 @@ class Monitor:
                 self._spawn(self._poll_and_deliver(source))
 
     async def _poll_and_deliver(self, source: ClaimedSource) -> None:
+        started = time.monotonic()
         outcome = await self.poller.poll(source)
+        self.metrics.poll(
+            outcome=_outcome(outcome),
+            seconds=time.monotonic() - started,
+            new_articles=outcome.new_articles,
+        )
         if outcome.alerts:
             await self._deliver_tick(fresh=True)  # don't wait for the next tick to send them
         if self._more_due:
@@ -278,7 +290,9 @@ class Monitor:
         total = DeliveryReport()
         while True:
             self._deliver_again.discard(name)
-            total += await self.deliverer.deliver_channel(name)
+            report = await self.deliverer.deliver_channel(name)
+            self.metrics.sent(name, sent=report.sent, retried=report.retried, dead=report.dead)
+            total += report
             if name not in self._deliver_again or self._draining:
                 return total
 
@@ -295,10 +309,23 @@ class Monitor:
             await asyncio.wait(late, timeout=2)
 
 
+def _outcome(outcome: PollOutcome) -> str:
+    if not outcome.ok:
+        return "error"
+    if outcome.not_modified:
+        return "not_modified"
+    return "baseline" if outcome.baseline else "ok"
+
+
+# Something run beside the scheduler for as long as the daemon runs (the web console): entered
+# once the daemon has opened its store, left before the daemon closes it.
+Beside = Callable[[Monitor], contextlib.AbstractAsyncContextManager[object]]
+
+
 async def serve(
-    settings: Settings, *, once: bool = False
+    settings: Settings, *, once: bool = False, beside: Beside | None = None
 ) -> tuple[list[PollOutcome], DeliveryReport] | None:
-    """Run the daemon until SIGTERM or SIGINT (or one pass with `once`)."""
+    """Run the daemon until SIGTERM or SIGINT (or one pass with `once`), with `beside`."""
     if once:
         async with Monitor(settings) as monitor:
             return await monitor.run_once()
@@ -319,7 +346,9 @@ async def serve(
         loop.add_signal_handler(sig, on_signal)
     loop.add_signal_handler(signal.SIGHUP, monitor.reloader.request)
     try:
-        async with monitor:
+        async with monitor, contextlib.AsyncExitStack() as stack:
+            if beside is not None:
+                await stack.enter_async_context(beside(monitor))
             await monitor.run_forever(stop)
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):

@@ -52,6 +52,7 @@ def _main(
 
 
 app.command()(daemon.run)
+app.command()(daemon.serve)
 app.command()(daemon.check)
 app.command()(listing.sources)
 app.command()(listing.alerts)

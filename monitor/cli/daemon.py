@@ -1,4 +1,4 @@
-"""The commands that run or check the daemon: run, check, demo and version."""
+"""The commands that run or check the daemon: run, serve, check, demo and version."""
 
 from __future__ import annotations
 
@@ -22,10 +22,11 @@ def run(
 ) -> None:
     """Run the daemon in the foreground (SIGTERM or Ctrl-C stops it cleanly)."""
     from monitor.app.daemon import serve
+    from monitor.web.server import beside
 
     settings = load()
     try:
-        result = asyncio.run(serve(settings, once=once))
+        result = asyncio.run(serve(settings, once=once, beside=beside))
     except MonitorError as exc:  # the store unreachable, locked by another daemon, ...
         raise fail(exc) from None
     if result is not None:
@@ -39,6 +40,17 @@ def run(
         )
         for o in failed:
             err.print(f"  {o.source}: {o.error}", markup=False)
+
+
+def serve() -> None:
+    """Serve the web console on the database, without polling or sending (web.listen)."""
+    from monitor.web.server import serve_alone
+
+    settings = load()
+    try:
+        serve_alone(settings)
+    except MonitorError as exc:  # the port taken, the store unreachable, web.listen off
+        raise fail(exc) from None
 
 
 def check() -> None:

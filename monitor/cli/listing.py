@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,8 +12,8 @@ import typer
 from rich.table import Table
 
 from monitor.cli import sourcetools
-from monitor.cli.common import existing_store, load, out
-from monitor.core.model import Source
+from monitor.cli.common import err, existing_store, load, out
+from monitor.core.model import Settings, Source
 from monitor.core.records import PENDING, AlertRecord, SourceStatus
 from monitor.core.secrets import mask
 from monitor.core.snippets import as_json as snippet_json
@@ -151,9 +151,20 @@ def _never_polled(source: Source) -> SourceStatus:
 def alerts(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many, newest first.")] = 50,
+    mark: Annotated[
+        tuple[int, str] | None,
+        typer.Option(
+            "--mark",
+            metavar="ID relevant|irrelevant",
+            help="Mark alert ID (as listed) relevant or not, for the watch's precision.",
+        ),
+    ] = None,
 ) -> None:
-    """Show the newest alerts and their delivery state per channel."""
+    """Show the newest alerts and their delivery state per channel (or mark one with --mark)."""
     settings = load()
+    if mark is not None:
+        _mark(settings, *mark)
+        return
     with existing_store(settings) as store:
         records = store.list_alerts(limit=limit) if store is not None else []
     if as_json:
@@ -189,3 +200,17 @@ def alerts(
             ", ".join(r.alert.also_reported_by) or "-",
         )
     out.print(table)
+
+
+def _mark(settings: Settings, alert_id: int, verdict: str) -> None:
+    if verdict not in ("relevant", "irrelevant"):
+        raise typer.BadParameter("use relevant or irrelevant", param_hint="--mark")
+    with existing_store(settings) as store:
+        watch = None
+        if store is not None:
+            relevant = verdict == "relevant"
+            watch = store.mark(alert_id, relevant=relevant, now=datetime.now(UTC))
+    if watch is None:
+        err.print(f"no alert {alert_id}", markup=False)
+        raise typer.Exit(1)
+    out.print(f"alert {alert_id} ({watch}) marked {verdict}", markup=False)

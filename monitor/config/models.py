@@ -20,6 +20,7 @@ from monitor.config.blocks import (
     OperatorModel,
     RetentionModel,
     StoriesModel,
+    WebModel,
 )
 from monitor.config.fields import (
     AUTO,
@@ -274,6 +275,7 @@ class MainFile(IncludedFile):
     stories: StoriesModel = StoriesModel()
     retention: RetentionModel = RetentionModel()
     operator: OperatorModel = OperatorModel()
+    web: WebModel = WebModel()
 
     @field_validator("database")
     @classmethod
@@ -284,7 +286,7 @@ class MainFile(IncludedFile):
         return value
 
     @field_validator(
-        "include", "fetch", "delivery", "stories", "retention", "operator", mode="before"
+        "include", "fetch", "delivery", "stories", "retention", "operator", "web", mode="before"
     )
     @classmethod
     def _null_block(cls, value: Any, info: ValidationInfo) -> Any:

@@ -231,6 +231,15 @@ class OperatorSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WebSettings:
+    """Where the web console listens (`host` None: off) and the token it asks for, if any."""
+
+    host: str | None = "127.0.0.1"
+    port: int = 8765
+    token: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """A loaded, validated configuration; the rest of the program reads only this."""
 
@@ -245,6 +254,7 @@ class Settings:
     watches: tuple[Watch, ...] = ()
     retention: RetentionSettings = RetentionSettings()
     operator: OperatorSettings = OperatorSettings()
+    web: WebSettings = WebSettings()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,14 +9,16 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from monitor.store.alerts import Alerts
+from monitor.store.console import Console
 from monitor.store.database import make_engine, migrate
+from monitor.store.feedback import Feedback
 from monitor.store.leases import Leases
 from monitor.store.notices import Notices
 from monitor.store.pages import Pages
 from monitor.store.sources import Sources
 
 
-class Store(Sources, Alerts, Leases):
+class Store(Sources, Alerts, Leases, Feedback, Console):
     """The newsmonitor database; one instance per process, safe to share between threads."""
 
     def __init__(self, engine: Engine) -> None:

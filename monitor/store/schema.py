@@ -237,3 +237,24 @@ page_outcomes = Table(
     Column("last_message", Text),
     Column("last_at", UTCDateTime, nullable=False),
 )
+
+# What the web console reads the outbox by: a match's rows on every channel, and alerts per day
+# (covering, so counting a month of them reads the index alone).
+Index(None, outbox.c.match_id)
+Index(None, outbox.c.created_at, outbox.c.stage, outbox.c.watch, outbox.c.match_id)
+
+# An analyst's verdict on a match (one alert, whatever the channels): relevant or not.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column(
+        "match_id",
+        Integer,
+        ForeignKey("matches.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("watch", String(200), nullable=False),
+    Column("relevant", Boolean, nullable=False),
+    Column("marked_at", UTCDateTime, nullable=False),
+    Index(None, "watch", "marked_at"),
+)

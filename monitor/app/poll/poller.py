@@ -34,6 +34,7 @@ from monitor.sources.http import FetchResult, HTTPStatusError, fetch
 from monitor.sources.parsing import ParserPool
 
 if TYPE_CHECKING:
+    from monitor.app.metrics import Metrics
     from monitor.app.wiring import Parts
     from monitor.core.records import ClaimedSource, PollRecord
     from monitor.store.pages import Wait
@@ -91,6 +92,7 @@ class Poller:
         self.commits = CommitQueue(store, begin=self._begin_batch)
         self._evicted_at: datetime | None = None
         self.reader = SourceReader(parser)
+        self.metrics: Metrics | None = None  # the daemon's counters, when it keeps them
 
     def use(self, parts: Parts) -> None:
         """Poll with these parts from now on; polls in flight finish with the ones they had."""
@@ -194,10 +196,13 @@ class Poller:
         next_poll_at = now + self._faster(self._next_wait(source, result, parsed, now), rolled)
         silent_after = self._silent_after(source, parsed)
 
+        placed: list[Decision] = []
+
         def write(tx: PollBatch) -> PollRecord:
+            placed[:] = self._place(found, now, tx)
             poll = SuccessfulPoll(
                 source_id=source.id,
-                found=self._place(found, now, tx),
+                found=placed,
                 routes=self.config.routes,
                 now=now,
                 next_poll_at=next_poll_at,
@@ -220,6 +225,8 @@ class Poller:
         held: list[Wait] = []
         record = await self.commits.commit(write, weight=1 + len(found))
         self.pages.start(held)
+        if self.metrics is not None:
+            self.metrics.decisions(placed, baseline=not source.baseline_done)
         if record.alerts:
             failpoints.hit("after-enqueue")
         await self._note_rollover(source, rolled, len(found), now)
