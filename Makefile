@@ -40,7 +40,7 @@ browser:  ## install Debian's chromium for tests/browser when missing (needs roo
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
 		echo "chromium missing and not root: tests/browser will skip"
 
-test: lint  ## lint, then the whole test suite
+test: lint browser  ## lint, then the whole test suite (chromium installed for the browser tests)
 	$(BIN)/python -m pytest
 
 format: $(VENV)/.dev
