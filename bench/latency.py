@@ -199,7 +199,7 @@ def arrivals(sink: WebhookSink) -> tuple[dict[str, float], Counter[str]]:
 
 
 _COMMITTED = re.compile(
-    r"^(\S+ \S+) INFO monitor\.sources\.poller: feed(\d+): \d+ new article\(s\)", re.MULTILINE
+    r"^(\S+ \S+) INFO monitor\.app\.poll\.poller: feed(\d+): \d+ new article\(s\)", re.MULTILINE
 )
 
 
