@@ -171,8 +171,16 @@ def _alembic_config() -> Config:
     return cfg
 
 
-# Any fixed 64-bit number; daemons sharing one PostgreSQL database take it in turn.
+# Fixed 64-bit numbers: daemons sharing one PostgreSQL database take these steps in turn.
 MIGRATION_LOCK = 0x6E6577736D6F6E  # "newsmon"
+SYNC_LOCK = MIGRATION_LOCK + 1
+
+
+def in_turn(conn: Connection, key: int) -> None:
+    """On PostgreSQL, wait until no other transaction holds `key`, and hold it until the end
+    of this one; SQLite's write lock already serializes writers."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def migrate(url: str) -> None:
@@ -186,7 +194,7 @@ def migrate(url: str) -> None:
     try:
         if engine.dialect.name == "postgresql":
             with engine.begin() as conn:
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+                in_turn(conn, MIGRATION_LOCK)
                 _upgrade(conn)
             return
         # SQLite: check in a read transaction, so a database at its head never waits for the
