@@ -1,8 +1,9 @@
-"""The poll leases' heartbeat: short leases, renewed while their holder lives.
+"""The daemon's heartbeat: it says it lives, and keeps its short poll leases.
 
 A source is leased to the daemon polling it. The lease is short, so that when a daemon dies
 (kill -9, a lost machine) the others poll its sources again within POLL_LEASE plus a tick;
-a live daemon renews the leases it holds every HEARTBEAT, however long its polls take.
+a live daemon renews the leases it holds every HEARTBEAT, however long its polls take. The same
+beat updates the daemon's row, which `newsmonitor health` reads.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -24,7 +26,7 @@ HEARTBEAT = timedelta(seconds=5)
 
 
 class Heartbeat:
-    """Renews `owner`'s source leases every `every` until stopped."""
+    """Beats for `owner` every `every` (the first at once) until stopped."""
 
     def __init__(
         self,
@@ -47,19 +49,22 @@ class Heartbeat:
         self._task = asyncio.create_task(self._beat())
 
     async def stop(self) -> None:
-        """Stop beating; the leases still held are the caller's to release."""
+        """Stop beating and remove the daemon's row; its leases are the caller's to release."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+            await asyncio.to_thread(self.store.forget_daemon, self.owner)
 
     async def _beat(self) -> None:
+        host = socket.gethostname()
         while True:
-            await asyncio.sleep(self.every.total_seconds())
+            now = self.clock()
             try:
                 await asyncio.to_thread(
-                    self.store.renew_polls, self.owner, self.clock() + self.lease
+                    self.store.beat, self.owner, host, now, lease_until=now + self.lease
                 )
             except Exception:  # the next beat tries again; the lease has room for it
-                log.warning("could not renew the poll leases", exc_info=True)
+                log.warning("heartbeat: could not write to the database", exc_info=True)
+            await asyncio.sleep(self.every.total_seconds())

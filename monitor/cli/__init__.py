@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from monitor.app.logs import setup_logging
-from monitor.cli import daemon, history, listing, notify, replay, rules
+from monitor.cli import daemon, health, history, listing, notify, replay, rules
 from monitor.cli.common import state
 
 app = typer.Typer(
@@ -62,6 +62,7 @@ app.command()(daemon.version)
 app.command()(history.export)
 app.command()(history.search)
 app.command()(replay.replay)
+app.command()(health.health)
 
 
 def main() -> None:

@@ -23,13 +23,6 @@ class Leases(StoreBase):
                     cond.append(table.c.channel == channel)
                 conn.execute(update(table).where(*cond).values(lease_until=until))
 
-    def renew_polls(self, owner: str, until: datetime) -> None:
-        """Extend the source leases `owner` holds to `until`: the heartbeat of a live poller."""
-        with self._write() as conn:
-            conn.execute(
-                update(sources).where(sources.c.lease_owner == owner).values(lease_until=until)
-            )
-
     def release_leases(self, owner: str | None = None) -> None:
         """Hand back leases held by `owner` (by anyone when None, for a sole SQLite daemon)."""
         with self._write() as conn:

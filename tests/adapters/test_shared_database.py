@@ -56,7 +56,7 @@ def test_poll_leases_are_short_and_renewed_only_for_their_holder(db_url: str) ->
     assert len(store.claim_sources("one", T0, lease=POLL_LEASE, limit=1)) == 1
     [b] = store.claim_sources("two", T0, lease=POLL_LEASE, limit=1)
     later = T0 + POLL_LEASE + timedelta(seconds=1)
-    store.renew_polls("one", later + POLL_LEASE)
+    store.beat("one", "here", later, lease_until=later + POLL_LEASE)
     assert store.claim_sources("three", later, lease=POLL_LEASE, limit=5)[0].id == b.id
     assert sorted(_leases(store), key=str) == sorted(
         [("one", later + POLL_LEASE), ("three", later + POLL_LEASE)], key=str
@@ -77,4 +77,5 @@ async def test_the_heartbeat_renews_while_it_runs(sqlite_url: str) -> None:
     await asyncio.sleep(0.3)
     await beat.stop()
     assert _leases(store) == [("me", now[0] + POLL_LEASE)]
+    assert store.last_beat() is None  # a stopped daemon's row is gone
     store.close()

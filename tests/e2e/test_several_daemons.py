@@ -257,6 +257,9 @@ def test_three_daemons_share_one_database_through_kills_and_a_latecomer(fleet: F
         lambda: len(sampler.seen[fleet.owner(late)]) >= 5, timeout=30, what="the latecomer's share"
     )
 
+    healthy = process.run(fleet.config, "health")
+    assert healthy.returncode == 0 and "healthy: daemon" in healthy.stdout, healthy.stderr
+
     # SIGTERM to all that live: exit 0, nothing leased left behind.
     sampler.stop.set()
     sampler.join()
@@ -269,6 +272,9 @@ def test_three_daemons_share_one_database_through_kills_and_a_latecomer(fleet: F
         owners = {fleet.owner(p) for p in alive}
         held = fleet.query(f"SELECT lease_owner FROM {table} WHERE lease_owner IS NOT NULL")
         assert not owners & {r[0] for r in held}, table
+
+    # The killed daemons beat last more than 10 s ago, the stopped ones left no row.
+    assert process.run(fleet.config, "health", "--max-age", "10").returncode == 1
 
     # No double poll: polls of one feed at least half an interval apart (the phase rule),
     # but for the sources the killed daemons were polling.
