@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from monitor.app.logs import setup_logging
-from monitor.cli import daemon, health, history, listing, notify, replay, rules
+from monitor.cli import daemon, health, history, listing, notify, replay, rules, transfer
 from monitor.cli.common import state
 
 app = typer.Typer(
@@ -63,6 +63,7 @@ app.command()(history.export)
 app.command()(history.search)
 app.command()(replay.replay)
 app.command()(health.health)
+app.command()(transfer.migrate)
 
 
 def main() -> None:
