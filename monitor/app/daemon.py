@@ -25,7 +25,7 @@ from monitor.app.retention import RetentionJob
 from monitor.app.wiring import Parts, build, unrouted
 from monitor.core.model import Settings
 from monitor.core.records import ClaimedSource
-from monitor.core.secrets import url_secrets
+from monitor.core.secrets import channel_secrets
 from monitor.sources.http import Clients
 from monitor.sources.parsing import ParserPool
 from monitor.store.database import DaemonLock, sqlite_path
@@ -135,7 +135,7 @@ class Monitor:
 
     async def reconfigure(self, new: Settings) -> None:
         """Swap in the parts of a new config; work in flight finishes on the ones it had."""
-        hide(secret for channel in new.channels for secret in url_secrets(channel.url))
+        hide(s for channel in new.channels for s in channel_secrets(channel.url, channel.secret))
         await asyncio.to_thread(self.store.sync_sources, new.sources, self.clock())
         self._use(build(new, self.parts))
         for warning in unrouted(self.parts):

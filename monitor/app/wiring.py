@@ -8,7 +8,7 @@ are kept from the previous build when the settings they depend on did not change
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitor.app.watches import build_matcher as build_matcher  # re-exported for tests
 from monitor.core.model import (
@@ -17,8 +17,11 @@ from monitor.core.model import (
     MessageTemplate,
     OperatorSettings,
     Settings,
+    Source,
+    StorySettings,
 )
 from monitor.core.pipeline import ArticleMatcher, followups, routes
+from monitor.core.stories import modes
 from monitor.core.stories.index import StoryIndex
 from monitor.notify.channels import ChannelSet
 from monitor.notify.pacing import Pacer
@@ -37,6 +40,8 @@ class PollConfig:
     operator_channels: tuple[str, ...]
     source_failures: int
     source_silence: float
+    kinds: Mapping[str, Source] = field(default_factory=dict)  # sources that are not a feed URL
+    story_modes: Mapping[str, str] = field(default_factory=dict)  # watch -> its own mode
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +78,8 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
         operator_channels=operator.channels,
         source_failures=operator.source_failures,
         source_silence=operator.source_silence,
+        kinds={s.name: s for s in settings.sources if s.kind != "feed"},
+        story_modes=modes.watch_modes(settings.stories, settings.watches),
     )
     delivery = DeliveryConfig(
         settings=settings.delivery,
@@ -90,14 +97,18 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
         channels = previous.channels
     else:
         channels = ChannelSet(
-            settings.channels, send_timeout=settings.delivery.timeout.total_seconds()
+            settings.channels,
+            send_timeout=settings.delivery.timeout.total_seconds(),
+            language=settings.delivery.language,
+            timezone=settings.delivery.timezone,
         )
     # A new index fills itself from the stored articles of its window when it next places an
     # article, so a new mode or window holds for all it knows.
-    if previous is not None and _same(previous.settings, settings, "stories"):
+    indexed = modes.index_settings(settings.stories, settings.watches)
+    if previous is not None and _index_settings(previous.settings) == indexed:
         stories = previous.stories
     else:
-        stories = StoryIndex(settings.stories)
+        stories = StoryIndex(indexed)
     return Parts(
         settings=settings,
         poll=poll,
@@ -108,8 +119,13 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
     )
 
 
+def _index_settings(settings: Settings) -> StorySettings:
+    return modes.index_settings(settings.stories, settings.watches)
+
+
 def _channel_inputs(settings: Settings) -> tuple[object, ...]:
-    return (settings.channels, settings.delivery.timeout)
+    delivery = settings.delivery
+    return (settings.channels, delivery.timeout, delivery.language, delivery.timezone)
 
 
 def _same(old: Settings, new: Settings, *blocks: str) -> bool:

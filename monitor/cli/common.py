@@ -36,7 +36,7 @@ def load() -> Settings:
     # Imported here, as every command's heavier modules are, so `version` starts at once.
     from monitor.app.logs import hide
     from monitor.config import load_settings
-    from monitor.core.secrets import url_secrets
+    from monitor.core.secrets import channel_secrets
 
     try:
         settings = load_settings(state.config, check_channel_url=check_channel_url)
@@ -44,7 +44,7 @@ def load() -> Settings:
         for problem in exc.problems:
             err.print(problem, markup=False)
         raise typer.Exit(2) from None
-    hide(secret for channel in settings.channels for secret in url_secrets(channel.url))
+    hide(s for channel in settings.channels for s in channel_secrets(channel.url, channel.secret))
     return settings
 
 

@@ -13,6 +13,7 @@ from monitor.config.fields import (
     Duration,
     Interval,
     IntervalOrAuto,
+    Language,
     Network,
     Size,
     Text,
@@ -88,6 +89,7 @@ class DeliveryModel(_Model):
     retry_max: Timeout = _DELIVERY.retry_max
     timeout: Timeout = _DELIVERY.timeout
     timezone: Annotated[str, AfterValidator(time_zone)] = _DELIVERY.timezone
+    language: Language = _DELIVERY.language
 
     _at_least_base = field_validator("retry_max")(not_below("retry_base"))
 

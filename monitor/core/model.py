@@ -25,6 +25,10 @@ class Entry:
     published: datetime | None = None
     content: str = ""
     lang: str | None = None
+    # An aggregator's item names the outlet that published it (RSS <source>, Bing's provider)
+    # and, where it can, the publisher's own URL behind the aggregator's redirect link.
+    outlet: str | None = None
+    origin: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +44,8 @@ class Article:
     guid: str | None = None
     content: str = ""
     lang: str | None = None
+    outlet: str | None = None  # as on Entry: shown instead of the source's name
+    origin: str | None = None  # the publisher's URL, which identifies the story's article
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,8 +77,19 @@ class MessageTemplate:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PageRule:
+    """How to read a list page without a feed: CSS selectors, `@attr` taking an attribute."""
+
+    item: str
+    title: str
+    link: str | None = None  # None: the href of the first <a> in the title
+    date: str | None = None
+    summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Source:
-    """A feed to poll."""
+    """A feed to poll, or a search feed, news sitemap or list page (`kind`)."""
 
     name: str
     url: str
@@ -82,6 +99,8 @@ class Source:
     allow_private_networks: bool | None = None
     # `interval: auto`: polled about as often as it publishes, within fetch.min/max_interval.
     adaptive: bool = False
+    kind: str = "feed"  # feed | google_news | bing_news | sitemap | page
+    page: PageRule | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +117,9 @@ class Channel:
     digest_empty: bool = False  # a digest with nothing in it is sent too, as "no new alerts"
     # "instead": alerts wait for the digest; "besides": they go out at once and again in it.
     digest_mode: str = "instead"
+    language: str | None = None  # of fixed phrases and dates; None: delivery.language
+    timezone: str | None = None  # of the dates shown; None: delivery.timezone
+    secret: str | None = field(default=None, repr=False)  # webhook+ channels: signs each post
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,6 +151,7 @@ class Watch:
     rate_limit: tuple[int, timedelta] | None = None  # at most N alerts per window, then a summary
     digest_empty: bool = False  # as for a channel
     digest_mode: str = "instead"  # as for a channel
+    stories: str | None = None  # events | copies | off: this watch's own `stories.mode`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,6 +187,7 @@ class DeliverySettings:
     retry_max: timedelta = timedelta(hours=1)
     timeout: timedelta = timedelta(seconds=30)
     timezone: str = "UTC"  # of digest schedules and quiet hours
+    language: str = "en"  # of the messages' fixed phrases, unless a channel says otherwise
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

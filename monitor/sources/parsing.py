@@ -27,8 +27,10 @@ from operator import attrgetter
 from typing import Any
 
 from monitor.core.errors import FetchError
-from monitor.core.model import Entry
+from monitor.core.model import Entry, PageRule
 from monitor.sources.feeds import NotAFeedError, ParsedFeed, parse_feed
+from monitor.sources.pages import parse_page
+from monitor.sources.sitemaps import SitemapIndex, parse_sitemap
 
 log = logging.getLogger(__name__)
 MEMORY_LIMIT = 1024 * 1024 * 1024
@@ -65,10 +67,28 @@ def _serve(conn: Connection, memory_limit: int) -> None:
         conn.send(_answer(*request))
 
 
-def _answer(body: bytes, url: str, headers: dict[str, str], max_entries: int) -> tuple[Any, ...]:
+def _parse(
+    body: bytes,
+    url: str,
+    headers: dict[str, str],
+    max_entries: int,
+    kind: str = "feed",
+    rule: PageRule | None = None,
+) -> ParsedFeed:
+    """A sitemap or a list page by its own reader, anything else as a feed."""
+    if kind == "sitemap":
+        return parse_sitemap(body, url=url, headers=headers, max_entries=max_entries)
+    if kind == "page" and rule is not None:
+        return parse_page(body, url=url, headers=headers, rule=rule, max_entries=max_entries)
+    return parse_feed(body, url=url, headers=headers, max_entries=max_entries)
+
+
+def _answer(*request: Any) -> tuple[Any, ...]:
     # Exceptions do not pickle reliably across versions; a tuple always does.
     try:
-        return ("ok", *_wire(parse_feed(body, url=url, headers=headers, max_entries=max_entries)))
+        return ("ok", *_wire(_parse(*request)))
+    except SitemapIndex as exc:
+        return ("sitemap_index", exc.message, exc.feed_urls)
     except NotAFeedError as exc:
         return ("not_a_feed", exc.message, exc.feed_urls)
     except FetchError as exc:
@@ -117,9 +137,18 @@ class ParserPool:
         self._idle: list[_Worker] = []
         self._all: set[_Worker] = set()
 
-    async def parse(self, body: bytes, *, url: str, headers: Mapping[str, str]) -> ParsedFeed:
-        """The parsed feed; raises FetchError as parse_feed does, or "parse_timeout"."""
-        request = (body, url, dict(headers), self.max_entries)
+    async def parse(
+        self,
+        body: bytes,
+        *,
+        url: str,
+        headers: Mapping[str, str],
+        kind: str = "feed",
+        rule: PageRule | None = None,
+    ) -> ParsedFeed:
+        """The parsed feed (or sitemap, with `kind`, or list page, with `rule`); raises
+        FetchError as parse_feed does, or "parse_timeout"."""
+        request = (body, url, dict(headers), self.max_entries, kind, rule)
         async with self._slots:
             worker = self._idle.pop() if self._idle else await asyncio.to_thread(self._start)
             try:
@@ -206,4 +235,6 @@ def _result(reply: tuple[Any, ...]) -> ParsedFeed:
         return _unwire(*reply[1:])
     if status == "not_a_feed":
         raise NotAFeedError(reply[1], feed_urls=tuple(reply[2]))
+    if status == "sitemap_index":
+        raise SitemapIndex(reply[1], feed_urls=tuple(reply[2]))
     raise FetchError(reply[1], reply[2])

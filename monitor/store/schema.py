@@ -81,6 +81,8 @@ sources = Table(
     Column("silent", Boolean, nullable=False, default=False),
     # After this the source counts as silent, unless it publishes again; None: no dates to go by.
     Column("silent_after", UTCDateTime),
+    # The feed an HTML page given as `url` advertises, polled in its place.
+    Column("resolved_url", Text),
 )
 
 articles = Table(
@@ -110,6 +112,8 @@ articles = Table(
     # The story is named by the id of its first article; the signature rebuilds the index.
     Column("story_id", Integer),
     Column("signature", LargeBinary),
+    # The outlet an aggregator's item names (RSS <source>); None: the source itself.
+    Column("outlet", Text),
     UniqueConstraint("source_id", "key"),
     Index(None, "fetched_at"),
     Index(None, "source_id", "url_key"),

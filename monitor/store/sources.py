@@ -52,6 +52,7 @@ class Sources(StoreBase):
                         last_modified=None,
                         next_poll_at=now,
                         title=None,
+                        resolved_url=None,
                     )
                 conn.execute(update(sources).where(sources.c.id == row.id).values(**values))
             stale = [row.id for row in rows.values() if row.active]
@@ -91,9 +92,19 @@ class Sources(StoreBase):
                 consecutive_failures=r.consecutive_failures,
                 last_success_at=r.last_success_at,
                 silent_after=r.silent_after,
+                resolved_url=r.resolved_url,
             )
             for r in rows
         ]
+
+    def set_resolved_url(self, source_id: int, url: str | None) -> None:
+        """Keep the feed that a source's page advertises, which later polls fetch instead."""
+        with self._write() as conn:
+            conn.execute(
+                update(sources)
+                .where(sources.c.id == source_id)
+                .values(resolved_url=url, etag=None, last_modified=None)
+            )
 
     @contextmanager
     def lookup(self) -> Iterator[stories.Lookup]:
@@ -135,6 +146,7 @@ class Sources(StoreBase):
                 last_error=r.last_error,
                 last_backfill_at=r.last_backfill_at,
                 last_backfill_entries=r.last_backfill_entries,
+                resolved_url=r.resolved_url,
             )
             for r in rows
         ]

@@ -28,7 +28,7 @@ THIRD_PARTY = {
     | {"brotli"},
     "store": {"sqlalchemy", "alembic"},
     "notify": {"apprise", "requests", "apscheduler"},
-    "config": {"pydantic", "ruamel"},
+    "config": {"pydantic", "ruamel", "cssselect"},  # cssselect: page selectors checked on load
     "app": {"apscheduler"},
     "cli": {"typer", "rich", "sqlalchemy"},
     "": set(),

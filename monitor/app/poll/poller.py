@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 from monitor.app import failpoints
 from monitor.app.poll.commits import CommitQueue
 from monitor.app.poll.identities import identities
-from monitor.core import health
+from monitor.app.poll.kinds import SourceReader
+from monitor.core import health, phrases
 from monitor.core.errors import FetchError
 from monitor.core.model import Notice
 from monitor.core.pipeline import Decision, plan
@@ -86,6 +87,7 @@ class Poller:
         # see each other's articles.
         self.commits = CommitQueue(store, begin=self._begin_batch)
         self._evicted_at: datetime | None = None
+        self.reader = SourceReader(parser)
 
     def use(self, parts: Parts) -> None:
         """Poll with these parts from now on; polls in flight finish with the ones they had."""
@@ -138,11 +140,15 @@ class Poller:
         return on_phase(source.name, now, wait, shortest)
 
     async def _poll(self, source: ClaimedSource) -> PollOutcome:
+        client = self.clients.for_source(source.name)
+        spec = self.config.kinds.get(source.name)
+        # An unchanged sitemap index says nothing of its children: it is always read.
+        conditional = spec is None or spec.kind != "sitemap"
         result = await fetch(
-            self.clients.for_source(source.name),
-            source.url,
-            etag=source.etag,
-            last_modified=source.last_modified,
+            client,
+            source.resolved_url or source.url,
+            etag=source.etag if conditional else None,
+            last_modified=source.last_modified if conditional else None,
             max_bytes=self.config.fetch.max_bytes,
             timeout=self.config.fetch.timeout.total_seconds(),
             max_redirects=self.config.fetch.max_redirects,
@@ -152,8 +158,10 @@ class Poller:
         backfill = normalized = 0
         parsed: ParsedFeed | None = None
         rolled = False
+        resolved = source.resolved_url
         if result.status != 304:
-            parsed = await self.parser.parse(result.body, url=result.url, headers=result.headers)
+            read = await self.reader.read(source, spec, result, client, self.config.fetch)
+            parsed, result, resolved = read.parsed, read.result, read.resolved_url
             if parsed.warning:
                 log.info("%s: feed has problems but was read: %s", source.name, parsed.warning)
             title = parsed.title or None
@@ -173,6 +181,9 @@ class Poller:
                 last_success=source.last_success_at,
             )
             found, backfill = planned.decisions, planned.backfill
+            found = await self.reader.with_origins(found, client, self.config.fetch)
+        if resolved != source.resolved_url:
+            await asyncio.to_thread(self.store.set_resolved_url, source.id, resolved)
         now = self.clock()
         next_poll_at = now + self._faster(self._next_wait(source, result, parsed, now), rolled)
         silent_after = self._silent_after(source, parsed)
@@ -193,6 +204,7 @@ class Poller:
                 recovered=health.recovered(source.name),
                 silent_after=silent_after,
                 silence=health.silent(source.name) if self.config.source_silence > 0 else None,
+                story_modes=self.config.story_modes,
             )
             record = tx.record_poll(poll)
             self.stories.load(record.stored)
@@ -277,12 +289,8 @@ class Poller:
             Notice(
                 kind="source-backfill",
                 about=source.name,
-                title=f"Source {source.name} re-announced {count} old entries",
-                body=(
-                    f"{count} entries this source had never shown, all dated a day or more before "
-                    "its previous poll, appeared at once. They were stored without alerts, as an "
-                    "archive re-announcement rather than news."
-                ),
+                title=phrases.SOURCE_BACKFILL.format(source=source.name, count=count),
+                body=phrases.SOURCE_BACKFILL_BODY.format(count=count),
             ),
             now,
         )
@@ -307,13 +315,8 @@ class Poller:
             Notice(
                 kind="source-rolled-over",
                 about=source.name,
-                title=f"Source {source.name} may have missed items",
-                body=(
-                    f"None of the {count} entries in its latest response had been seen before, "
-                    "so entries published between two polls may have scrolled out of the feed "
-                    "unseen. It is now polled more often; a shorter interval (or interval: auto) "
-                    "keeps up."
-                ),
+                title=phrases.SOURCE_ROLLED.format(source=source.name),
+                body=phrases.SOURCE_ROLLED_BODY.format(count=count),
             ),
             now,
         )
