@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import multiprocessing
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -221,6 +222,7 @@ def main() -> None:
         db.close()
         with psycopg.connect(args.database, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
