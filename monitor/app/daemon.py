@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app.delivery import Deliverer, DeliveryReport
+from monitor.app.heartbeat import POLL_LEASE, Heartbeat
 from monitor.app.indexer import IndexJob
 from monitor.app.logs import hide
 from monitor.app.metrics import Metrics
@@ -116,6 +117,8 @@ class Monitor:
         )
         self.indexer = IndexJob(self.store.engine)
         await self.deliverer.bury_strays()
+        self.heartbeat = Heartbeat(self.store, self.owner, self.clock)
+        self.heartbeat.start()
         return self
 
     async def __aexit__(
@@ -129,6 +132,7 @@ class Monitor:
         await self.parts.clients.aclose()
         await self.parser.aclose()
         await self._close_retired(everything=True)
+        await self.heartbeat.stop()
         await asyncio.to_thread(self.store.release_leases, self.owner)
         self.store.close()
         if self._lock is not None:
@@ -167,9 +171,8 @@ class Monitor:
         await self.reloader.tick()
 
     def _lease(self) -> timedelta:
-        # A poll is bounded by the fetch deadline; parsing and the commit get as long again.
-        fetch = self.settings.fetch
-        return fetch.timeout * 2 + fetch.parse_timeout + timedelta(seconds=60)
+        # Short, and kept by the heartbeat while the poll runs (see app/heartbeat).
+        return POLL_LEASE
 
     async def poll_all(self) -> list[PollOutcome]:
         """Poll every active source once, due or not, `fetch.concurrency` at a time."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from monitor.app.watches import build_matcher as build_matcher  # re-exported for tests
 from monitor.core.model import (
     DeliverySettings,
     FetchSettings,
@@ -20,8 +21,6 @@ from monitor.core.model import (
     StorySettings,
 )
 from monitor.core.pipeline import ArticleMatcher, followups, routes
-from monitor.core.query import Matcher
-from monitor.core.query import build_matcher as compile_watches
 from monitor.core.stories import modes
 from monitor.core.stories.index import StoryIndex
 from monitor.notify.channels import ChannelSet
@@ -65,15 +64,6 @@ class Parts:
     clients: Clients
     channels: ChannelSet
     stories: StoryIndex
-
-
-def build_matcher(settings: Settings) -> Matcher:
-    """All watches compiled into one matcher (the config loader already checked them)."""
-    return compile_watches(
-        ((w.name, w.query) for w in settings.watches),
-        settings.terms,
-        tags={s.name: s.tags for s in settings.sources},
-    )
 
 
 def build(settings: Settings, previous: Parts | None = None) -> Parts:

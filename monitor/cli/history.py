@@ -55,7 +55,7 @@ def export(
 
 def matcher_for(settings: Settings, watches: Sequence[Watch]) -> Matcher:
     """The daemon's own matcher, for just these watches."""
-    from monitor.app.wiring import build_matcher
+    from monitor.app.watches import build_matcher
 
     return build_matcher(dataclasses.replace(settings, watches=tuple(watches)))
 

@@ -258,3 +258,15 @@ feedback = Table(
     Column("marked_at", UTCDateTime, nullable=False),
     Index(None, "watch", "marked_at"),
 )
+
+# One row per running daemon, written by its heartbeat: `newsmonitor health` and other
+# daemons see who is alive, and since when it last beat.
+daemons = Table(
+    "daemons",
+    metadata,
+    Column("owner", String(200), primary_key=True),  # host:pid, as in the lease columns
+    Column("host", String(200), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("beat_at", UTCDateTime, nullable=False),
+    Index(None, "host"),
+)

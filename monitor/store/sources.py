@@ -12,6 +12,7 @@ from monitor.core.model import Source
 from monitor.core.records import ClaimedSource, SourceStatus
 from monitor.store import stories
 from monitor.store.base import StoreBase, lease_rows
+from monitor.store.database import SYNC_LOCK, in_turn
 from monitor.store.polls import PollBatch
 from monitor.store.schema import articles, sources
 
@@ -22,6 +23,7 @@ class Sources(StoreBase):
     def sync_sources(self, configured: Sequence[Source], now: datetime) -> None:
         """Make the sources table follow the config: add, update, (de)activate by name."""
         with self._write() as conn:
+            in_turn(conn, SYNC_LOCK)  # daemons started together would insert the same names
             rows = {r.name: r for r in conn.execute(select(sources))}
             for src in configured:
                 interval_s = max(1, int(src.interval.total_seconds()))
