@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 
-.PHONY: run demo check test lint format clean
+.PHONY: run demo check test lint format clean browser
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -35,7 +35,12 @@ lint: $(VENV)/.dev  ## ruff check, ruff format --check and mypy
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint  ## lint, then the whole test suite
+browser:  ## install Debian's chromium for tests/browser when missing (needs root)
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } || \
+		echo "chromium missing and not root: tests/browser will skip"
+
+test: lint browser  ## lint, then the whole test suite (chromium installed for the browser tests)
 	$(BIN)/python -m pytest
 
 format: $(VENV)/.dev

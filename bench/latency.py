@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/latency.py [--minutes 3] [--feeds 1000] [--rules 10000]
                                       [--rate 20] [--interval 60s] [--seed 1]
+                                      [--full-text auto|always|never]
 
 A feed server on 127.0.0.1 serves N feeds (with ETags, so unchanged feeds answer 304). The
 daemon runs as its own process (`newsmonitor run`) on a config with those N sources, polled at
@@ -28,6 +29,7 @@ import os
 import random
 import re
 import signal
+import socket
 import statistics
 import sys
 import tempfile
@@ -38,6 +40,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+import httpx
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -45,6 +49,7 @@ from bench.matching import COMMON, entities, rules  # noqa: E402
 from bench.polling import cpu_seconds  # noqa: E402
 from tests.support import process  # noqa: E402
 from tests.support.feed_server import FeedServer, rss  # noqa: E402
+from tests.support.pages import article_page  # noqa: E402
 from tests.support.scenario import SLACK_URL  # noqa: E402
 from tests.support.sinks import WebhookSink  # noqa: E402
 
@@ -66,7 +71,7 @@ class Feeds:
                     "guid": f"f{f}-base{i}",
                     "title": " ".join(rng.choice(COMMON) for _ in range(9)).capitalize(),
                     "description": " ".join(rng.choice(COMMON) for _ in range(40)),
-                    "link": f"https://news.test/{f}/base{i}",
+                    "link": server.url(f"/page/{f}/base{i}"),  # never read: baseline
                     "published": now - timedelta(hours=i + 1),
                 }
                 for i in range(entries)
@@ -93,9 +98,16 @@ class Feeds:
             "guid": token,
             "title": f"{PROBE} {token} " + " ".join(rng.choice(COMMON) for _ in range(8)),
             "description": " ".join(rng.choice(COMMON) for _ in range(40)),
-            "link": f"https://news.test/{feed}/{token}",
+            "link": self.server.url(f"/page/{feed}/{token}"),
             "published": datetime.now(UTC),
         }
+        body = [" ".join(rng.choice(COMMON) for _ in range(60)) for _ in range(8)]
+        self.server.set(
+            f"/page/{feed}/{token}",
+            article_page(str(item["title"]), body),
+            headers={"Content-Type": "text/html; charset=utf-8"},
+            etag=False,
+        )
         with self.lock:
             self.items[feed].insert(0, item)
             self.bodies[feed] = self._render(feed, len(self.published) + 1)
@@ -133,13 +145,15 @@ def write_config(path: Path, base: str, args: argparse.Namespace, database: str)
     queries, terms = rules(args.rules - 1, entities(args.rules - 1, rng), rng)
     lines = [
         f"database: {json.dumps(database)}",
-        f"fetch: {{interval: {args.interval}, allow_addresses: [127.0.0.1/32], per_host: 16}}",
+        f"fetch: {{interval: {args.interval}, allow_addresses: [127.0.0.1/32], per_host: 16, "
+        f"full_text: {args.full_text}}}",
         "sources:",
         *(f"  - {{name: feed{f}, url: {base}/feed{f}.xml}}" for f in range(args.feeds)),
         "terms:",
         *(f"  {name}: {json.dumps(aliases)}" for name, aliases in terms.items()),
         "channels:",
         f"  slack: {{url: {SLACK_URL}}}",
+        f"web: {{listen: {json.dumps(args.console_listen or 'off')}}}",
         "watches:",
         f"  - {{name: probe, query: {PROBE}, notify: [slack]}}",
         *(
@@ -185,7 +199,7 @@ def arrivals(sink: WebhookSink) -> tuple[dict[str, float], Counter[str]]:
 
 
 _COMMITTED = re.compile(
-    r"^(\S+ \S+) INFO monitor\.sources\.poller: feed(\d+): \d+ new article\(s\)", re.MULTILINE
+    r"^(\S+ \S+) INFO monitor\.app\.poll\.poller: feed(\d+): \d+ new article\(s\)", re.MULTILINE
 )
 
 
@@ -205,6 +219,48 @@ def committed(log: str, feeds: Feeds) -> dict[str, float]:
     return found
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class ConsoleReader(threading.Thread):
+    """A client of the daemon's console: /metrics every second, the overview every 5 s."""
+
+    def __init__(self, base: str) -> None:
+        super().__init__(daemon=True)
+        self.base = base
+        self.done = threading.Event()
+        self.times: dict[str, list[float]] = {"/metrics": [], "/": []}
+        self.failures = 0
+
+    def run(self) -> None:
+        with httpx.Client(base_url=self.base, timeout=10) as client:
+            tick = 0
+            while not self.done.wait(1.0):
+                for path in ("/metrics", "/") if tick % 5 == 0 else ("/metrics",):
+                    started = time.perf_counter()
+                    if client.get(path).status_code != 200:
+                        self.failures += 1
+                    self.times[path].append(time.perf_counter() - started)
+                tick += 1
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join(15)
+
+    def summary(self) -> str:
+        return (
+            "; ".join(
+                f"{path} {len(t)} reads, p95 {1000 * sorted(t)[int(0.95 * (len(t) - 1))]:.0f} ms"
+                for path, t in self.times.items()
+                if t
+            )
+            + f"; failures {self.failures}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=3.0)
@@ -215,13 +271,25 @@ def main() -> None:
     parser.add_argument("--interval", default="60s")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--full-text",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="fetch.full_text: the inserted items link article pages on the feed server",
+    )
+    parser.add_argument(
         "--slack-pacing",
         choices=["on", "off"],
         default="on",
         help="off: without apprise's 1.2 s between two Slack messages, to see the daemon's own "
         "latency apart from the channel's pace",
     )
+    parser.add_argument(
+        "--console",
+        action="store_true",
+        help="serve the web console and read /metrics every second and / every 5 s meanwhile",
+    )
     args = parser.parse_args()
+    args.console_listen = f"127.0.0.1:{free_port()}" if args.console else None
     rng = random.Random(args.seed)
     interval = 60.0 if args.interval == "auto" else float(args.interval.rstrip("s"))
     with (
@@ -245,6 +313,9 @@ def main() -> None:
             if daemon.poll() is not None:
                 raise SystemExit(f"the daemon exited early:\n{log.read_text()[-3000:]}")
             warm = time.monotonic() - started
+            if args.console_listen:
+                reader = ConsoleReader(f"http://{args.console_listen}")
+                reader.start()
             time.sleep(5)  # the last baseline polls commit
             cpu_before = daemon_cpu(daemon.pid)
             window = args.minutes * 60
@@ -260,6 +331,8 @@ def main() -> None:
                 time.sleep(0.5)
             cpu = daemon_cpu(daemon.pid) - cpu_before
         finally:
+            if args.console_listen:
+                reader.stop()
             daemon.send_signal(signal.SIGTERM)
             daemon.wait(60)
         first, seen = arrivals(sink)
@@ -287,12 +360,16 @@ def main() -> None:
     print(f"    and committed -> webhook        {percentiles(in_delivery)}")
     print(
         f"  items inserted {len(published)}, alerted {len(first)}, missing {len(missing)}, "
-        f"alerted more than once {len(duplicated)}; webhook posts {len(sink.posts)}"
+        f"alerted more than once {len(duplicated)}; webhook posts {len(sink.posts)}; "
+        f"article pages read {sum(1 for r in server.requests if r.path.startswith('/page/'))} "
+        f"(full_text: {args.full_text})"
     )
     print(
         f"  daemon CPU over the run {cpu:.1f} s ({100 * cpu / window:.0f}% of one core); "
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
+    if args.console_listen:
+        print(f"  console read meanwhile: {reader.summary()}")
     if errors:
         print(f"  daemon errors: {len(errors)}, first: {errors[0]}")
     if missing or duplicated:

@@ -103,7 +103,10 @@ async def main() -> None:
                 for i, p in enumerate(paths)
             ),
             channels=(Channel(name="console", url="console://", enabled=False),),
-            fetch=dataclasses.replace(shipped.fetch, allow_addresses=("127.0.0.1/32",)),
+            # The feed path alone: the entries link pages at news.test, which is not served.
+            fetch=dataclasses.replace(
+                shipped.fetch, allow_addresses=("127.0.0.1/32",), full_text="never"
+            ),
         )
         baseline = await fetch_and_parse([server.url(p) for p in paths], settings)
         first = await poll_once(settings)

@@ -226,7 +226,10 @@ async def main() -> None:
     server.start()
     base = here.recv()
     urls = [f"{base}/feed{i}.xml" for i in range(args.feeds)]
-    fetch_settings = FetchSettings(allow_addresses=("127.0.0.1/32",), per_host=16)
+    # The feed path alone: the entries link pages at news.test, which is not served.
+    fetch_settings = FetchSettings(
+        allow_addresses=("127.0.0.1/32",), per_host=16, full_text="never"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             database=f"sqlite:///{Path(tmp) / 'bench.db'}",

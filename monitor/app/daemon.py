@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -17,15 +18,17 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app import hangup
 from monitor.app.delivery import Deliverer, DeliveryReport
+from monitor.app.heartbeat import POLL_LEASE, Heartbeat
 from monitor.app.indexer import IndexJob
 from monitor.app.logs import hide
+from monitor.app.metrics import Metrics
 from monitor.app.poll.poller import Poller, PollOutcome
 from monitor.app.reload import Reloader
 from monitor.app.retention import RetentionJob
 from monitor.app.wiring import Parts, build, unrouted
 from monitor.core.model import Settings
 from monitor.core.records import ClaimedSource
-from monitor.core.secrets import url_secrets
+from monitor.core.secrets import channel_secrets
 from monitor.sources.http import Clients
 from monitor.sources.parsing import ParserPool
 from monitor.store.database import DaemonLock, sqlite_path
@@ -71,6 +74,8 @@ class Monitor:
         self._more_due = False
         self._retired: list[tuple[float, Clients]] = []  # replaced by a reload, closed later
         self.reloader = Reloader(self)
+        self.metrics = Metrics()
+        self.reloader.on_reload = self.metrics.reloaded
 
     async def __aenter__(self) -> Monitor:
         if self._lock is not None:
@@ -99,6 +104,7 @@ class Monitor:
             owner=self.owner,
             clock=self.clock,
         )
+        self.poller.metrics = self.metrics
         self.deliverer = Deliverer(
             self.store,
             self.parts.channels,
@@ -112,6 +118,8 @@ class Monitor:
         )
         self.indexer = IndexJob(self.store.engine)
         await self.deliverer.bury_strays()
+        self.heartbeat = Heartbeat(self.store, self.owner, self.clock)
+        self.heartbeat.start()
         return self
 
     async def __aexit__(
@@ -125,6 +133,7 @@ class Monitor:
         await self.parts.clients.aclose()
         await self.parser.aclose()
         await self._close_retired(everything=True)
+        await self.heartbeat.stop()
         await asyncio.to_thread(self.store.release_leases, self.owner)
         self.store.close()
         if self._lock is not None:
@@ -132,7 +141,7 @@ class Monitor:
 
     async def reconfigure(self, new: Settings) -> None:
         """Swap in the parts of a new config; work in flight finishes on the ones it had."""
-        hide(secret for channel in new.channels for secret in url_secrets(channel.url))
+        hide(s for channel in new.channels for s in channel_secrets(channel.url, channel.secret))
         await asyncio.to_thread(self.store.sync_sources, new.sources, self.clock())
         self._use(build(new, self.parts))
         for warning in unrouted(self.parts):
@@ -163,9 +172,8 @@ class Monitor:
         await self.reloader.tick()
 
     def _lease(self) -> timedelta:
-        # A poll is bounded by the fetch deadline; parsing and the commit get as long again.
-        fetch = self.settings.fetch
-        return fetch.timeout * 2 + fetch.parse_timeout + timedelta(seconds=60)
+        # Short, and kept by the heartbeat while the poll runs (see app/heartbeat).
+        return POLL_LEASE
 
     async def poll_all(self) -> list[PollOutcome]:
         """Poll every active source once, due or not, `fetch.concurrency` at a time."""
@@ -188,6 +196,7 @@ class Monitor:
     async def run_once(self) -> tuple[list[PollOutcome], DeliveryReport]:
         """Poll every source once, then deliver everything that is due."""
         outcomes = await self.poll_all()
+        await self.poller.pages.settle()  # entries waiting for their page match first
         report = await self.deliverer.deliver_due()
         return outcomes, report
 
@@ -200,6 +209,7 @@ class Monitor:
             ("reload", self._reload_tick),
             ("retention", self.retention.tick),
             ("index", self.indexer.tick),
+            ("pages", self.poller.pages.tick),
         )
         for job_id, job in jobs:
             scheduler.add_job(
@@ -241,6 +251,7 @@ class Monitor:
             log.error("background work failed", exc_info=task.exception())
 
     async def _poll_tick(self) -> None:
+        self.metrics.tick()
         async with self._claiming:
             delivering = set(self._delivering.values())
             me = asyncio.current_task()  # a poll that claims again as it ends is not busy
@@ -256,7 +267,13 @@ class Monitor:
                 self._spawn(self._poll_and_deliver(source))
 
     async def _poll_and_deliver(self, source: ClaimedSource) -> None:
+        started = time.monotonic()
         outcome = await self.poller.poll(source)
+        self.metrics.poll(
+            outcome=_outcome(outcome),
+            seconds=time.monotonic() - started,
+            new_articles=outcome.new_articles,
+        )
         if outcome.alerts:
             await self._deliver_tick(fresh=True)  # don't wait for the next tick to send them
         if self._more_due:
@@ -277,7 +294,9 @@ class Monitor:
         total = DeliveryReport()
         while True:
             self._deliver_again.discard(name)
-            total += await self.deliverer.deliver_channel(name)
+            report = await self.deliverer.deliver_channel(name)
+            self.metrics.sent(name, sent=report.sent, retried=report.retried, dead=report.dead)
+            total += report
             if name not in self._deliver_again or self._draining:
                 return total
 
@@ -294,10 +313,23 @@ class Monitor:
             await asyncio.wait(late, timeout=2)
 
 
+def _outcome(outcome: PollOutcome) -> str:
+    if not outcome.ok:
+        return "error"
+    if outcome.not_modified:
+        return "not_modified"
+    return "baseline" if outcome.baseline else "ok"
+
+
+# Something run beside the scheduler for as long as the daemon runs (the web console): entered
+# once the daemon has opened its store, left before the daemon closes it.
+Beside = Callable[[Monitor], contextlib.AbstractAsyncContextManager[object]]
+
+
 async def serve(
-    settings: Settings, *, once: bool = False
+    settings: Settings, *, once: bool = False, beside: Beside | None = None
 ) -> tuple[list[PollOutcome], DeliveryReport] | None:
-    """Run the daemon until SIGTERM or SIGINT (or one pass with `once`)."""
+    """Run the daemon until SIGTERM or SIGINT (or one pass with `once`), with `beside`."""
     if once:
         async with Monitor(settings) as monitor:
             return await monitor.run_once()
@@ -320,7 +352,9 @@ async def serve(
     if hangup.pending():
         monitor.reloader.request()
     try:
-        async with monitor:
+        async with monitor, contextlib.AsyncExitStack() as stack:
+            if beside is not None:
+                await stack.enter_async_context(beside(monitor))
             await monitor.run_forever(stop)
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 from monitor.app import failpoints
 from monitor.app.wiring import DeliveryConfig
+from monitor.core import phrases
 from monitor.core.model import DeliverySettings, MessageTemplate, Notice, OperatorSettings
+from monitor.core.payloads import Envelope
 from monitor.core.records import DEAD, PENDING, SENT
-from monitor.core.render import render_notice
 from monitor.core.schedule import retry_delay
 from monitor.notify import pacing, wire
 from monitor.notify.channels import ChannelSet, SendOutcome
@@ -175,7 +176,9 @@ class Deliverer:
                 if self._stopping:
                     break
                 shown = pacing.one_per_story(rows)
-                title = pacing.heading(self.pacer, kind, channel, watch, len(shown))
+                title = pacing.heading(
+                    self.pacer, kind, channel, watch, len(shown), self.channels.locale(channel)
+                )
                 total += await self._send_group(channel, title, rows, shown)
             for row in todo.now:
                 if self._stopping:
@@ -201,14 +204,19 @@ class Deliverer:
             if self._digests_seen.get(key) == due.at:
                 continue
             self._digests_seen[key] = due.at
-            of = f" for watch {due.watch}" if due.watch else ""
             local = due.previous.astimezone(self.pacer.zone) if due.previous else None
-            when = f" since {local:%Y-%m-%d %H:%M %Z}" if local else ""
+            after = f"{local:%Y-%m-%d %H:%M %Z}" if local else ""
+            body = {
+                (False, False): phrases.DIGEST_EMPTY_BODY,
+                (True, False): phrases.DIGEST_EMPTY_WATCH_BODY,
+                (False, True): phrases.DIGEST_EMPTY_SINCE_BODY,
+                (True, True): phrases.DIGEST_EMPTY_WATCH_SINCE_BODY,
+            }[(bool(due.watch), bool(after))]
             notice = Notice(
                 kind=EMPTY_DIGEST,
                 about=f"{due.watch or ''}@{due.at.isoformat()}",
-                title="newsmonitor digest: no new alerts",
-                body=f"No new alerts{of}{when}.",
+                title=phrases.DIGEST_EMPTY,
+                body=body.format(watch=due.watch, since=after),
             )
             await asyncio.to_thread(
                 self.store.notices.enqueue_if_empty,
@@ -240,7 +248,9 @@ class Deliverer:
     ) -> DeliveryReport:
         """Several alerts as one message showing `shown`; they are sent, retried or dead
         together."""
-        message = self.channels.compose_group(channel, title, [r.alert for r in shown])
+        message = self.channels.compose_group(
+            channel, title, [r.alert for r in shown], [_envelope(r) for r in shown]
+        )
         outcome = await self.channels.send(channel, message)
         await self._health(channel, outcome)
         total = DeliveryReport()
@@ -258,7 +268,9 @@ class Deliverer:
         return total
 
     async def _send(self, row: AlertRecord) -> DeliveryReport:
-        message = self.channels.compose(row.channel, row.alert, self.templates.get(row.alert.watch))
+        message = self.channels.compose(
+            row.channel, row.alert, self.templates.get(row.alert.watch), _envelope(row)
+        )
         outcome = await self.channels.send(row.channel, message)
         if outcome.ok:
             failpoints.hit("after-send")
@@ -289,16 +301,14 @@ class Deliverer:
         failing = Notice(
             kind=FAILING,
             about=channel,
-            title=f"newsmonitor: channel {channel} is failing",
-            body=f"The last {n} sends to channel {channel} failed; its alerts are kept and"
-            f" retried.\nLast error: {outcome.error}",
+            title=phrases.CHANNEL_FAILING.format(channel=channel),
+            body=phrases.CHANNEL_FAILING_BODY.format(count=n, channel=channel, error=outcome.error),
         )
         recovered = Notice(
             kind=RECOVERED,
             about=channel,
-            title=f"newsmonitor: channel {channel} works again",
-            body=f"Channel {channel} accepted a message again after at least {n} failed sends;"
-            " the alerts held back are going out now.",
+            title=phrases.CHANNEL_RECOVERED.format(channel=channel),
+            body=phrases.CHANNEL_RECOVERED_BODY.format(channel=channel, count=n),
         )
         kind = await asyncio.to_thread(
             self.store.notices.channel_result,
@@ -319,8 +329,8 @@ class Deliverer:
             log.warning("channel %s: %s (operator notified)", channel, kind)
 
     async def _send_notice(self, notice: NoticeRecord) -> None:
-        message = render_notice(
-            notice.title, notice.body, self.channels.body_format(notice.channel)
+        message = self.channels.compose_notice(
+            notice.channel, notice.kind, notice.title, notice.body
         )
         outcome = await self.channels.send(notice.channel, message)
         notices, now, attempts = self.store.notices, self.clock(), notice.attempts + 1
@@ -377,3 +387,7 @@ class Deliverer:
             error,
         )
         return DeliveryReport(retried=1)
+
+
+def _envelope(row: AlertRecord) -> Envelope:
+    return Envelope(id=row.id, story_id=row.story_id, attempt=row.attempts + 1)

@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from monitor.config import load_settings
@@ -102,6 +102,7 @@ class Reloader:
         self._seen: Fingerprint = fingerprint(target.settings.files)
         self._settling: Fingerprint | None = None
         self._lock = asyncio.Lock()
+        self.on_reload: Callable[[bool], None] | None = None  # told each reload's result
 
     def request(self) -> None:
         """Reload at the next tick whether or not a file changed (what SIGHUP means)."""
@@ -125,7 +126,9 @@ class Reloader:
             self._requested = False
             self._settling = None
             self._seen = stamps
-            await self.reload()
+            ok = await self.reload()
+            if self.on_reload is not None:
+                self.on_reload(ok)
 
     async def reload(self) -> bool:
         """Load the config again and apply it; False (and the old config kept) if it is invalid."""

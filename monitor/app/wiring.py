@@ -8,18 +8,20 @@ are kept from the previous build when the settings they depend on did not change
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from monitor.app.watches import build_matcher as build_matcher  # re-exported for tests
 from monitor.core.model import (
     DeliverySettings,
     FetchSettings,
     MessageTemplate,
     OperatorSettings,
     Settings,
+    Source,
+    StorySettings,
 )
 from monitor.core.pipeline import ArticleMatcher, followups, routes
-from monitor.core.query import Matcher
-from monitor.core.query import build_matcher as compile_watches
+from monitor.core.stories import modes
 from monitor.core.stories.index import StoryIndex
 from monitor.notify.channels import ChannelSet
 from monitor.notify.pacing import Pacer
@@ -38,6 +40,8 @@ class PollConfig:
     operator_channels: tuple[str, ...]
     source_failures: int
     source_silence: float
+    kinds: Mapping[str, Source] = field(default_factory=dict)  # sources that are not a feed URL
+    story_modes: Mapping[str, str] = field(default_factory=dict)  # watch -> its own mode
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,15 +66,6 @@ class Parts:
     stories: StoryIndex
 
 
-def build_matcher(settings: Settings) -> Matcher:
-    """All watches compiled into one matcher (the config loader already checked them)."""
-    return compile_watches(
-        ((w.name, w.query) for w in settings.watches),
-        settings.terms,
-        tags={s.name: s.tags for s in settings.sources},
-    )
-
-
 def build(settings: Settings, previous: Parts | None = None) -> Parts:
     """The parts for `settings`, reusing those of `previous` whose inputs did not change."""
     operator = settings.operator
@@ -83,6 +78,8 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
         operator_channels=operator.channels,
         source_failures=operator.source_failures,
         source_silence=operator.source_silence,
+        kinds={s.name: s for s in settings.sources if s.kind != "feed"},
+        story_modes=modes.watch_modes(settings.stories, settings.watches),
     )
     delivery = DeliveryConfig(
         settings=settings.delivery,
@@ -100,14 +97,18 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
         channels = previous.channels
     else:
         channels = ChannelSet(
-            settings.channels, send_timeout=settings.delivery.timeout.total_seconds()
+            settings.channels,
+            send_timeout=settings.delivery.timeout.total_seconds(),
+            language=settings.delivery.language,
+            timezone=settings.delivery.timezone,
         )
     # A new index fills itself from the stored articles of its window when it next places an
     # article, so a new mode or window holds for all it knows.
-    if previous is not None and _same(previous.settings, settings, "stories"):
+    indexed = modes.index_settings(settings.stories, settings.watches)
+    if previous is not None and _index_settings(previous.settings) == indexed:
         stories = previous.stories
     else:
-        stories = StoryIndex(settings.stories)
+        stories = StoryIndex(indexed)
     return Parts(
         settings=settings,
         poll=poll,
@@ -118,8 +119,13 @@ def build(settings: Settings, previous: Parts | None = None) -> Parts:
     )
 
 
+def _index_settings(settings: Settings) -> StorySettings:
+    return modes.index_settings(settings.stories, settings.watches)
+
+
 def _channel_inputs(settings: Settings) -> tuple[object, ...]:
-    return (settings.channels, settings.delivery.timeout)
+    delivery = settings.delivery
+    return (settings.channels, delivery.timeout, delivery.language, delivery.timezone)
 
 
 def _same(old: Settings, new: Settings, *blocks: str) -> bool:

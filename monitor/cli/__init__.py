@@ -1,70 +1,50 @@
 """The newsmonitor command line: parse arguments, call the library, print, set the exit code.
 
-This module builds the typer app from the command modules; the order of registration is the
-order of `--help`.
+`names` lists the commands; `commands` builds the typer app with the one that runs (all of them
+for `--help`), so a command loads only its own module and what that uses.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
-import typer
+import sys
+from typing import Any
 
 from monitor.app import hangup  # noqa: F401  (first: a SIGHUP while starting is not fatal)
-from monitor.app.logs import setup_logging
-from monitor.cli import daemon, history, listing, notify, replay, rules
-from monitor.cli.common import state
+from monitor.cli.names import COMMANDS
 
-app = typer.Typer(
-    help="Poll news feeds, match watch rules, and send one alert per story.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+_GLOBAL_WITH_VALUE = ("-c", "--config", "--log-level")
 
 
-@app.callback()
-def _main(
-    config: Annotated[
-        Path,
-        typer.Option(
-            "--config",
-            "-c",
-            envvar="NEWSMONITOR_CONFIG",
-            help="Main config file.",
-            show_default=True,
-        ),
-    ] = Path("config/monitor.yaml"),
-    log_level: Annotated[
-        str,
-        typer.Option(
-            "--log-level",
-            envvar="NEWSMONITOR_LOG_LEVEL",
-            help="debug, info, warning or error.",
-        ),
-    ] = "info",
-) -> None:
-    """Self-hosted news monitoring: feeds in, alerts out, history in SQLite or PostgreSQL."""
-    if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise typer.BadParameter("use debug, info, warning or error", param_hint="--log-level")
-    setup_logging(log_level)
-    state.config = config
+def _command(args: list[str]) -> str | None:
+    """The command named in `args`, past the global options, if it is one of ours."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _GLOBAL_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg if arg in COMMANDS else None
+    return None
 
 
-app.command()(daemon.run)
-app.command()(daemon.check)
-app.command()(listing.sources)
-app.command()(listing.alerts)
-app.command("test-rule")(rules.test_rule)
-app.command()(daemon.demo)
-app.command("notify-test")(notify.notify_test)
-app.command()(daemon.version)
-app.command()(history.export)
-app.command()(history.search)
-app.command()(replay.replay)
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the whole app, for tests and tools that inspect it
+        from monitor.cli.commands import build
+
+        return build()
+    raise AttributeError(name)
 
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    args = sys.argv[1:]
+    if args == ["version"]:
+        # Nothing to load: not even the argument parser.
+        from monitor import __version__
+
+        print(__version__)
+        return
+    from monitor.cli.commands import build
+
+    build(_command(args))()

@@ -12,14 +12,10 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
-from monitor.app.logs import hide
-from monitor.config import load_settings, parse_duration
 from monitor.core.errors import ConfigError, MonitorError
-from monitor.core.model import Settings
-from monitor.core.secrets import url_secrets
-from monitor.notify.channels import check_channel_url
 
 if TYPE_CHECKING:
+    from monitor.core.model import Settings
     from monitor.store.repository import Store
 
 out = Console(highlight=False, soft_wrap=True)
@@ -37,14 +33,41 @@ state = State()
 
 def load() -> Settings:
     """The settings from `--config`; prints every problem and exits 2 if it has any."""
+    # Imported here, as every command's heavier modules are, so `version` starts at once.
+    from monitor.app.logs import hide
+    from monitor.config import load_settings
+    from monitor.core.secrets import channel_secrets
+
     try:
         settings = load_settings(state.config, check_channel_url=check_channel_url)
     except ConfigError as exc:
         for problem in exc.problems:
             err.print(problem, markup=False)
         raise typer.Exit(2) from None
-    hide(secret for channel in settings.channels for secret in url_secrets(channel.url))
+    hide(s for channel in settings.channels for s in channel_secrets(channel.url, channel.secret))
     return settings
+
+
+# The console channel is our own plugin: nothing for apprise (a second of imports) to check.
+CONSOLE = "console://"
+
+
+def check_channel_url(url: str) -> str | None:
+    """Why this URL cannot be a channel (see notify.channels), or None."""
+    if url == CONSOLE:
+        return None
+    from monitor.notify.channels import check_channel_url as check
+
+    return check(url)
+
+
+def channel_warning(url: str) -> str | None:
+    """What is risky about a usable channel URL (see notify.channels), or None."""
+    if url == CONSOLE:
+        return None
+    from monitor.notify.channels import channel_warning as warning
+
+    return warning(url)
 
 
 def fail(exc: MonitorError) -> typer.Exit:
@@ -75,6 +98,8 @@ def existing_store(settings: Settings) -> Iterator[Store | None]:
 
 def since_start(text: str | None) -> datetime | None:
     """The start of the window `--since` gives (a duration back from now), or None."""
+    from monitor.config import parse_duration
+
     if text is None:
         return None
     try:

@@ -1,18 +1,14 @@
-"""The commands that run or check the daemon: run, check, demo and version."""
+"""The commands that run or check the daemon: run, serve, check, demo and version."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
-from sqlalchemy.engine import make_url
 
 from monitor import __version__
 from monitor.cli.common import err, fail, load, out
 from monitor.core.errors import MonitorError
-from monitor.core.secrets import mask
-from monitor.notify.channels import channel_warning
 
 
 def run(
@@ -21,11 +17,14 @@ def run(
     ] = False,
 ) -> None:
     """Run the daemon in the foreground (SIGTERM or Ctrl-C stops it cleanly)."""
+    import asyncio
+
     from monitor.app.daemon import serve
+    from monitor.web.server import beside
 
     settings = load()
     try:
-        result = asyncio.run(serve(settings, once=once))
+        result = asyncio.run(serve(settings, once=once, beside=beside))
     except MonitorError as exc:  # the store unreachable, locked by another daemon, ...
         raise fail(exc) from None
     if result is not None:
@@ -41,10 +40,23 @@ def run(
             err.print(f"  {o.source}: {o.error}", markup=False)
 
 
+def serve() -> None:
+    """Serve the web console on the database, without polling or sending (web.listen)."""
+    from monitor.web.server import serve_alone
+
+    settings = load()
+    try:
+        serve_alone(settings)
+    except MonitorError as exc:  # the port taken, the store unreachable, web.listen off
+        raise fail(exc) from None
+
+
 def check() -> None:
     """Validate the config, run the watches' examples and print a summary; writes nothing."""
-    from monitor.app.wiring import build_matcher
+    from monitor.app.watches import build_matcher
+    from monitor.cli.common import channel_warning
     from monitor.core.rulecheck import check_examples
+    from monitor.core.secrets import mask
 
     settings = load()
     examples = check_examples(settings)
@@ -94,7 +106,9 @@ def check() -> None:
 
 
 def _redacted(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+    from monitor.core.secrets import mask
+
+    return mask(url, ())
 
 
 def _duration(seconds: float) -> str:
@@ -111,6 +125,8 @@ def demo(
     ] = 0,
 ) -> None:
     """Serve bundled sample feeds on 127.0.0.1 and run the daemon on them, alerts to the console."""
+    import asyncio
+
     from monitor.app.demo import run_demo
 
     settings = load()

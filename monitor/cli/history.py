@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -20,6 +19,7 @@ from monitor.cli.common import err, existing_store, load, out, since_start
 from monitor.core.errors import QuerySyntaxError
 from monitor.core.model import Settings, Watch
 from monitor.core.query import Matcher, compile_query
+from monitor.core.snippets import Snippet, as_json, snippets
 
 
 def _choice(value: str, allowed: tuple[str, ...], hint: str) -> str:
@@ -55,7 +55,7 @@ def export(
 
 def matcher_for(settings: Settings, watches: Sequence[Watch]) -> Matcher:
     """The daemon's own matcher, for just these watches."""
-    from monitor.app.wiring import build_matcher
+    from monitor.app.watches import build_matcher
 
     return build_matcher(dataclasses.replace(settings, watches=tuple(watches)))
 
@@ -70,11 +70,11 @@ def checked_query(query: str, settings: Settings) -> Watch:
     return Watch(name="query", query=query, notify=())
 
 
-def _marked(snippet: str) -> Text:
-    """A snippet whose matching words the engine marked «like this», with them highlighted."""
+def _marked(snippet: Snippet) -> Text:
+    """A snippet with its matched words highlighted."""
     out = Text()
-    for index, part in enumerate(re.split("[«»]", snippet)):
-        out.append(part, style="bold reverse" if index % 2 else "")
+    for part, lit in snippet.parts():
+        out.append(" ".join(part.split()) if not lit else part, style="bold reverse" if lit else "")
     return out
 
 
@@ -91,6 +91,7 @@ def hit_json(hit: Result) -> dict[str, Any]:
         "fetched_at": hit.stored.fetched_at.isoformat(),
         "terms": list(hit.match.terms),
         "hits": [dataclasses.asdict(h) for h in hit.match.hits],
+        "snippets": [as_json(s) for s in snippets(hit.match.hits)],
     }
 
 
@@ -100,8 +101,8 @@ def print_hit(hit: Result) -> None:
     when = article.published or hit.stored.fetched_at
     out.print(Text(f"{when:%Y-%m-%d %H:%M}  {article.source}  ", style="dim"), end="")
     out.print(Text(article.title, style="bold"))
-    for why in hit.match.hits:
-        out.print(Text(f"    {why.field}: ", style="dim"), _marked(why.snippet), sep="")
+    for why in snippets(hit.match.hits):
+        out.print(Text(f"    {why.field}: ", style="dim"), _marked(why), sep="")
     out.print(
         Text(f"    {article.url or '-'}   matched: {', '.join(hit.match.terms)}", style="dim")
     )

@@ -27,7 +27,8 @@ def notify_test(
         err.print(f"error: channel {channel} is off", markup=False)
         raise typer.Exit(2)
     timeout = settings.delivery.timeout.total_seconds()
-    outcome = asyncio.run(send_test_message(target, send_timeout=timeout))
+    language = settings.delivery.language
+    outcome = asyncio.run(send_test_message(target, send_timeout=timeout, language=language))
     if outcome.ok:
         out.print(f"sent a test message to {channel} ({shown})", markup=False)
         return

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    field_validator,
+    model_validator,
+)
 
 from monitor.config.fields import (
     AUTO,
     STRICT,
     Count,
     Duration,
+    FullText,
     Interval,
     IntervalOrAuto,
+    Language,
     Network,
     Size,
     Text,
@@ -28,6 +37,7 @@ from monitor.core.model import (
     OperatorSettings,
     RetentionSettings,
     StorySettings,
+    WebSettings,
 )
 
 _FETCH = FetchSettings()
@@ -67,6 +77,13 @@ class FetchModel(_Model):
     min_interval: Interval = _FETCH.min_interval
     max_interval: Interval = _FETCH.max_interval
     per_host: Annotated[Count, check(lambda n: n >= 1, "must be at least 1")] = _FETCH.per_host
+    full_text: FullText = "auto"
+    full_text_min_words: Annotated[Count, check(lambda n: n >= 0, "must not be negative")] = (
+        _FETCH.full_text_min_words
+    )
+    full_text_wait: Duration = _FETCH.full_text_wait
+    page_max_bytes: Size = _FETCH.page_max_bytes
+    obey_robots: bool = _FETCH.obey_robots
 
     _at_least_min = field_validator("max_interval")(not_below("min_interval"))
 
@@ -88,6 +105,7 @@ class DeliveryModel(_Model):
     retry_max: Timeout = _DELIVERY.retry_max
     timeout: Timeout = _DELIVERY.timeout
     timezone: Annotated[str, AfterValidator(time_zone)] = _DELIVERY.timezone
+    language: Language = _DELIVERY.language
 
     _at_least_base = field_validator("retry_max")(not_below("retry_base"))
 
@@ -144,3 +162,48 @@ class OperatorModel(_Model):
             source_failures=self.source_failures,
             source_silence=self.source_silence,
         )
+
+
+class WebModel(_Model):
+    """The `web:` block: `listen: "HOST:PORT"` or `off`; a token, required off loopback."""
+
+    listen: Text = "127.0.0.1:8765"
+    token: str = ""  # empty: no login, loopback only
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        if value != "off":
+            _split_listen(value)
+        return value
+
+    @model_validator(mode="after")
+    def _token_off_loopback(self) -> WebModel:
+        host = None if self.listen == "off" else _split_listen(self.listen)[0]
+        if host is not None and not _loopback(host) and not self.token:
+            raise ValueError("listen is not a loopback address, so web.token must be set")
+        return self
+
+    def to_domain(self) -> WebSettings:
+        """The domain value."""
+        if self.listen == "off":
+            return WebSettings(host=None, token=self.token)
+        host, port = _split_listen(self.listen)
+        return WebSettings(host=host, port=port, token=self.token)
+
+
+def _split_listen(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError('must be "HOST:PORT" (e.g. "127.0.0.1:8765") or off')
+    return host, int(port)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

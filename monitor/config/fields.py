@@ -7,7 +7,7 @@ import ipaddress
 import re
 from collections.abc import Callable
 from datetime import time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +17,7 @@ from monitor.config.units import parse_duration, parse_size
 from monitor.core import schedule
 from monitor.core.crontab import cron
 from monitor.core.egress import never_allowed
+from monitor.core.phrases import LANGUAGES
 
 _SOURCE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 TERM_NAME = re.compile(r"[a-z0-9_]+")
@@ -133,7 +134,15 @@ IntervalOrAuto = Annotated[
 Timeout = Annotated[Duration, check(lambda d: d > timedelta(0), "must be greater than 0")]
 Size = Annotated[int, BeforeValidator(parse_size), check(lambda n: n > 0, "must be greater than 0")]
 Count = Annotated[int, BeforeValidator(not_bool)]
+Language = Annotated[
+    str,
+    check(
+        lambda s: s in LANGUAGES, f"must be one of {', '.join(LANGUAGES)} (messages exist in these)"
+    ),
+]
 Text = Annotated[str, check(lambda s: s.strip() != "", "must not be empty")]
+# When the linked article page is read (monitor.app.poll.pages).
+FullText = Literal["auto", "always", "never"]
 SourceName = Annotated[
     str,
     check(lambda s: _SOURCE_NAME.fullmatch(s) is not None, "must match [a-z0-9][a-z0-9_.-]*"),

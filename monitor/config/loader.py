@@ -229,4 +229,5 @@ def _settings(
             for index, w in enumerate(file.model.watches if file.model else [])
         ),
         operator=main.operator.to_domain(),
+        web=main.web.to_domain(),
     )

@@ -20,14 +20,17 @@ from monitor.config.blocks import (
     OperatorModel,
     RetentionModel,
     StoriesModel,
+    WebModel,
 )
 from monitor.config.fields import (
     AUTO,
     STRICT,
     Count,
     Crontab,
+    FullText,
     Interval,
     IntervalOrAuto,
+    Language,
     QuietHours,
     RateLimit,
     SourceName,
@@ -37,7 +40,9 @@ from monitor.config.fields import (
     http_url,
     parse_quiet_hours,
     parse_rate_limit,
+    time_zone,
 )
+from monitor.config.sourcekinds import Country, Lang, PageModel, check_kind, source_url
 from monitor.core.model import Channel, Example, FetchSettings, MessageTemplate, Source, Watch
 from monitor.core.templating import compile_template
 
@@ -49,13 +54,23 @@ class _Model(BaseModel):
 
 
 class SourceModel(_Model):
-    """One item of `sources:`; `interval` falls back to `fetch.interval`."""
+    """One item of `sources:`; `interval` falls back to `fetch.interval`. It names exactly one
+    of `url`, `google_news`, `bing_news`, `sitemap` and `page` (monitor.config.sourcekinds)."""
 
     name: SourceName
-    url: Annotated[str, AfterValidator(http_url)]
+    url: Annotated[str, AfterValidator(http_url)] | None = None
+    google_news: Text | None = None
+    bing_news: Text | None = None
+    lang: Lang | None = None
+    country: Country | None = None
+    sitemap: Annotated[str, AfterValidator(http_url)] | None = None
+    page: PageModel | None = None
     interval: IntervalOrAuto | None = None
     tags: list[Text] = []
     allow_private_networks: bool | None = None
+    full_text: FullText | None = None
+
+    _one_kind = model_validator(mode="after")(check_kind)
 
     def to_domain(self, fetch: FetchSettings) -> Source:
         """The domain value, polled as `fetch` says unless it sets its own interval."""
@@ -65,13 +80,17 @@ class SourceModel(_Model):
             interval, adaptive = fetch.min_interval, True
         else:
             interval, adaptive = self.interval, False
+        kind, url = source_url(self)
         return Source(
             name=self.name,
-            url=self.url,
+            url=url,
             interval=interval,
             tags=tuple(self.tags),
             allow_private_networks=self.allow_private_networks,
             adaptive=adaptive,
+            kind=kind,
+            page=self.page.to_domain() if self.page else None,
+            full_text=self.full_text,
         )
 
 
@@ -108,6 +127,16 @@ def _check_digest_options(model: Any) -> Any:
     return model
 
 
+def _check_secret(model: Any) -> Any:
+    if model.secret is None:
+        return model
+    if not model.url.get_secret_value().lower().startswith("webhook+"):
+        raise ValueError("secret: only webhook+https:// (or webhook+http://) channels sign posts")
+    if not model.secret.get_secret_value().strip():
+        raise ValueError("secret: must not be empty (leave it out to send unsigned posts)")
+    return model
+
+
 class ChannelModel(_Model):
     """One value of `channels:`; an empty url turns the channel off."""
 
@@ -119,8 +148,12 @@ class ChannelModel(_Model):
     quiet_hours: QuietHours | None = None
     digest_empty: bool = False
     digest_mode: DigestMode = "instead"
+    language: Language | None = None
+    timezone: Annotated[str, AfterValidator(time_zone)] | None = None
+    secret: SecretStr | None = None  # webhook+ channels: the key of X-Newsmonitor-Signature
 
     _options_need_digest = model_validator(mode="after")(_check_digest_options)
+    _secret_needs_webhook = model_validator(mode="after")(_check_secret)
 
     @property
     def active(self) -> bool:
@@ -139,6 +172,9 @@ class ChannelModel(_Model):
             quiet_hours=parse_quiet_hours(self.quiet_hours) if self.quiet_hours else None,
             digest_empty=self.digest_empty,
             digest_mode=self.digest_mode,
+            language=self.language,
+            timezone=self.timezone,
+            secret=self.secret.get_secret_value() if self.secret else None,
         )
 
 
@@ -190,6 +226,7 @@ class WatchModel(_Model):
     rate_limit: RateLimit | None = None
     digest_empty: bool = False
     digest_mode: DigestMode = "instead"
+    stories: Literal["events", "copies", "off"] | None = None
 
     _options_need_digest = model_validator(mode="after")(_check_digest_options)
 
@@ -207,6 +244,7 @@ class WatchModel(_Model):
             rate_limit=parse_rate_limit(self.rate_limit) if self.rate_limit else None,
             digest_empty=self.digest_empty,
             digest_mode=self.digest_mode,
+            stories=self.stories,
         )
 
 
@@ -237,6 +275,7 @@ class MainFile(IncludedFile):
     stories: StoriesModel = StoriesModel()
     retention: RetentionModel = RetentionModel()
     operator: OperatorModel = OperatorModel()
+    web: WebModel = WebModel()
 
     @field_validator("database")
     @classmethod
@@ -247,7 +286,7 @@ class MainFile(IncludedFile):
         return value
 
     @field_validator(
-        "include", "fetch", "delivery", "stories", "retention", "operator", mode="before"
+        "include", "fetch", "delivery", "stories", "retention", "operator", "web", mode="before"
     )
     @classmethod
     def _null_block(cls, value: Any, info: ValidationInfo) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from monitor.core import phrases
 from monitor.core.model import Notice
 
 
@@ -27,11 +28,8 @@ def failing(name: str, failures: int, error: str) -> Notice:
     return Notice(
         kind="source-failing",
         about=name,
-        title=f"newsmonitor: source {name} is failing",
-        body=(
-            f"The last {failures} polls of source {name} failed; the last error: {error}. "
-            "It is still polled, less often, and a notice follows when it works again."
-        ),
+        title=phrases.SOURCE_FAILING.format(source=name),
+        body=phrases.SOURCE_FAILING_BODY.format(count=failures, source=name, error=error),
     )
 
 
@@ -40,8 +38,8 @@ def recovered(name: str) -> Notice:
     return Notice(
         kind="source-recovered",
         about=name,
-        title=f"newsmonitor: source {name} works again",
-        body=f"Source {name} was polled successfully again.",
+        title=phrases.SOURCE_RECOVERED.format(source=name),
+        body=phrases.SOURCE_RECOVERED_BODY.format(source=name),
     )
 
 
@@ -50,9 +48,6 @@ def silent(name: str) -> Notice:
     return Notice(
         kind="source-silent",
         about=name,
-        title=f"newsmonitor: source {name} has gone silent",
-        body=(
-            f"Source {name} has published nothing new for far longer than it usually goes "
-            "between entries. The feed may have moved or stopped; it is still polled."
-        ),
+        title=phrases.SOURCE_SILENT.format(source=name),
+        body=phrases.SOURCE_SILENT_BODY.format(source=name),
     )

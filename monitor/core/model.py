@@ -25,6 +25,10 @@ class Entry:
     published: datetime | None = None
     content: str = ""
     lang: str | None = None
+    # An aggregator's item names the outlet that published it (RSS <source>, Bing's provider)
+    # and, where it can, the publisher's own URL behind the aggregator's redirect link.
+    outlet: str | None = None
+    origin: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,6 +44,8 @@ class Article:
     guid: str | None = None
     content: str = ""
     lang: str | None = None
+    outlet: str | None = None  # as on Entry: shown instead of the source's name
+    origin: str | None = None  # the publisher's URL, which identifies the story's article
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,8 +77,19 @@ class MessageTemplate:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PageRule:
+    """How to read a list page without a feed: CSS selectors, `@attr` taking an attribute."""
+
+    item: str
+    title: str
+    link: str | None = None  # None: the href of the first <a> in the title
+    date: str | None = None
+    summary: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Source:
-    """A feed to poll."""
+    """A feed to poll, or a search feed, news sitemap or list page (`kind`)."""
 
     name: str
     url: str
@@ -82,6 +99,10 @@ class Source:
     allow_private_networks: bool | None = None
     # `interval: auto`: polled about as often as it publishes, within fetch.min/max_interval.
     adaptive: bool = False
+    kind: str = "feed"  # feed | google_news | bing_news | sitemap | page
+    page: PageRule | None = None
+    # None: as fetch.full_text says.
+    full_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +119,9 @@ class Channel:
     digest_empty: bool = False  # a digest with nothing in it is sent too, as "no new alerts"
     # "instead": alerts wait for the digest; "besides": they go out at once and again in it.
     digest_mode: str = "instead"
+    language: str | None = None  # of fixed phrases and dates; None: delivery.language
+    timezone: str | None = None  # of the dates shown; None: delivery.timezone
+    secret: str | None = field(default=None, repr=False)  # webhook+ channels: signs each post
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,6 +153,7 @@ class Watch:
     rate_limit: tuple[int, timedelta] | None = None  # at most N alerts per window, then a summary
     digest_empty: bool = False  # as for a channel
     digest_mode: str = "instead"  # as for a channel
+    stories: str | None = None  # events | copies | off: this watch's own `stories.mode`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -153,6 +178,12 @@ class FetchSettings:
     min_interval: timedelta = timedelta(minutes=1)
     max_interval: timedelta = timedelta(hours=1)
     per_host: int = 2
+    # Article pages (monitor.app.poll.pages): when to read the linked page, and its limits.
+    full_text: str = "auto"  # auto | always | never
+    full_text_min_words: int = 80
+    full_text_wait: timedelta = timedelta(seconds=60)
+    page_max_bytes: int = 5 * 1024 * 1024
+    obey_robots: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,6 +195,7 @@ class DeliverySettings:
     retry_max: timedelta = timedelta(hours=1)
     timeout: timedelta = timedelta(seconds=30)
     timezone: str = "UTC"  # of digest schedules and quiet hours
+    language: str = "en"  # of the messages' fixed phrases, unless a channel says otherwise
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,6 +231,15 @@ class OperatorSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WebSettings:
+    """Where the web console listens (`host` None: off) and the token it asks for, if any."""
+
+    host: str | None = "127.0.0.1"
+    port: int = 8765
+    token: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """A loaded, validated configuration; the rest of the program reads only this."""
 
@@ -213,6 +254,7 @@ class Settings:
     watches: tuple[Watch, ...] = ()
     retention: RetentionSettings = RetentionSettings()
     operator: OperatorSettings = OperatorSettings()
+    web: WebSettings = WebSettings()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

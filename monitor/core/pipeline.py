@@ -47,6 +47,10 @@ class Decision:
     matches: tuple[Match, ...] = ()
     updates: int | None = None
     placement: Placement = field(default_factory=Placement)
+    # Stored without alerting (baseline, too old, backfill), and, for an edit, the watches
+    # that stay quiet because the stored version matched them.
+    quiet: bool = False
+    held: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,7 +150,8 @@ def plan(
         if stored is not None and stored.content_hash is None:
             quiet = True
         found = () if quiet else tuple(matcher.match(article))
-        if stored is not None and found:
+        before: set[str] = set()
+        if stored is not None and not quiet:
             before = set(stored.watches)
             if stored.previous is not None:
                 previous = replace(stored.previous, lang=article.lang)
@@ -158,6 +163,8 @@ def plan(
                 keys=keys,
                 matches=found,
                 updates=stored.id if stored is not None else None,
+                quiet=quiet,
+                held=frozenset(before),
             )
         )
     return Plan(decisions=out, backfill=len(held))

@@ -28,6 +28,7 @@ class ClaimedSource:
     consecutive_failures: int
     last_success_at: datetime | None = None
     silent_after: datetime | None = None
+    resolved_url: str | None = None  # the feed its page advertises, fetched instead of `url`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +54,7 @@ class SuccessfulPoll:
     recovered: Notice | None = None
     silent_after: datetime | None = None
     silence: Notice | None = None
+    story_modes: Mapping[str, str] | None = None  # watches grouping otherwise than the index
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,6 +85,7 @@ class SourceStatus:
     # The last poll that looked like an archive re-announcement, and the entries it held back.
     last_backfill_at: datetime | None = None
     last_backfill_entries: int | None = None
+    resolved_url: str | None = None  # the feed found on the page `url` names
 
 
 # The outbox stage of the copy of an alert kept for a digest that comes besides instant

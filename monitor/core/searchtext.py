@@ -100,7 +100,8 @@ def condition(node: Node, terms: Mapping[str, Sequence[str]]) -> str | None:
         return _any([condition(n, terms) for n in node.operands])
     if isinstance(node, AtLeast):
         return condition(node.operand, terms) if node.count >= 1 else None
-    if isinstance(node, Field) and node.name in TEXT_FIELDS:
+    # The lead is a part of the content or summary, which the index holds.
+    if isinstance(node, Field) and (node.name in TEXT_FIELDS or node.name == "lead"):
         return condition(node.operand, terms)
     return None
 

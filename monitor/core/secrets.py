@@ -30,6 +30,11 @@ def url_secrets(url: str) -> set[str]:
     return {s for s in found if len(s) >= _MIN_SECRET}
 
 
+def channel_secrets(url: str, secret: str | None) -> set[str]:
+    """What a channel holds that must never be shown: its URL's credentials, its secret."""
+    return url_secrets(url) | ({secret} if secret else set())
+
+
 def mask(text: str, secrets: Iterable[str]) -> str:
     """The text with each secret, and the credentials of any URL in it, replaced by ***."""
     # Longest first, so a secret containing another is masked whole.

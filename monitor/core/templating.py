@@ -20,6 +20,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
 from monitor.core.model import Alert, Hit
+from monitor.core.phrases import ENGLISH, Locale
+from monitor.core.snippets import snippets
 
 TEXT, MARKDOWN, HTML = "text", "markdown", "html"
 FORMATS = (TEXT, MARKDOWN, HTML)
@@ -27,6 +29,7 @@ WHY_CHARS = 300
 OUTLETS_NAMED = 10  # a story in thirty outlets names ten, then says how many more
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _env = SandboxedEnvironment(
     undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, autoescape=False
 )
@@ -61,6 +64,11 @@ def _url(url: str | None, fmt: str) -> str | None:
     return str(escape(safe)) if fmt == HTML else safe
 
 
+def safe_url(url: str | None) -> str | None:
+    """The link if it is http(s), with no character that could close or disguise it."""
+    return _url(url, TEXT)
+
+
 def _value(value: Any, clean: Callable[[str], str]) -> Any:
     if isinstance(value, str):
         return clean(_CONTROL.sub(" ", value))
@@ -72,39 +80,71 @@ def _value(value: Any, clean: Callable[[str], str]) -> Any:
     return value
 
 
-def _one_line(text: str, limit: int) -> str:
-    flat = " ".join(_CONTROL.sub(" ", text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+# How each format shows a highlighted word (already made safe for the format).
+_LIT: dict[str, Callable[[str], str]] = {
+    TEXT: lambda word: f"«{word}»",
+    MARKDOWN: lambda word: f"**{word}**",
+    HTML: lambda word: f'<mark style="background:#fff0a0;color:inherit">{word}</mark>',
+}
 
 
-def _names(names: tuple[str, ...]) -> str:
-    """Outlets as one line: "a, b, c", or the first ten "and 20 more"."""
-    shown = ", ".join(names[:OUTLETS_NAMED])
-    more = len(names) - OUTLETS_NAMED
-    return f"{shown} and {more} more" if more > 0 else shown
+def shown_snippets(alert: Alert, fmt: str, locale: Locale = ENGLISH) -> list[dict[str, str]]:
+    """The alert's snippets for `fmt`: one per field, most telling first, as {field, text}
+    with the matched words highlighted the format's way and everything else made safe."""
+    clean, lit = _ESCAPE[fmt], _LIT[fmt]
+    out = []
+    for snip in snippets(alert.hits):
+        flat = _SPACE.sub(" ", snip.text)  # one for one, so the marks keep their place
+        safe = dataclasses.replace(snip, text=flat)
+        out.append(
+            {
+                "field": clean(locale.field(snip.field)),
+                "text": safe.show(clean, lambda word: lit(clean(word))),
+            }
+        )
+    return out
 
 
-def alert_context(alert: Alert, fmt: str) -> dict[str, Any]:
+def alert_context(alert: Alert, fmt: str, locale: Locale = ENGLISH) -> dict[str, Any]:
     """What a template can use: every Alert field, made safe for `fmt`, plus `matched`
-    (the terms joined), `why` (the first hits as `field: snippet`, one line), `published` as
-    text, `url` only when it is http(s), and the story's outlets: `also` (the others, as one
-    line), `outlets` (all, the alert's own first) and `outlet_count`."""
+    (the terms joined), `snippets` (one per field, as {field, text}, matched words
+    highlighted), `why` (the snippets as `field: text`, one line), `published` as text in the
+    locale's zone, `url` only when it is http(s), the story's outlets: `also` (the others, as
+    one line), `outlets` (all, the alert's own first) and `outlet_count`, and `phrases`: the
+    fixed labels in the channel's language (`now_reported` is that sentence filled in)."""
     clean = _ESCAPE[fmt]
     context = {f.name: _value(getattr(alert, f.name), clean) for f in dataclasses.fields(alert)}
     everyone = (context["source"], *context["also_reported_by"])
-    context["also"] = _names(context["also_reported_by"])
-    context["outlets"] = _names(everyone)
+    phrases = {name: clean(text) for name, text in locale.labels().items()}
+    context["phrases"] = phrases
+    context["also"] = locale.names(context["also_reported_by"], OUTLETS_NAMED)
+    context["outlets"] = locale.names(everyone, OUTLETS_NAMED)
     context["outlet_count"] = len(everyone)
-    context["matched"] = ", ".join(context["terms"]) if alert.terms else "(query matched)"
-    context["published"] = (
-        alert.published.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        if alert.published
-        else "unknown"
+    phrases["now_reported"] = phrases["now_reported_by"].format(
+        count=len(everyone), outlets=context["outlets"]
     )
+    phrases["now_reported_count"] = phrases["now_reported_count"].format(count=len(everyone))
+    unnamed = len(alert.also_reported_by) - OUTLETS_NAMED
+    phrases["more_outlets"] = phrases["hidden"].format(count=unnamed) if unnamed > 0 else ""
+    context["matched"] = ", ".join(context["terms"]) if alert.terms else phrases["query_matched"]
+    context["published"] = clean(locale.when(alert.published))
     context["url"] = _url(alert.url, fmt)
-    why = " | ".join(f"{h.field}: {h.snippet}" for h in alert.hits[:3])
-    context["why"] = clean(_one_line(why.replace("\n", " "), WHY_CHARS))
+    context["snippets"] = shown_snippets(alert, fmt, locale)
+    context["snippet_fields"] = tuple(s.field for s in snippets(alert.hits))
+    context["why"] = _why(context["snippets"])
+    context["footer"] = phrases["footer"].format(watch=context["watch"])
     return context
+
+
+def _why(shown: list[dict[str, str]]) -> str:
+    """The snippets as one line, `field: text | …`, as many as fit in WHY_CHARS (one at least)."""
+    line = ""
+    for item in shown:
+        part = f"{item['field']}: {item['text']}"
+        if line and len(line) + 3 + len(part) > WHY_CHARS:
+            break
+        line = f"{line} | {part}" if line else part
+    return line
 
 
 SAMPLE = Alert(
@@ -138,17 +178,17 @@ def compile_template(source: str) -> Template:
 
 
 # A follow-up says so first; a first alert names the outlets that carried the story since.
-_FOLLOW_UP = """{% if follow_up %}Now reported by {{ outlet_count }} outlets: {{ outlets }}
+_FOLLOW_UP = """{% if follow_up %}{{ phrases.now_reported }}
 {% endif %}"""
-_ALSO = """{% if also and not follow_up %}Also reported by: {{ also }}
+_ALSO = """{% if also and not follow_up %}{{ phrases.also_reported_by }}: {{ also }}
 {% endif %}"""
 _WHY_LINK_SUMMARY = (
     _ALSO
-    + """{% if why %}Why: {{ why }}
+    + """{% if why %}{{ phrases.why }}: {{ why }}
 {% endif %}
 {% if url %}{{ url }}
 {% endif %}
-{% if summary %}
+{% if summary and "summary" not in snippet_fields %}
 
 {{ summary }}
 {% endif %}"""
@@ -157,8 +197,8 @@ _TEXT_BODY = (
     """{{ title }}
 """
     + _FOLLOW_UP
-    + """Source: {{ source }} | Published: {{ published }}
-Matched: {{ matched }}
+    + """{{ phrases.source }}: {{ source }} | {{ phrases.published }}: {{ published }}
+{{ phrases.matched }}: {{ matched }}
 """
     + _WHY_LINK_SUMMARY
 )
@@ -167,30 +207,43 @@ Matched: {{ matched }}
 _MARKDOWN_BODY = (
     _FOLLOW_UP
     + """**{{ source }}** | {{ published }}
-Matched: {{ matched }}
+{{ phrases.matched }}: {{ matched }}
 """
     + _WHY_LINK_SUMMARY
 )
 
-# Every link is also its own text, so the plain-text part apprise derives keeps the URLs.
-_HTML_BODY = """<div style="font-family:sans-serif;line-height:1.4">
-<p style="font-size:110%"><b>{{ title }}</b></p>
-{% if follow_up %}<p>Now reported by {{ outlet_count }} outlets: {{ outlets }}</p>
+# Inline styles only (mail clients drop <style>), no remote images; every link is also its
+# own text, so the plain-text part apprise derives from it keeps the URLs.
+_LINK = 'style="color:#1a4f8b"'
+_SMALL = 'style="color:#666;font-size:90%;margin:0 0 10px"'
+_QUOTE = 'style="margin:0 0 8px;padding-left:8px;border-left:3px solid #e0c000"'
+_HTML_BODY = (
+    """<div style="font-family:Arial,Helvetica,sans-serif;line-height:1.45;color:#222">
+<p style="font-size:118%;margin:0 0 6px"><b>{% if url %}<a href="{{ url }}" LINK>{{ title }}</a>
+{%- else %}{{ title }}{% endif %}</b></p>
+<p SMALL>{{ phrases.source }}: {{ source }} · {{ published }} · {{ phrases.watch }}: {{ watch }}</p>
+{% if follow_up %}<p><b>{{ phrases.now_reported }}</b></p>
 {% endif %}
-<p>Source: {{ source }} | Published: {{ published }}<br>
-Matched: {{ matched }}{% if also and not follow_up %}<br>
-Also reported by: {{ also }}{% endif %}{% if why %}<br>
-Why: {{ why }}{% endif %}</p>
-{% if url %}<p><a href="{{ url }}">{{ url }}</a></p>
+{% for s in snippets %}<p QUOTE><span SMALL>{{ s.field }}:</span> {{ s.text }}</p>
+{% endfor %}
+{% if summary and "summary" not in snippet_fields %}<p>{{ summary }}</p>
 {% endif %}
-{% if summary %}<p>{{ summary }}</p>
+<p SMALL>{{ phrases.matched }}: {{ matched }}</p>
+{% if also and not follow_up %}<p SMALL>{{ phrases.also_reported_by }}:</p>
+<ul SMALL>{% for name in also_reported_by[:OUTLETS_NAMED] %}<li>{{ name }}</li>{% endfor %}
+{%- if phrases.more_outlets %}<li>{{ phrases.more_outlets }}</li>{% endif %}</ul>
 {% endif %}
-<p style="color:#777;font-size:90%">newsmonitor watch {{ watch }}</p>
-</div>"""
+{% if url %}<p><a href="{{ url }}" LINK>{{ url }}</a></p>
+{% endif %}
+<p SMALL>{{ footer }}</p>
+</div>""".replace("LINK", _LINK)
+    .replace("SMALL", _SMALL)
+    .replace("QUOTE", _QUOTE)
+    .replace("OUTLETS_NAMED", str(OUTLETS_NAMED))
+)
 
 DEFAULT_TITLE = compile_template(
-    "[{{ watch }}] {% if follow_up %}Now reported by {{ outlet_count }} outlets: {% endif %}"
-    "{{ title }}"
+    "[{{ watch }}] {% if follow_up %}{{ phrases.now_reported_count }}: {% endif %}{{ title }}"
 )
 DEFAULT_BODIES = {
     TEXT: compile_template(_TEXT_BODY),

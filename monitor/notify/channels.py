@@ -5,21 +5,26 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import apprise
 from apprise.decorators import notify
 from apprise.plugins.email import NotifyEmail
 
+from monitor.core.messages import JSON, SLACK, Voice
 from monitor.core.model import Alert, Channel, MessageTemplate
-from monitor.core.render import Message, render, render_group
-from monitor.core.secrets import mask, url_secrets
+from monitor.core.payloads import Envelope
+from monitor.core.phrases import TEST_BODY, TEST_TITLE, Locale
+from monitor.core.render import Message
+from monitor.core.secrets import channel_secrets, mask
 from monitor.core.templating import HTML, MARKDOWN, TEXT
-from monitor.notify import wire
+from monitor.notify import catalogs, posting, wire
 
 _FORMATS = {apprise.NotifyFormat.MARKDOWN: MARKDOWN}
+# Chat services that read markdown well though apprise prefers another format for them.
+_MARKDOWN_SERVICES = ("NotifyDiscord", "NotifyTelegram", "NotifyMSTeams")
 wire.install()
 
 
@@ -35,6 +40,8 @@ def _console(body: str, title: str, *args: Any, **kwargs: Any) -> bool:
 
 def check_channel_url(url: str) -> str | None:
     """Why this URL cannot be a channel, or None when it can; makes no network call."""
+    if posting.is_webhook(url):
+        return posting.check_webhook(url)
     plugin = apprise.Apprise.instantiate(url)
     if plugin is None:
         return "apprise does not accept this channel URL (unknown service or malformed)"
@@ -45,10 +52,22 @@ def check_channel_url(url: str) -> str | None:
 
 def channel_warning(url: str) -> str | None:
     """What is risky about a usable channel URL, or None."""
+    if posting.is_webhook(url):
+        return posting.webhook_warning(url)
     plugin = apprise.Apprise.instantiate(url)
     if plugin is not None and not getattr(plugin, "verify_certificate", True):
         return "verify=no turns off TLS certificate checks: anyone on the path can read alerts"
     return None
+
+
+def _body_format(plugin: Any) -> str:
+    """The format an apprise service reads best: HTML for email (apprise adds a plain-text
+    part), markdown for chat services, else what apprise prefers for it."""
+    if isinstance(plugin, NotifyEmail):
+        return HTML
+    if type(plugin).__name__ in _MARKDOWN_SERVICES:
+        return MARKDOWN
+    return _FORMATS.get(_preferred_format(plugin), TEXT)
 
 
 def _preferred_format(plugin: Any) -> Any:
@@ -102,16 +121,23 @@ class SendOutcome:
 
 
 class ChannelSet:
-    """The enabled channels, each behind its own apprise object so one cannot affect another."""
+    """The enabled channels, each behind its own apprise object (or, for `webhook+` URLs and
+    Slack webhooks, its own poster) so one cannot affect another."""
 
-    def __init__(self, channels: Sequence[Channel], *, send_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        channels: Sequence[Channel],
+        *,
+        send_timeout: float = 30.0,
+        language: str = "en",
+        timezone: str = "UTC",
+    ) -> None:
         self.send_timeout = send_timeout
         self._apprise: dict[str, apprise.Apprise] = {}
-        self._formats: dict[str, str] = {}
+        self._posters: dict[str, posting.Poster] = {}
+        self._voices: dict[str, Voice] = {}
         self._secrets: dict[str, set[str]] = {}
         self.warnings: list[str] = []
-        self._templates: dict[str, MessageTemplate | None] = {}
-        self._budgets: dict[str, tuple[int | None, bool]] = {}
         self._paces: dict[str, Pace] = {}
         for ch in channels:
             if not (ch.enabled and ch.url):
@@ -119,73 +145,88 @@ class ChannelSet:
             warning = channel_warning(ch.url)
             if warning:
                 self.warnings.append(f"channel {ch.name}: {warning}")
+            self._secrets[ch.name] = channel_secrets(ch.url, ch.secret)
+            said = Voice(
+                body_format=TEXT,
+                locale=catalogs.locale(ch.language or language, ch.timezone or timezone),
+                template=ch.template,
+            )
+            if posting.is_webhook(ch.url):
+                self._posters[ch.name] = posting.webhook(ch.url, ch.secret)
+                self._voices[ch.name] = replace(said, body_format=JSON)
+                self._paces[ch.name] = Pace(0.0)
+                continue
             plugin = apprise.Apprise.instantiate(ch.url)
             if plugin is None:
                 raise ValueError(f"channel {ch.name}: apprise does not accept its URL")
             self._paces[ch.name] = Pace(float(plugin.request_rate_per_sec or 0))
+            slack = posting.slack_hook(plugin)
+            if slack is not None:
+                # apprise puts blocks inside a legacy attachment; Slack's own layout needs a
+                # top-level `blocks`, so these posts are ours, under the same pace and rules.
+                self._posters[ch.name] = slack
+                self._voices[ch.name] = replace(said, body_format=SLACK)
+                continue
             plugin.request_rate_per_sec = 0
             bundle = apprise.Apprise()
             bundle.add(plugin)
             self._apprise[ch.name] = bundle
-            self._secrets[ch.name] = url_secrets(ch.url)
-            # Email gets HTML (apprise adds a plain-text part), Slack-style services markdown.
-            self._formats[ch.name] = (
-                HTML
-                if isinstance(plugin, NotifyEmail)
-                else _FORMATS.get(_preferred_format(plugin), TEXT)
-            )
-            self._templates[ch.name] = ch.template
-            self._budgets[ch.name] = (
-                ch.max_length or plugin.body_maxlen or None,
-                not plugin.title_maxlen,
+            self._voices[ch.name] = replace(
+                said,
+                body_format=_body_format(plugin),
+                budget=ch.max_length or plugin.body_maxlen or None,
+                title_in_body=not plugin.title_maxlen,
             )
         # One send at a time per channel keeps its pace and the order of alerts.
-        self._locks = {name: asyncio.Lock() for name in self._apprise}
+        self._locks = {name: asyncio.Lock() for name in self._voices}
 
     def __contains__(self, name: object) -> bool:
-        return name in self._apprise
+        return name in self._voices
 
     def names(self) -> list[str]:
         """Names of the enabled channels."""
-        return list(self._apprise)
+        return list(self._voices)
 
     def body_format(self, name: str) -> str:
         """The message format the channel reads best."""
-        return self._formats[name]
+        return self._voices[name].body_format
 
-    def compose_group(self, name: str, title: str, alerts: Sequence[Alert]) -> Message:
-        """Several alerts as one message for this channel, within its length budget."""
-        budget, title_in_body = self._budgets[name]
-        if budget is not None and title_in_body:
-            budget = max(0, budget - len(title) - 1)
-        return render_group(title, alerts, self._formats[name], max_length=budget)
+    def locale(self, name: str) -> Locale:
+        """The language and time zone of the channel's messages."""
+        return self._voices[name].locale
 
-    def compose(self, name: str, alert: Alert, template: MessageTemplate | None = None) -> Message:
-        """The alert as this channel shows it: its format, its length budget, and the title and
-        body templates of `template` (the watch's), else the channel's, else the defaults."""
-        layers = [t for t in (template, self._templates[name]) if t is not None]
-        chosen = MessageTemplate(
-            title=next((t.title for t in layers if t.title), None),
-            body=next((t.body for t in layers if t.body), None),
-        )
-        budget, title_in_body = self._budgets[name]
-        return render(
-            alert,
-            self._formats[name],
-            template=chosen,
-            max_length=budget,
-            title_in_body=title_in_body,
-        )
+    def voice(self, name: str) -> Voice:
+        """How the channel says things: its format, language, templates and budget."""
+        return self._voices[name]
+
+    def compose_group(
+        self, name: str, title: str, alerts: Sequence[Alert], envelopes: Sequence[Envelope] = ()
+    ) -> Message:
+        """Several alerts as one message for this channel (see Voice.group)."""
+        return self._voices[name].group(title, alerts, envelopes)
+
+    def compose(
+        self,
+        name: str,
+        alert: Alert,
+        template: MessageTemplate | None = None,
+        envelope: Envelope | None = None,
+    ) -> Message:
+        """The alert as this channel shows it (see Voice.alert)."""
+        return self._voices[name].alert(alert, template, envelope)
+
+    def compose_notice(self, name: str, kind: str, title: str, body: str) -> Message:
+        """An operator notice (or a test message) for this channel, in its language."""
+        return self._voices[name].notice(kind, title, body)
 
     async def send(self, name: str, message: Message) -> SendOutcome:
         """Send one message through one channel, waiting at most `send_timeout` seconds.
 
-        A send that times out keeps the channel busy until apprise's worker really finishes,
-        so there is never more than one attempt in flight per channel.
+        A send that times out keeps the channel busy until the worker really finishes, so
+        there is never more than one attempt in flight per channel.
         """
         timeout = self.send_timeout
-        bundle = self._apprise.get(name)
-        if bundle is None:
+        if name not in self._voices:
             return SendOutcome(
                 ok=False, error=f"channel {name!r} is not configured or is off", verdict=wire.DEAD
             )
@@ -197,11 +238,7 @@ class ChannelSet:
             lock.release()
             raise
         with wire.observe() as seen:
-            attempt = asyncio.ensure_future(
-                bundle.async_notify(
-                    body=message.body, title=message.title, body_format=message.body_format
-                )
-            )
+            attempt = asyncio.ensure_future(self._transmit(name, message, timeout))
         try:
             done, _ = await asyncio.wait({attempt}, timeout=timeout)
         except BaseException:
@@ -215,11 +252,14 @@ class ChannelSet:
             result = attempt.result()
         except Exception as exc:  # a plugin bug must not stop the delivery loop
             return SendOutcome(ok=False, error=self._safe(name, f"{type(exc).__name__}: {exc}"))
-        if result:
+        if result is True:
             return SendOutcome(ok=True)
         verdict, answer = wire.verdict(seen)
-        problems = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR")]
-        detail = problems[-1] if problems else f"apprise status {result.status.name}"
+        if isinstance(result, str):
+            detail = result
+        else:
+            problems = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR")]
+            detail = problems[-1] if problems else f"apprise status {result.status.name}"
         if answer and answer not in detail:
             detail = f"{answer}: {detail}"
         return SendOutcome(
@@ -229,16 +269,32 @@ class ChannelSet:
             retry_after=seen.retry_after if verdict == wire.RETRY else None,
         )
 
+    def _transmit(self, name: str, message: Message, timeout: float) -> Awaitable[Any]:
+        """The send itself: our poster in a worker thread (which carries the context, so the
+        wire sees its answers), or apprise. True when it went, else what went wrong."""
+        poster = self._posters.get(name)
+        if poster is not None:
+            return asyncio.to_thread(poster.post, message, timeout)
+        bundle = self._apprise[name]
+
+        async def notify() -> Any:
+            result = await bundle.async_notify(
+                body=message.body, title=message.title, body_format=message.body_format
+            )
+            return True if result else result
+
+        return notify()
+
     def _safe(self, name: str, text: str) -> str:
         return mask(text, self._secrets[name])[:500]
 
 
-async def send_test_message(channel: Channel, *, send_timeout: float) -> SendOutcome:
+async def send_test_message(
+    channel: Channel, *, send_timeout: float, language: str = "en"
+) -> SendOutcome:
     """Send one test message through `channel` on its own, as an alert would go."""
-    channels = ChannelSet([channel], send_timeout=send_timeout)
-    message = Message(
-        title="newsmonitor test message",
-        body=f"This is a test of channel {channel.name}: alerts sent here will look like this.",
-        body_format=TEXT,
+    channels = ChannelSet([channel], send_timeout=send_timeout, language=language)
+    message = channels.compose_notice(
+        channel.name, "test", TEST_TITLE, TEST_BODY.format(channel=channel.name)
     )
     return await channels.send(channel.name, message)

@@ -21,6 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from monitor.core.crontab import cron
 from monitor.core.model import Channel, Settings, Watch
+from monitor.core.phrases import BURST_TITLE, DIGEST_TITLE, ENGLISH, QUIET_TITLE, RATE_TITLE, Locale
 
 if TYPE_CHECKING:
     from monitor.core.records import AlertRecord
@@ -224,15 +225,15 @@ def span(window: timedelta) -> str:
     return f"{seconds} seconds"
 
 
-def heading(pacer: Pacer, kind: str, channel: str, watch: str, count: int) -> str:
-    """The title of a grouped message."""
-    alerts = f"{count} alert{'s' if count != 1 else ''}"
+def heading(
+    pacer: Pacer, kind: str, channel: str, watch: str, count: int, locale: Locale = ENGLISH
+) -> str:
+    """The title of a grouped message, in the channel's language."""
     if kind == DIGEST:
-        return f"newsmonitor digest: {alerts}"
+        return locale.count(DIGEST_TITLE, count)
     if kind == QUIET:
-        return f"While {channel} was quiet: {alerts}"
+        return locale.count(QUIET_TITLE, count, channel=channel)
     if kind == BURST:
-        return f"[{watch}] {count} new articles in {span(pacer.bursts[watch])}"
+        return locale.count(BURST_TITLE, count, watch=watch, span=span(pacer.bursts[watch]))
     most, per = pacer.rate_limits[watch]
-    more = f"{count} more alert{'s' if count != 1 else ''}"
-    return f"[{watch}] {more}, held back by the rate limit ({most} per {span(per)})"
+    return locale.count(RATE_TITLE, count, watch=watch, most=most, span=span(per))

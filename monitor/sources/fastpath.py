@@ -28,6 +28,8 @@ from monitor.core.text import BLOCK_TAGS, strip_html
 
 # A DTD may declare entities; feedparser strips them, lxml would keep them: leave those to it.
 _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+# Items naming their outlet (RSS <source>, Bing's News:Source), which fastfeedparser drops.
+_OUTLET = re.compile(rb"<source[\s>]|<[A-Za-z]+:Source>")
 _STRICT = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 _ATOM = re.compile(rb"http://www\.w3\.org/2005/Atom|http://purl\.org/atom/ns#")
 # The tags whose numbers tell whether fastfeedparser's reading can be trusted, counted in one
@@ -64,6 +66,8 @@ def parse_fast(
     let feedparser parse it."""
     if _DOCTYPE.search(body[:4096]) or b"<!ENTITY" in body or b"xml:lang" in body:
         return None  # DTDs, and xml:lang (which fastfeedparser does not read), go to feedparser
+    if (b"<source" in body or b":Source>" in body) and _OUTLET.search(body):
+        return None
     try:
         # lxml recovers from broken XML silently; feedparser reads it too, and says what broke.
         etree.fromstring(body, _STRICT)

@@ -22,6 +22,7 @@ from monitor.core.text import strip_html
 from monitor.sources.charset import to_utf8
 from monitor.sources.fastpath import parse_fast
 from monitor.sources.jsonfeed import is_json_feed, load_json, parse_json_feed
+from monitor.sources.searchfeeds import clean_entry, outlet_and_origin
 
 _FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/feed+json"})
 _HTML_START = re.compile(rb"<(?:!doctype\s+html|html)[\s>]", re.IGNORECASE)
@@ -133,15 +134,20 @@ def _join(*warnings: str | None) -> str | None:
 
 def _entry(raw: Any, base: str, feed_lang: str | None) -> Entry:
     guid = (raw.get("id") or "").strip() or None
-    return Entry(
+    link = _link(raw.get("link"), base)
+    outlet, origin = outlet_and_origin(raw, link)
+    entry = Entry(
         guid=guid,
-        link=_link(raw.get("link"), base),
+        link=link,
         title=_text(raw, "title"),
         summary=_summary(raw),
         published=_timestamp(raw.get("published_parsed") or raw.get("updated_parsed")),
         content=_content(raw),
         lang=_lang((raw.get("title_detail") or {}).get("language")) or feed_lang,
+        outlet=outlet,
+        origin=origin,
     )
+    return clean_entry(entry) if outlet else entry
 
 
 def _lang(value: Any) -> str | None:
@@ -192,6 +198,11 @@ def _linker(base: str) -> Callable[[Any], str | None]:
         return _link(value, base)
 
     return link
+
+
+def linker(base: str) -> Callable[[Any], str | None]:
+    """A function giving the absolute http(s) URL of a link found in a document at `base`."""
+    return _linker(base)
 
 
 def _link(value: str | None, base: str) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import multiprocessing
 import resource
@@ -27,12 +28,16 @@ from operator import attrgetter
 from typing import Any
 
 from monitor.core.errors import FetchError
-from monitor.core.model import Entry
+from monitor.core.model import Entry, PageRule
+from monitor.sources.articles import Page, extract_page
 from monitor.sources.feeds import NotAFeedError, ParsedFeed, parse_feed
+from monitor.sources.pages import parse_page
+from monitor.sources.sitemaps import SitemapIndex, parse_sitemap
 
 log = logging.getLogger(__name__)
 MEMORY_LIMIT = 1024 * 1024 * 1024
 STARTUP_TIMEOUT = 60.0
+_PAGE = "page"  # a request to extract an article page rather than parse a feed
 _CONTEXT = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
 # Entries cross the pipe as columns, a tuple of values per Entry field. Pickled dataclasses
 # are rebuilt one by one through a Python __setstate__; columns unpickle as plain tuples and
@@ -54,6 +59,8 @@ def _serve(conn: Connection, memory_limit: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _limit_memory(memory_limit)
+    # Loaded here, not at the top: the daemon's own process never extracts pages.
+    importlib.import_module("trafilatura")
     conn.send("ready")  # imports are done: the parse time limit starts with real work only
     while True:
         try:
@@ -62,13 +69,34 @@ def _serve(conn: Connection, memory_limit: int) -> None:
             return
         if request is None:
             return
-        conn.send(_answer(*request))
+        if request[0] == _PAGE:
+            conn.send(_page_answer(*request[1:]))
+        else:
+            conn.send(_answer(*request))
 
 
-def _answer(body: bytes, url: str, headers: dict[str, str], max_entries: int) -> tuple[Any, ...]:
+def _parse(
+    body: bytes,
+    url: str,
+    headers: dict[str, str],
+    max_entries: int,
+    kind: str = "feed",
+    rule: PageRule | None = None,
+) -> ParsedFeed:
+    """A sitemap or a list page by its own reader, anything else as a feed."""
+    if kind == "sitemap":
+        return parse_sitemap(body, url=url, headers=headers, max_entries=max_entries)
+    if kind == "page" and rule is not None:
+        return parse_page(body, url=url, headers=headers, rule=rule, max_entries=max_entries)
+    return parse_feed(body, url=url, headers=headers, max_entries=max_entries)
+
+
+def _answer(*request: Any) -> tuple[Any, ...]:
     # Exceptions do not pickle reliably across versions; a tuple always does.
     try:
-        return ("ok", *_wire(parse_feed(body, url=url, headers=headers, max_entries=max_entries)))
+        return ("ok", *_wire(_parse(*request)))
+    except SitemapIndex as exc:
+        return ("sitemap_index", exc.message, exc.feed_urls)
     except NotAFeedError as exc:
         return ("not_a_feed", exc.message, exc.feed_urls)
     except FetchError as exc:
@@ -77,6 +105,17 @@ def _answer(body: bytes, url: str, headers: dict[str, str], max_entries: int) ->
         return ("error", "too_large", "parsing the feed needed more memory than allowed")
     except Exception as exc:  # a parser bug on hostile input is that feed's failure, no more
         return ("error", "parse", f"the parser failed: {type(exc).__name__}")
+
+
+def _page_answer(body: bytes, url: str, content_type: str) -> tuple[Any, ...]:
+    try:
+        return ("page", extract_page(body, url=url, content_type=content_type))
+    except FetchError as exc:
+        return ("error", exc.kind, exc.message)
+    except MemoryError:
+        return ("error", "too_large", "reading the page needed more memory than allowed")
+    except Exception as exc:  # an extractor bug on hostile input fails that page, no more
+        return ("error", "parse", f"the extractor failed: {type(exc).__name__}")
 
 
 @dataclass(slots=True, eq=False)
@@ -117,9 +156,28 @@ class ParserPool:
         self._idle: list[_Worker] = []
         self._all: set[_Worker] = set()
 
-    async def parse(self, body: bytes, *, url: str, headers: Mapping[str, str]) -> ParsedFeed:
-        """The parsed feed; raises FetchError as parse_feed does, or "parse_timeout"."""
-        request = (body, url, dict(headers), self.max_entries)
+    async def parse(
+        self,
+        body: bytes,
+        *,
+        url: str,
+        headers: Mapping[str, str],
+        kind: str = "feed",
+        rule: PageRule | None = None,
+    ) -> ParsedFeed:
+        """The parsed feed (or sitemap, with `kind`, or list page, with `rule`); raises
+        FetchError as parse_feed does, or "parse_timeout"."""
+        return _result(await self._ask((body, url, dict(headers), self.max_entries, kind, rule)))
+
+    async def extract(self, body: bytes, *, url: str, content_type: str) -> Page:
+        """An article page's text (monitor.sources.articles), under the same time limit."""
+        reply = await self._ask((_PAGE, body, url, content_type))
+        if reply[0] == "page":
+            page: Page = reply[1]
+            return page
+        raise FetchError(reply[1], reply[2])
+
+    async def _ask(self, request: tuple[Any, ...]) -> tuple[Any, ...]:
         async with self._slots:
             worker = self._idle.pop() if self._idle else await asyncio.to_thread(self._start)
             try:
@@ -138,7 +196,7 @@ class ParserPool:
                     "parse_timeout", f"parsing took longer than {self.timeout:g} s; stopped"
                 )
             self._idle.append(worker)
-        return _result(reply)
+        return reply
 
     def _start(self) -> _Worker:
         parent, child = _CONTEXT.Pipe()
@@ -206,4 +264,6 @@ def _result(reply: tuple[Any, ...]) -> ParsedFeed:
         return _unwire(*reply[1:])
     if status == "not_a_feed":
         raise NotAFeedError(reply[1], feed_urls=tuple(reply[2]))
+    if status == "sitemap_index":
+        raise SitemapIndex(reply[1], feed_urls=tuple(reply[2]))
     raise FetchError(reply[1], reply[2])

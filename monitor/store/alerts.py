@@ -155,7 +155,8 @@ def _alert_query() -> Select[Any]:
             articles.c.summary,
             articles.c.url,
             articles.c.published_at,
-            sources.c.name.label("source"),
+            # The outlet an aggregator's item names stands for the outlet in alerts.
+            func.coalesce(articles.c.outlet, sources.c.name).label("source"),
         )
         .join(matches, matches.c.id == outbox.c.match_id)
         .join(articles, articles.c.id == matches.c.article_id)
@@ -169,7 +170,7 @@ def _alert_records(conn: Connection, rows: Sequence[Row[Any]]) -> list[AlertReco
     outlets: dict[int, list[str]] = {}
     if story_ids:
         for story_id, name in conn.execute(
-            select(articles.c.story_id, sources.c.name)
+            select(articles.c.story_id, func.coalesce(articles.c.outlet, sources.c.name))
             .join(sources, sources.c.id == articles.c.source_id)
             .where(articles.c.story_id.in_(story_ids))
             .order_by(articles.c.id)

@@ -18,7 +18,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -171,32 +171,68 @@ def _alembic_config() -> Config:
     return cfg
 
 
+# Fixed 64-bit numbers: daemons sharing one PostgreSQL database take these steps in turn.
+MIGRATION_LOCK = 0x6E6577736D6F6E  # "newsmon"
+SYNC_LOCK = MIGRATION_LOCK + 1
+
+
+def in_turn(conn: Connection, key: int) -> None:
+    """On PostgreSQL, wait until no other transaction holds `key`, and hold it until the end
+    of this one; SQLite's write lock already serializes writers."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
 def migrate(url: str) -> None:
-    """Bring the database to the newest schema; refuse one written by a newer newsmonitor."""
-    cfg = _alembic_config()
-    scripts = ScriptDirectory.from_config(cfg)
+    """Bring the database to the newest schema; refuse one written by a newer newsmonitor.
+
+    On PostgreSQL the check and the upgrade run under a transaction-scoped advisory lock, so
+    daemons started together upgrade one after the other: the first creates the tables, the
+    others wait for it, then find the schema at its head.
+    """
     engine = make_engine(url, for_migrations=True)
     try:
-        with engine.connect() as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-            if current is not None and not _known(scripts, current):
-                raise StoreError(
-                    f"the database is at schema revision {current}, which this newsmonitor does "
-                    "not know: it was written by a newer version; upgrade newsmonitor"
-                )
-        head = scripts.get_current_head()
-        if current == head:
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                in_turn(conn, MIGRATION_LOCK)
+                _upgrade(conn)
             return
-        log.info("upgrading the database schema from %s to %s", current or "nothing", head)
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        # SQLite: check in a read transaction, so a database at its head never waits for the
+        # write lock; upgrades run in a write transaction of their own.
+        with engine.connect() as conn:
+            current = _current(conn)
+        if current != _scripts().get_current_head():
+            with engine.begin() as conn:
+                _upgrade(conn)
     except StoreError:
         raise
     except (SQLAlchemyError, OSError) as exc:
         raise StoreError(f"cannot migrate the database: {exc}") from exc
     finally:
         engine.dispose()
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_alembic_config())
+
+
+def _current(conn: Connection) -> str | None:
+    current = MigrationContext.configure(conn).get_current_revision()
+    if current is not None and not _known(_scripts(), current):
+        raise StoreError(
+            f"the database is at schema revision {current}, which this newsmonitor does "
+            "not know: it was written by a newer version; upgrade newsmonitor"
+        )
+    return current
+
+
+def _upgrade(conn: Connection) -> None:
+    if _current(conn) == _scripts().get_current_head():
+        return
+    log.info("upgrading the database schema to %s", _scripts().get_current_head())
+    cfg = _alembic_config()
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
 
 
 def _known(scripts: ScriptDirectory, revision: str) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, update
 from monitor.core.model import Notice
 from monitor.core.records import PollRecord, SuccessfulPoll
 from monitor.core.stories import StoryItem
+from monitor.core.stories.modes import story_for
 from monitor.store import stories
 from monitor.store.schema import sources
 from monitor.store.source_health import after_failure, after_success
@@ -49,11 +50,17 @@ class PollBatch:
         for d in decisions:
             if d.updates is not None:
                 placed[d.article.key] = stories.update_article(conn, d)
+        modes = poll.story_modes or {}
+        groups = stories.copy_groups(fresh, placed) if modes else {}
         alerts = 0
         for d in decisions:
             story = placed.get(d.article.key)
             if story is not None:
-                alerts += stories.alert(conn, insert, d, story, poll.routes, now)
+                # An edited article's group of copies is not stored: its story stands in.
+                ids = {"article": story[0], "story": story[1]}
+                copies = groups.get(d.article.key, story[1])
+                by_watch = {w: story_for(m, **ids, copies=copies) for w, m in modes.items()}
+                alerts += stories.alert(conn, insert, d, story, poll.routes, now, by_watch)
         touched = {placed[d.article.key][1] for d in fresh if d.article.key in placed}
         alerts += stories.followups(conn, insert, touched, poll.followups or {}, now)
         source_name = after_success(conn, poll)
@@ -66,6 +73,7 @@ class PollBatch:
                 title=d.article.title,
                 lead=d.article.summary,
                 signature=d.placement.signature or None,
+                url_key=d.keys.url_key,
             )
             for d in fresh
             if d.article.key in placed

@@ -81,6 +81,8 @@ sources = Table(
     Column("silent", Boolean, nullable=False, default=False),
     # After this the source counts as silent, unless it publishes again; None: no dates to go by.
     Column("silent_after", UTCDateTime),
+    # The feed an HTML page given as `url` advertises, polled in its place.
+    Column("resolved_url", Text),
 )
 
 articles = Table(
@@ -110,6 +112,8 @@ articles = Table(
     # The story is named by the id of its first article; the signature rebuilds the index.
     Column("story_id", Integer),
     Column("signature", LargeBinary),
+    # The outlet an aggregator's item names (RSS <source>); None: the source itself.
+    Column("outlet", Text),
     UniqueConstraint("source_id", "key"),
     Index(None, "fetched_at"),
     Index(None, "source_id", "url_key"),
@@ -195,4 +199,74 @@ channel_health = Table(
     Column("failing", Boolean, nullable=False, default=False),  # the failing notice went out
     Column("last_error", Text),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Entries waiting for their article page (monitor.app.poll.pages): matched when the text
+# arrives or at `due_at` on the feed's text, by this process or, after a restart, the next.
+page_waits = Table(
+    "page_waits",
+    metadata,
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("url", Text, nullable=False),
+    # JSON list of watches the edited-article rule keeps quiet for this version.
+    Column("quiet", Text, nullable=False, default="[]"),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "due_at"),
+)
+
+# How each source's article pages went, by outcome ("fetched", "robots", "paywall", "timeout"
+# …), with the last page and message of each, for `newsmonitor sources`.
+page_outcomes = Table(
+    "page_outcomes",
+    metadata,
+    Column(
+        "source_id",
+        Integer,
+        ForeignKey("sources.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("outcome", String(40), primary_key=True),
+    Column("count", Integer, nullable=False, default=0),
+    Column("last_url", Text),
+    Column("last_message", Text),
+    Column("last_at", UTCDateTime, nullable=False),
+)
+
+# What the web console reads the outbox by: a match's rows on every channel, and alerts per day
+# (covering, so counting a month of them reads the index alone).
+Index(None, outbox.c.match_id)
+Index(None, outbox.c.created_at, outbox.c.stage, outbox.c.watch, outbox.c.match_id)
+
+# An analyst's verdict on a match (one alert, whatever the channels): relevant or not.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column(
+        "match_id",
+        Integer,
+        ForeignKey("matches.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("watch", String(200), nullable=False),
+    Column("relevant", Boolean, nullable=False),
+    Column("marked_at", UTCDateTime, nullable=False),
+    Index(None, "watch", "marked_at"),
+)
+
+# One row per running daemon, written by its heartbeat: `newsmonitor health` and other
+# daemons see who is alive, and since when it last beat.
+daemons = Table(
+    "daemons",
+    metadata,
+    Column("owner", String(200), primary_key=True),  # host:pid, as in the lease columns
+    Column("host", String(200), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("beat_at", UTCDateTime, nullable=False),
+    Index(None, "host"),
 )

@@ -12,6 +12,7 @@ from monitor.core.model import Source
 from monitor.core.records import ClaimedSource, SourceStatus
 from monitor.store import stories
 from monitor.store.base import StoreBase, lease_rows
+from monitor.store.database import SYNC_LOCK, in_turn
 from monitor.store.polls import PollBatch
 from monitor.store.schema import articles, sources
 
@@ -22,6 +23,7 @@ class Sources(StoreBase):
     def sync_sources(self, configured: Sequence[Source], now: datetime) -> None:
         """Make the sources table follow the config: add, update, (de)activate by name."""
         with self._write() as conn:
+            in_turn(conn, SYNC_LOCK)  # daemons started together would insert the same names
             rows = {r.name: r for r in conn.execute(select(sources))}
             for src in configured:
                 interval_s = max(1, int(src.interval.total_seconds()))
@@ -50,6 +52,7 @@ class Sources(StoreBase):
                         last_modified=None,
                         next_poll_at=now,
                         title=None,
+                        resolved_url=None,
                     )
                 conn.execute(update(sources).where(sources.c.id == row.id).values(**values))
             stale = [row.id for row in rows.values() if row.active]
@@ -89,9 +92,19 @@ class Sources(StoreBase):
                 consecutive_failures=r.consecutive_failures,
                 last_success_at=r.last_success_at,
                 silent_after=r.silent_after,
+                resolved_url=r.resolved_url,
             )
             for r in rows
         ]
+
+    def set_resolved_url(self, source_id: int, url: str | None) -> None:
+        """Keep the feed that a source's page advertises, which later polls fetch instead."""
+        with self._write() as conn:
+            conn.execute(
+                update(sources)
+                .where(sources.c.id == source_id)
+                .values(resolved_url=url, etag=None, last_modified=None)
+            )
 
     @contextmanager
     def lookup(self) -> Iterator[stories.Lookup]:
@@ -133,6 +146,7 @@ class Sources(StoreBase):
                 last_error=r.last_error,
                 last_backfill_at=r.last_backfill_at,
                 last_backfill_entries=r.last_backfill_entries,
+                resolved_url=r.resolved_url,
             )
             for r in rows
         ]

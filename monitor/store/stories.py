@@ -107,6 +107,7 @@ _STORY_ITEMS = (
         articles.c.title,
         articles.c.summary,
         articles.c.signature,
+        articles.c.url_key,
         articles.c.published_at,
         articles.c.fetched_at,
         sources.c.name,
@@ -132,6 +133,7 @@ def story_items(conn: Connection, *, after_id: int, since: datetime) -> list[Sto
             title=r.title,
             lead=r.summary,
             signature=r.signature,
+            url_key=r.url_key,
         )
         for r in rows
     ]
@@ -144,10 +146,12 @@ def alert(
     story: tuple[int, int],
     routes: Mapping[str, Sequence[str]],
     now: datetime,
+    by_watch: Mapping[str, int] | None = None,
 ) -> int:
     """Record the article's matches and enqueue an alert per channel, unless the story has one
-    for that watch and channel already; how many were enqueued."""
-    return record_matches(conn, insert, d.matches, story, routes, now)
+    for that watch and channel already; how many were enqueued. `by_watch` gives the story
+    of watches that group articles in another mode than the index."""
+    return record_matches(conn, insert, d.matches, story, routes, now, by_watch)
 
 
 def record_matches(
@@ -157,6 +161,7 @@ def record_matches(
     story: tuple[int, int],
     routes: Mapping[str, Sequence[str]],
     now: datetime,
+    by_watch: Mapping[str, int] | None = None,
 ) -> int:
     """`alert` for matches found on a stored (article id, story id): a match stored already
     adds nothing, and a new one alerts unless its story has alerted that watch's channel."""
@@ -168,9 +173,28 @@ def record_matches(
         ).scalar_one_or_none()
         channels = routes.get(m.watch, ())
         if match_id is not None and channels:
-            rows = [outbox_row(match_id, story_id, m.watch, ch, 0, now) for ch in channels]
+            sid = by_watch.get(m.watch, story_id) if by_watch else story_id
+            rows = [outbox_row(match_id, sid, m.watch, ch, 0, now) for ch in channels]
             alerts += enqueue(conn, insert, rows)
     return alerts
+
+
+def copy_groups(fresh: Sequence[Decision], placed: Mapping[str, tuple[int, int]]) -> dict[str, int]:
+    """For each new article placed, the id of the group of copies of its text: an article
+    that is no copy starts its own."""
+    out: dict[str, int] = {}
+    for d in fresh:
+        ids = placed.get(d.article.key)
+        if ids is None:
+            continue
+        p = d.placement
+        group = ids[0]
+        if p.how == "copy":
+            group = p.copies if p.copies is not None else ids[1]
+            if p.copies_joins is not None:
+                group = out.get(fresh[p.copies_joins].article.key, group)
+        out[d.article.key] = group
+    return out
 
 
 def enqueue(conn: Connection, insert: Any, rows: list[dict[str, object]]) -> int:
@@ -226,6 +250,7 @@ def _article_row(source_id: int, d: Decision, now: datetime) -> dict[str, object
         "text_key": d.keys.text_key,
         "content_hash": d.keys.content_hash,
         "signature": d.placement.signature or None,
+        "outlet": article.outlet,
     }
 
 

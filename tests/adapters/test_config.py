@@ -92,11 +92,11 @@ def test_missing_required_key_reports_parent_line(tmp_path: Path) -> None:
         tmp_path,
         """\
         sources:
-          - name: a
+          - url: "https://a.example/feed"
             interval: 5m
         """,
     )
-    assert problems(main) == [f"{main}:5: sources.0.url: Field required"]
+    assert problems(main) == [f"{main}:5: sources.0.name: Field required"]
 
 
 def test_missing_database_reports_line_one(tmp_path: Path) -> None:

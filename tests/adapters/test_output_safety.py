@@ -91,11 +91,11 @@ async def test_email_html_has_no_active_content_and_the_text_part_keeps_the_link
     html = mail.message.get_body(preferencelist=("html",)).get_content()
     tags = _Tags()
     tags.feed(html)
-    assert tags.names <= {"div", "p", "b", "br", "a"}  # no script, img, form, input
+    assert tags.names <= {"div", "p", "b", "br", "a", "span", "mark", "ul", "li"}
     assert [a for a in tags.attrs if a[0].startswith("on")] == []
-    assert [v for k, v in tags.attrs if k in ("href", "src", "action")] == [
+    assert {v for k, v in tags.attrs if k in ("href", "src", "action")} == {
         "https://news.example/story"
-    ]
+    }
     assert "&lt;script&gt;" in html  # shown, not run
     assert "https://news.example/story" in mail.text()
 

@@ -102,7 +102,8 @@ async def test_a_first_alert_sent_after_other_outlets_joined_names_them(desk: De
     [slack] = desk.slack_texts()
     assert "Also reported by: o1, o2" in slack
     _, plain, html = desk.mail_parts(0)
-    assert "Also reported by: o1, o2" in plain and "Also reported by: o1, o2" in html
+    assert "Also reported by:" in plain and "- o1" in plain and "- o2" in plain
+    assert "<li>o1</li><li>o2</li>" in html
     [hook] = desk.hook_messages()
     assert "Also reported by: o1, o2" in hook["message"]
 
@@ -136,11 +137,11 @@ async def test_a_digest_lists_the_other_outlets_of_each_story(
     desk.clock.now = T0.replace(hour=7) + timedelta(days=1)
     await desk.deliver()
     [slack] = desk.slack_texts()
-    assert "also reported by o1, o2" in slack
-    assert slack.count("Seoul and Beijing sign trade deal") == 1
+    assert "Also reported by: o1, o2" in slack
+    assert slack.split('"blocks"')[1].count("Seoul and Beijing sign trade deal") == 1
     subject, plain, html = desk.mail_parts(0)
     assert subject == "newsmonitor digest: 1 alert"
-    assert "also reported by o1, o2" in plain and "also reported by o1, o2" in html
+    assert "Also reported by: o1, o2" in plain and "Also reported by: o1, o2" in html
     [hook] = desk.hook_messages()
-    assert "also reported by o1, o2" in hook["message"]
+    assert "Also reported by: o1, o2" in hook["message"]
     assert {a.status for a in store.list_alerts()} == {"sent"}

@@ -41,7 +41,7 @@ async def _run_once(world: World, at: datetime) -> None:
 
 def _received(world: World) -> list[str]:
     """What arrived, in order: Slack titles, then email subjects."""
-    slack = [str(p["attachments"][0]["title"]) for p in world.slack_payloads()]
+    slack = [str(p["blocks"][0]["text"]["text"]) for p in world.slack_payloads()]
     return slack + [mail.subject for mail in world.smtp.mails]
 
 

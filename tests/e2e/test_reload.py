@@ -168,7 +168,8 @@ def test_sighup_and_included_files_reload_the_daemon_process(world: World, tmp_p
         daemon.send_signal(signal.SIGHUP)
         process.wait_for(lambda: "watches ~japan-rates" in log.read_text(), what="SIGHUP reload")
         later = NOW + timedelta(minutes=1)
-        world.publish({**NOT_MATCHING, "guid": "n-3", "title": "Seoul rates", "published": later})
+        seoul = {"guid": "n-3", "title": "Seoul rates", "link": "http://news.test/n-3"}
+        world.publish({**NOT_MATCHING, **seoul, "published": later})
         process.wait_for(lambda: len(world.smtp.mails) == 2, what="the alert of the new query")
         assert world.smtp.mails[1].subject == "[japan-rates] Seoul rates"
         assert daemon.poll() is None

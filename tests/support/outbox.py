@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from monitor.app.delivery import Deliverer
-from monitor.core.model import Article, Channel, DeliverySettings, Match, Source, Watch
+from monitor.core.model import Article, Channel, DeliverySettings, Hit, Match, Source, Watch
 from monitor.core.pipeline import Decision
 from monitor.core.stories import Placement, article_keys
 from monitor.notify.channels import ChannelSet
@@ -44,8 +44,10 @@ def seed(
     title: str = "Seoul and Beijing sign trade deal",
     summary: str = "",
     url: str | None = None,
+    hits: tuple[Hit, ...] = (),
 ) -> None:
-    """`count` articles from source "wire" matching `watches`, each routed to `channels`."""
+    """`count` articles from source "wire" matching `watches` (with `hits`), each routed to
+    `channels`."""
     store.sync_sources(
         [Source(name="wire", url="http://127.0.0.1:1/", interval=timedelta(minutes=5))], T0
     )
@@ -60,7 +62,7 @@ def seed(
                 summary=summary,
                 published=T0,
             ),
-            [Match(watch=watch, terms=("trade",)) for watch in watches],
+            [Match(watch=watch, terms=("trade",), hits=hits) for watch in watches],
         )
         for n in range(count)
     ]

@@ -25,7 +25,11 @@ def test_compose_runs_the_daemon_with_config_mounted_and_history_on_a_named_volu
     assert named[0][0] in compose["volumes"]
     env = service["environment"]
     assert env["NEWSMONITOR_CONFIG"] == "/config/monitor.yaml"
-    assert env["NEWSMONITOR_DATABASE"] == "sqlite:////data/newsmonitor.db"
+    # From the user's environment; unset there, the image's default: SQLite on /data.
+    assert env["NEWSMONITOR_DATABASE"] is None
+    assert (
+        "NEWSMONITOR_DATABASE=sqlite:////data/newsmonitor.db" in (ROOT / "Dockerfile").read_text()
+    )
     assert (ROOT / "config" / "monitor.yaml").exists()
     text = " ".join((ROOT / "docs" / "operations.md").read_text().split())
     assert "mounts `./config` read-only at `/config`" in text

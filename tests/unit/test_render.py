@@ -91,7 +91,9 @@ def test_alert_says_why_in_one_line(body_format: str) -> None:
     )
     msg = render(_alert(hits=hits), body_format)
     [why] = [line for line in msg.body.splitlines() if line.startswith("Why: ")]
-    assert "title: «DPRK» fires" in why and "summary: after the «launch» of" in why
+    lit = "«{}»" if body_format == TEXT else "**{}**"
+    assert f"title: {lit.format('DPRK')} fires" in why
+    assert f"summary: after the {lit.format('launch')} of" in why
     assert ("<@here>" in why) is (body_format == TEXT)
     assert "Why:" not in render(_alert(), body_format).body
 

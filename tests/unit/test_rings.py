@@ -17,7 +17,9 @@ MAY_IMPORT = {
     "core": {"core"},
     **{adapter: {"core", adapter} for adapter in ADAPTERS},
     "app": {"core", *ADAPTERS, "app"},
-    "cli": {"", "core", *ADAPTERS, "app", "cli"},
+    "cli": {"", "core", *ADAPTERS, "app", "web", "cli"},
+    # The console reads through the store and runs app's use cases; only cli starts it.
+    "web": {"core", "store", "app", "web"},
     "": {"", "cli"},  # __main__ runs the command line
 }
 # Third-party packages each room may import at run time, and why.
@@ -25,11 +27,12 @@ THIRD_PARTY = {
     # Pure computation only: templates, story signatures, regexes, keyword automata, crontab maths.
     "core": {"jinja2", "markupsafe", "numpy", "re2", "ahocorasick", "apscheduler"},
     "sources": {"httpx", "httpcore", "feedparser", "fastfeedparser", "lxml", "charset_normalizer"}
-    | {"brotli"},
+    | {"brotli", "trafilatura"},
     "store": {"sqlalchemy", "alembic"},
     "notify": {"apprise", "requests", "apscheduler"},
-    "config": {"pydantic", "ruamel"},
-    "app": {"apscheduler"},
+    "config": {"pydantic", "ruamel", "cssselect"},  # cssselect: page selectors checked on load
+    "app": {"apscheduler", "prometheus_client"},
+    "web": {"starlette", "uvicorn", "jinja2", "markupsafe", "prometheus_client"},
     "cli": {"typer", "rich", "sqlalchemy"},
     "": set(),
 }

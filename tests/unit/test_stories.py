@@ -335,3 +335,114 @@ def test_the_parser_workers_path_does_not_load_numpy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def _plain_shared(a: events.Report, b: events.Report) -> int:
+    """Shared names as defined: a name whole in one report that is one of the other's names
+    or a run of words inside one of them."""
+    shared = {n for n in a.names & b.names if n in a.whole or n in b.whole}
+    for short, long in ((a.whole, b.whole), (b.whole, a.whole)):
+        shared |= {n for n in short if " " in n and any(f" {n} " in f" {m} " for m in long)}
+    return len(shared)
+
+
+_NAMES = st.lists(
+    st.sampled_from(["Lao", "Airlines", "ATR", "Bank", "Korea", "North", "Pakse", "Vientiane"]),
+    min_size=1,
+    max_size=4,
+)
+
+
+@given(st.lists(_NAMES, min_size=1, max_size=4), st.lists(_NAMES, min_size=1, max_size=4))
+@settings(max_examples=200, deadline=None)
+def test_names_inside_longer_names_are_found_by_lookup(
+    left: list[list[str]], right: list[list[str]]
+) -> None:
+    """Looking a name up among the runs of the other's longer names counts what searching
+    each longer name for it would."""
+    a, b = (events.report("x", "; ".join(" ".join(n) for n in side)) for side in (left, right))
+    assert events.shared_names(a, b) == _plain_shared(a, b)
+
+
+def test_eviction_forgets_articles_by_publication_time_whatever_their_order() -> None:
+    """Articles loaded out of time order, and one rewound and stored again later, are each
+    forgotten once their own time leaves the window."""
+    index = _index("copies")
+    times = [T0 + timedelta(hours=h) for h in (5, 1, 3)]
+    for i, when in enumerate(times, 1):
+        title = f"Report {i} on harbour cranes"
+        lead = f"{WIRE} Item {i} of {len(times)}."
+        [p] = index.place([(_article(title, lead), when)])
+        index.load(
+            [
+                StoryItem(
+                    article_id=i,
+                    story_id=i,
+                    source="s",
+                    when=when,
+                    title=title,
+                    lead=lead,
+                    signature=p.signature,
+                )
+            ]
+        )
+    index.rewind(2)
+    index.load(
+        [
+            StoryItem(
+                article_id=3,
+                story_id=3,
+                source="s",
+                when=T0 + timedelta(hours=9),
+                title="Later",
+                lead=WIRE,
+                signature=None,
+            )
+        ]
+    )
+    index.evict(T0 + timedelta(hours=4))
+    assert len(index) == 2  # 1 (at 5 h) and 3 (at 9 h) remain
+    index.evict(T0 + timedelta(hours=6))
+    assert len(index) == 1
+    index.evict(T0 + timedelta(hours=10))
+    assert len(index) == 0
+
+
+def test_a_copy_names_the_group_of_the_text_it_copies() -> None:
+    """Another outlet's own report joins the event's story but starts a group of copies of
+    its own; a copy of it joins that group."""
+    own = (
+        "South Korea and China agreed on Monday to lower tariffs on chips and electric-vehicle "
+        "batteries, in a trade deal that Seoul and Beijing negotiated for two years, the trade "
+        "ministries said after Lee Jae-myung met Xi Jinping."
+    )
+    index = _index("events")
+    placed = []
+    for i, (title, lead) in enumerate(
+        [
+            ("South Korea, China sign trade deal", WIRE),
+            ("Seoul, Beijing cut tariffs", own),
+            ("Korea and China cut chip tariffs", own),
+        ],
+        1,
+    ):
+        [p] = index.place([(_article(title, lead, f"s{i}"), T0 + timedelta(minutes=i))])
+        placed.append(p)
+        index.load(
+            [
+                StoryItem(
+                    article_id=i,
+                    story_id=p.story or i,
+                    source=f"s{i}",
+                    when=T0 + timedelta(minutes=i),
+                    title=title,
+                    lead=lead,
+                    signature=p.signature,
+                )
+            ]
+        )
+    assert [(p.how, p.story, p.copies) for p in placed] == [
+        ("new", None, None),
+        ("event", 1, None),
+        ("copy", 1, 2),
+    ]

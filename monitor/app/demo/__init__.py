@@ -110,7 +110,10 @@ def demo_settings(settings: Settings, feeds: DemoFeeds, database: str) -> Settin
         sources=feeds.sources(),
         channels=(console,),
         watches=tuple(dataclasses.replace(w, notify=("console",)) for w in settings.watches),
-        fetch=dataclasses.replace(settings.fetch, allow_addresses=("127.0.0.1/32",)),
+        # The sample items link pages at demo.invalid, which the offline demo does not serve.
+        fetch=dataclasses.replace(
+            settings.fetch, allow_addresses=("127.0.0.1/32",), full_text="never"
+        ),
     )
 
 

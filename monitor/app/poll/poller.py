@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 from monitor.app import failpoints
 from monitor.app.poll.commits import CommitQueue
 from monitor.app.poll.identities import identities
-from monitor.core import health
+from monitor.app.poll.kinds import SourceReader
+from monitor.app.poll.pages import PageWork
+from monitor.core import health, phrases
 from monitor.core.errors import FetchError
 from monitor.core.model import Notice
 from monitor.core.pipeline import Decision, plan
@@ -32,8 +34,10 @@ from monitor.sources.http import FetchResult, HTTPStatusError, fetch
 from monitor.sources.parsing import ParserPool
 
 if TYPE_CHECKING:
+    from monitor.app.metrics import Metrics
     from monitor.app.wiring import Parts
     from monitor.core.records import ClaimedSource, PollRecord
+    from monitor.store.pages import Wait
     from monitor.store.polls import PollBatch
     from monitor.store.repository import Store
 
@@ -77,6 +81,7 @@ class Poller:
         self.parser = parser
         self.owner = owner
         self.clock = clock
+        self.pages = PageWork(store=store, parser=parser, host_slot=self._host_slot, clock=clock)
         self.use(parts)
         self._gaps: dict[str, timedelta | None] = {}
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -86,12 +91,15 @@ class Poller:
         # see each other's articles.
         self.commits = CommitQueue(store, begin=self._begin_batch)
         self._evicted_at: datetime | None = None
+        self.reader = SourceReader(parser)
+        self.metrics: Metrics | None = None  # the daemon's counters, when it keeps them
 
     def use(self, parts: Parts) -> None:
         """Poll with these parts from now on; polls in flight finish with the ones they had."""
         self.config = parts.poll
         self.clients = parts.clients
         self.stories = parts.stories
+        self.pages.use(parts)
 
     async def poll(self, source: ClaimedSource) -> PollOutcome:
         """Poll one source and record the outcome; never raises for a bad source."""
@@ -138,11 +146,15 @@ class Poller:
         return on_phase(source.name, now, wait, shortest)
 
     async def _poll(self, source: ClaimedSource) -> PollOutcome:
+        client = self.clients.for_source(source.name)
+        spec = self.config.kinds.get(source.name)
+        # An unchanged sitemap index says nothing of its children: it is always read.
+        conditional = spec is None or spec.kind != "sitemap"
         result = await fetch(
-            self.clients.for_source(source.name),
-            source.url,
-            etag=source.etag,
-            last_modified=source.last_modified,
+            client,
+            source.resolved_url or source.url,
+            etag=source.etag if conditional else None,
+            last_modified=source.last_modified if conditional else None,
             max_bytes=self.config.fetch.max_bytes,
             timeout=self.config.fetch.timeout.total_seconds(),
             max_redirects=self.config.fetch.max_redirects,
@@ -152,8 +164,11 @@ class Poller:
         backfill = normalized = 0
         parsed: ParsedFeed | None = None
         rolled = False
+        resolved = source.resolved_url
+        waits: list[tuple[str, str, Sequence[str]]] = []
         if result.status != 304:
-            parsed = await self.parser.parse(result.body, url=result.url, headers=result.headers)
+            read = await self.reader.read(source, spec, result, client, self.config.fetch)
+            parsed, result, resolved = read.parsed, read.result, read.resolved_url
             if parsed.warning:
                 log.info("%s: feed has problems but was read: %s", source.name, parsed.warning)
             title = parsed.title or None
@@ -173,14 +188,21 @@ class Poller:
                 last_success=source.last_success_at,
             )
             found, backfill = planned.decisions, planned.backfill
+            found = await self.reader.with_origins(found, client, self.config.fetch)
+            found, waits = self.pages.hold(source.name, found)
+        if resolved != source.resolved_url:
+            await asyncio.to_thread(self.store.set_resolved_url, source.id, resolved)
         now = self.clock()
         next_poll_at = now + self._faster(self._next_wait(source, result, parsed, now), rolled)
         silent_after = self._silent_after(source, parsed)
 
+        placed: list[Decision] = []
+
         def write(tx: PollBatch) -> PollRecord:
+            placed[:] = self._place(found, now, tx)
             poll = SuccessfulPoll(
                 source_id=source.id,
-                found=self._place(found, now, tx),
+                found=placed,
                 routes=self.config.routes,
                 now=now,
                 next_poll_at=next_poll_at,
@@ -193,12 +215,18 @@ class Poller:
                 recovered=health.recovered(source.name),
                 silent_after=silent_after,
                 silence=health.silent(source.name) if self.config.source_silence > 0 else None,
+                story_modes=self.config.story_modes,
             )
             record = tx.record_poll(poll)
             self.stories.load(record.stored)
+            held[:] = self.pages.record(tx, source.id, waits)  # a retried batch runs it again
             return record
 
+        held: list[Wait] = []
         record = await self.commits.commit(write, weight=1 + len(found))
+        self.pages.start(held)
+        if self.metrics is not None:
+            self.metrics.decisions(placed, baseline=not source.baseline_done)
         if record.alerts:
             failpoints.hit("after-enqueue")
         await self._note_rollover(source, rolled, len(found), now)
@@ -277,12 +305,8 @@ class Poller:
             Notice(
                 kind="source-backfill",
                 about=source.name,
-                title=f"Source {source.name} re-announced {count} old entries",
-                body=(
-                    f"{count} entries this source had never shown, all dated a day or more before "
-                    "its previous poll, appeared at once. They were stored without alerts, as an "
-                    "archive re-announcement rather than news."
-                ),
+                title=phrases.SOURCE_BACKFILL.format(source=source.name, count=count),
+                body=phrases.SOURCE_BACKFILL_BODY.format(count=count),
             ),
             now,
         )
@@ -307,13 +331,8 @@ class Poller:
             Notice(
                 kind="source-rolled-over",
                 about=source.name,
-                title=f"Source {source.name} may have missed items",
-                body=(
-                    f"None of the {count} entries in its latest response had been seen before, "
-                    "so entries published between two polls may have scrolled out of the feed "
-                    "unseen. It is now polled more often; a shorter interval (or interval: auto) "
-                    "keeps up."
-                ),
+                title=phrases.SOURCE_ROLLED.format(source=source.name),
+                body=phrases.SOURCE_ROLLED_BODY.format(count=count),
             ),
             now,
         )
@@ -321,6 +340,7 @@ class Poller:
     async def aclose(self) -> None:
         """Wait for the polls' writes handed over so far to commit."""
         await self.commits.aclose()
+        await self.pages.aclose()
 
     async def _tell_operator(self, notice: Notice, now: datetime) -> None:
         if self.config.operator_channels:

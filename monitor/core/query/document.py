@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from monitor.core.fulltext import lead
 from monitor.core.model import Article
 from monitor.core.text import cased_tokens, is_cjk, normalize, strip_html, word_spans
 
@@ -83,28 +84,45 @@ class Document:
             spans = self._spans_cache[segment] = word_spans(self.normalized[segment])
         return spans
 
-    def snippet(self, occs: Iterable[Occurrence], width: int = 60) -> str:
-        """The text around the first occurrence, with every occurrence near it in «»."""
+    def snippet(self, occs: Iterable[Occurrence], width: int = 60, limit: int = 240) -> str:
+        """The text around the occurrences in the field of the first one, every occurrence in
+        «», windows that overlap merged and the rest joined by " … ", at most about `limit`
+        characters. Guillemets of the text itself become quotes, so the marks stay unambiguous.
+        """
         located = sorted({self._span(o) for o in occs})
         if not located:
             return ""
         segment = located[0][0]
-        spans = [(s, e) for seg, s, e in located if seg == segment]
         text = self.texts[segment]
         normalized = self.normalized[segment]
         # Offsets are in the normalized text; they hold for the original when lengths agree.
         shown = text if len(text) == len(normalized) else normalized
-        lo = max(spans[0][0] - width, 0)
-        hi = min(spans[0][1] + width, len(shown))
-        parts, pos = [], lo
+        shown = shown.replace("«", "\u201c").replace("»", "\u201d")
+        spans = _disjoint([(s, e) for seg, s, e in located if seg == segment and e > s])
+        if not spans:
+            return ""
+        windows: list[list[int]] = []
         for s, e in spans:
-            if s < pos or e > hi:
-                continue
-            parts += [shown[pos:s], "«", shown[s:e], "»"]
-            pos = e
-        parts.append(shown[pos:hi])
-        body = " ".join("".join(parts).split())
-        return ("…" if lo > 0 else "") + body + ("…" if hi < len(shown) else "")
+            lo, hi = _word_edge(shown, s - width, s), _word_edge(shown, e + width, e)
+            if windows and lo <= windows[-1][1]:
+                windows[-1][1] = max(windows[-1][1], hi)
+            elif sum(b - a for a, b in windows) < limit:
+                windows.append([lo, hi])
+        pieces = []
+        for lo, hi in windows:
+            parts, pos = [], lo
+            for s, e in spans:
+                if lo <= s and e <= hi:
+                    parts += [shown[pos:s], "«", shown[s:e], "»"]
+                    pos = e
+            parts.append(shown[pos:hi])
+            pieces.append(" ".join("".join(parts).split()))
+        body = " … ".join(pieces)
+        cut = len(body) > limit
+        if cut:
+            body = _cut(body, limit)
+        head = "…" if windows[0][0] > 0 else ""
+        return head + body + ("…" if cut or windows[-1][1] < len(shown) else "")
 
     def _span(self, occ: Occurrence) -> tuple[int, int, int]:
         """(segment, start, end) of an occurrence in its segment's normalized text."""
@@ -123,6 +141,39 @@ class Document:
         s0, e0 = spans[first - base]
         s1, e1 = spans[last - base]
         return occ.segment, min(s0 + head, e0), max(e1 - tail, s1)
+
+
+def _word_edge(text: str, at: int, mark: int) -> int:
+    """`at` clamped to the text and moved towards `mark` to a space, if one lies between, so
+    that a window does not start or end inside a word."""
+    at = min(max(at, 0), len(text))
+    if at in (0, len(text)):
+        return at
+    if at < mark:
+        space = text.find(" ", at, mark)
+        return space + 1 if space >= 0 else at
+    space = text.rfind(" ", mark, at)
+    return space if space >= 0 else at
+
+
+def _cut(body: str, limit: int) -> str:
+    """`body` cut to `limit` at a space, never inside a mark."""
+    end = body.rfind(" ", 0, limit)
+    kept = body[: end if end > 0 else limit]
+    if kept.count("«") > kept.count("»"):
+        kept = kept[: kept.rfind("«")]
+    return kept.rstrip(" …")
+
+
+def _disjoint(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    # Sorted spans that overlap (a phrase and a word inside it) become one mark.
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
 
 
 def _offsets(parts: Sequence[str]) -> list[int]:
@@ -144,6 +195,8 @@ def document(article: Article, tags: Sequence[str] = ()) -> Document:
         ("title", _plain(article.title)),
         ("summary", _plain(article.summary)),
         ("content", _plain(article.content)),
+        # Only under `lead:`: unscoped terms search the content it comes from.
+        ("lead", lead(article)),
         ("source", article.source),
         ("url", article.url or ""),
         ("lang", article.lang or ""),

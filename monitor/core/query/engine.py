@@ -307,11 +307,18 @@ class CompiledQuery:
         for index, occs in found:
             by_leaf.setdefault(index, []).extend(occs)
         order = sorted(by_leaf)
+        # One snippet per field, with every term found there marked, whichever clause found
+        # it: hits in the same field share it instead of each repeating the field.
+        in_field: dict[int, list[Occurrence]] = {}
+        for occs in by_leaf.values():
+            for occ in occs:
+                in_field.setdefault(occ.segment, []).append(occ)
+        snippets = {seg: ctx.doc.snippet(occs) for seg, occs in in_field.items()}
         hits = tuple(
             Hit(
                 clause=self.clauses[i],
                 field=ctx.doc.field(by_leaf[i][0]),
-                snippet=ctx.doc.snippet(by_leaf[i]),
+                snippet=snippets[by_leaf[i][0].segment],
             )
             for i in order
         )

@@ -11,7 +11,7 @@ from monitor.core.errors import QuerySyntaxError
 from monitor.core.query.regex import RegexError, check_regex
 from monitor.core.text import cased_tokens, is_cjk, tokens
 
-FIELDS = ("title", "summary", "content", "source", "url", "tag", "lang")
+FIELDS = ("title", "summary", "content", "lead", "source", "url", "tag", "lang")
 # Spaces, then a field scope, a word (it runs to a space or a delimiter), a phrase without
 # slop or a parenthesis; nothing else (a regex, a phrase with slop, an unclosed or empty
 # phrase, ...) or the end leaves every group empty, and `_scan_other` reads it.

@@ -81,7 +81,7 @@ class Report:
     square: float  # the sum of the squared term weights before IDF (see _tf)
     names: frozenset[str]  # names as written, and the words of multi-word ones
     whole: frozenset[str]  # names as written only
-    numbers: frozenset[str]
+    inner: frozenset[str]  # the runs of two or more words inside its longer names
     title_numbers: frozenset[str]
     follow_up: frozenset[str]
     cjk: bool
@@ -128,12 +128,27 @@ def shared_names(a: Report, b: Report, enough: int | None = None) -> int:
     shared = {n for n in a.names & b.names if n in a.whole or n in b.whole}
     if enough is not None and len(shared) >= enough:
         return len(shared)
-    for short, long in ((a.whole - shared, b.whole), (b.whole - shared, a.whole)):
-        multi = [n for n in short if " " in n]
-        if multi:
-            padded = [f" {m} " for m in long]
-            shared.update(n for n in multi if any(f" {n} " in m for m in padded))
+    # A name whole in one and inside a longer one of the other: looked up, not searched for.
+    shared.update(a.whole & b.inner)
+    shared.update(b.whole & a.inner)
     return len(shared)
+
+
+_NO_NAMES: frozenset[str] = frozenset()
+
+
+def _inner(whole: set[str]) -> frozenset[str]:
+    """The runs of at least two words inside names of three or more (each name is its words
+    joined by one space)."""
+    runs: set[str] = set()
+    for name in whole:
+        words = name.split(" ")
+        n = len(words)
+        if n > 2:
+            runs.update(
+                " ".join(words[i:j]) for i in range(n - 1) for j in range(i + 2, n + 1) if j - i < n
+            )
+    return frozenset(runs) if runs else _NO_NAMES
 
 
 def _mostly_capitalized(title: str) -> bool:
@@ -151,13 +166,19 @@ def _term(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _kept_term(word: str) -> str:
+    """The term of a word, or "" for a word too short or too common to count."""
+    return _term(word) if len(word) > 1 and word not in _STOP else ""
+
+
 def report(title: str, lead: str) -> Report:
     """The features of one article's title and lead."""
     lead = _DATELINE.sub("", lead)
     words = tokens(title) + tokens(lead)
     cjk = has_cjk("".join(words))
     if not cjk:  # the common case, counted in one pass
-        terms = Counter(map(_term, [w for w in words if len(w) > 1 and w not in _STOP]))
+        terms = Counter(filter(None, map(_kept_term, words)))
     else:
         terms = Counter()
         for word in words:
@@ -177,7 +198,7 @@ def report(title: str, lead: str) -> Report:
         square=sum(map(_tf_squared, terms.values())),
         names=frozenset(whole | parts),
         whole=frozenset(whole),
-        numbers=frozenset(_NUMBER.findall(f"{title} {lead}")),
+        inner=_inner(whole),
         title_numbers=frozenset(_NUMBER.findall(title)),
         follow_up=frozenset(title_words & _FOLLOW_UP),
         cjk=cjk,
@@ -223,11 +244,16 @@ def _norm(a: Report, squared: dict[str, float], top: float) -> float:
 
 def cosine(a: Report, b: Report, w: Weights) -> float:
     """TF-IDF cosine of two reports' terms, `w` made for `a`."""
-    ta, tb, squared = a.terms, b.terms, w.squared
-    dot = sum(_tf(ta[t]) * _tf(tb[t]) * squared.get(t, w.top) for t in ta.keys() & tb.keys())
+    ta, tb, weight, top, tf = a.terms, b.terms, w.squared.get, w.top, _TF
+    dot = sum(
+        (tf[ta[t]] if ta[t] < 64 else _tf(ta[t]))
+        * (tf[tb[t]] if tb[t] < 64 else _tf(tb[t]))
+        * weight(t, top)
+        for t in ta.keys() & tb.keys()
+    )
     if not dot:
         return 0.0
-    return dot / (w.norm * _norm(b, squared, w.top))
+    return dot / (w.norm * _norm(b, w.squared, top))
 
 
 def score(a: Report, b: Report, gap: timedelta, window: timedelta, w: Weights) -> float:

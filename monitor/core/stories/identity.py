@@ -48,6 +48,12 @@ def _url_key(url: str | None) -> str | None:
     return None if not form.partition("/")[2] else "url:" + form
 
 
+def story_url_key(article: Article) -> str | None:
+    """The key of the publisher's URL, by which two sources carrying one article meet (an
+    aggregator's redirect link differs per aggregator; the publisher's URL does not)."""
+    return _url_key(article.origin or article.url)
+
+
 def lead_of(text: str) -> str:
     """The first words of a text, as written."""
     return " ".join(text.split()[:LEAD_WORDS])[:_LEAD_CHARS]
@@ -62,7 +68,7 @@ def article_keys(article: Article) -> Keys:
     """The primary key, the link and text keys, and the content hash of an article."""
     words = tokens(article.title) + tokens(lead_text(article))
     text_key = "text:" + _digest(" ".join(words)) if len(words) >= _MIN_TEXT_KEY_WORDS else None
-    return replace(quick_keys(article), url_key=_url_key(article.url), text_key=text_key)
+    return replace(quick_keys(article), url_key=story_url_key(article), text_key=text_key)
 
 
 def quick_keys(article: Article) -> Keys:
@@ -98,6 +104,8 @@ def identify(entry: Entry, source: str) -> Article:
         guid=entry.guid,
         content=clip(entry.content, CONTENT_CHARS),
         lang=entry.lang,
+        outlet=entry.outlet,
+        origin=entry.origin,
     )
 
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from monitor.core.model import Article, StorySettings
 from monitor.core.stories import events
-from monitor.core.stories.identity import lead_of, lead_text
+from monitor.core.stories.identity import lead_of, lead_text, story_url_key
 from monitor.core.stories.items import Placement, StoryItem
 from monitor.core.stories.minhash import LSHIndex, MinHasher, Signature, shingle_hashes
 from monitor.core.text import tokens
@@ -50,6 +50,7 @@ class _Features:
     signature: Signature
     keys: list[int]
     report: events.Report | None
+    copies: int | None = None  # the stored group of copies it joined; None: a group of its own
 
 
 @dataclass(slots=True)
@@ -58,6 +59,8 @@ class _Entry:
     when: datetime
     signature: Signature
     report: events.Report | None
+    copies: int  # the group of copies of its text (an article id, or a batch's temporary one)
+    url_key: str | None = None
 
 
 class StoryIndex:
@@ -70,11 +73,17 @@ class StoryIndex:
         self.last_id = 0
         self._lsh = LSHIndex()
         self._entries: dict[int, _Entry] = {}
+        # (publication time, id) of every article added, oldest first, for eviction; an article
+        # removed otherwise stays here until its time comes.
+        self._by_time: list[tuple[datetime, int]] = []
         # Ordered as added (by id, but for a batch's own), so the latest reports come last.
         self._postings: dict[str, dict[int, None]] = {}
         self._df: Counter[str] = Counter()
         # Reports in Chinese, Japanese or Korean have no names to go by: found by their terms.
         self._term_postings: dict[str, dict[int, None]] = {}
+        # By the publisher's URL: two search feeds or an aggregator and the outlet's own feed
+        # carrying one article are one story, whatever their titles and leads say.
+        self._urls: dict[str, int] = {}
         # By signature: most articles this process stores, it placed a moment before.
         self._memo: dict[bytes, _Features] = {}
         # Candidates event-scored so far, which sets the cost of `events` mode.
@@ -97,7 +106,12 @@ class StoryIndex:
             raw = item.signature or b""
             known = self._memo.pop(raw, None) if raw else None
             if known is not None and known.title == item.title:
-                self._add(item.article_id, item.story_id, item.when, known)
+                # A copy of an article of its own batch: that group's temporary id went with
+                # the batch, and its story stands in for it.
+                copies = known.copies
+                if copies is not None and copies < 0:
+                    copies = item.story_id
+                self._add(item.article_id, item.story_id, item.when, known, item.url_key, copies)
                 continue
             stored = len(raw) == self.hasher.num_perm * 4
             # Only the event features and a missing signature need the lead.
@@ -106,7 +120,12 @@ class StoryIndex:
                 np.frombuffer(raw, dtype=np.uint32) if stored else self.signature(item.title, lead)
             )
             self._add(
-                item.article_id, item.story_id, item.when, self._features(item.title, lead, sig)
+                item.article_id,
+                item.story_id,
+                item.when,
+                self._features(item.title, lead, sig),
+                item.url_key,
+                item.story_id,  # stored articles keep no group of copies apart from their story
             )
 
     def rewind(self, last_id: int) -> None:
@@ -127,9 +146,21 @@ class StoryIndex:
             report = events.report(title, lead)
         return _Features(title, sig, self._lsh.keys(sig) if keys is None else keys, report)
 
-    def _add(self, item: int, story: int, when: datetime, features: _Features) -> None:
+    def _add(
+        self,
+        item: int,
+        story: int,
+        when: datetime,
+        features: _Features,
+        url_key: str | None,
+        copies: int | None,
+    ) -> None:
         report = features.report
-        self._entries[item] = _Entry(story, when, features.signature, report)
+        group = item if copies is None else copies
+        self._entries[item] = _Entry(story, when, features.signature, report, group, url_key)
+        if url_key is not None:
+            self._urls[url_key] = item
+        heapq.heappush(self._by_time, (when, item))
         self._lsh.add(item, features.signature, features.keys)
         if report is not None:
             self._df.update(report.terms.keys())
@@ -140,6 +171,8 @@ class StoryIndex:
     def _remove(self, item: int) -> None:
         entry = self._entries.pop(item)
         self._lsh.remove(item)
+        if entry.url_key is not None and self._urls.get(entry.url_key) == item:
+            del self._urls[entry.url_key]
         if entry.report is not None:
             # Each term's count drops here, so eviction never rebuilds the whole vocabulary.
             df = self._df
@@ -164,8 +197,12 @@ class StoryIndex:
 
     def evict(self, before: datetime) -> None:
         """Forget articles published before `before`; they can no longer join a new one."""
-        for item in [i for i, e in self._entries.items() if e.when < before]:
-            self._remove(item)
+        by_time, entries = self._by_time, self._entries
+        while by_time and by_time[0][0] < before:
+            when, item = heapq.heappop(by_time)
+            entry = entries.get(item)
+            if entry is not None and entry.when == when:
+                self._remove(item)
 
     def place(self, batch: Sequence[tuple[Article, datetime]]) -> list[Placement]:
         """Placements for new articles in arrival order, each given with its publication time
@@ -180,26 +217,48 @@ class StoryIndex:
                 keys = self._lsh.keys(sig)
                 # Texts too short to judge are no copies, but may still report an event.
                 copyable = grams.size >= MIN_COPY_SHINGLES
-                story, how, report = self._find(article.title, lead, sig, keys, copyable, when)
+                url_key = story_url_key(article)
+                story, how, report, copies = self._same_url(url_key, when)
+                if story is None:
+                    story, how, report, copies = self._find(
+                        article.title, lead, sig, keys, copyable, when
+                    )
                 features = self._features(article.title, lead, sig, keys, report)
+                features.copies = copies
                 if pos + 1 < len(batch):
                     # Later articles of this batch may copy this one: index it under a
                     # temporary id, which is also the temporary id of the story it starts.
                     temp = -(pos + 1)
-                    self._add(temp, temp if story is None else story, when, features)
+                    self._add(
+                        temp, temp if story is None else story, when, features, url_key, copies
+                    )
                     provisional.append(temp)
                 data = sig.tobytes()
                 if len(self._memo) >= _MEMO_MAX:
                     self._memo.clear()
                 self._memo[data] = features
+                group: dict[str, int | None] = {}
+                if copies is not None:
+                    group = {"copies_joins": -copies - 1} if copies < 0 else {"copies": copies}
                 if story is not None and story < 0:
-                    out.append(Placement(joins=-story - 1, how=how, signature=data))
+                    out.append(Placement(joins=-story - 1, how=how, signature=data, **group))
                 else:
-                    out.append(Placement(story=story, how=how, signature=data))
+                    out.append(Placement(story=story, how=how, signature=data, **group))
         finally:
             for temp in provisional:
                 self._remove(temp)
         return out
+
+    def _same_url(
+        self, url_key: str | None, when: datetime
+    ) -> tuple[int | None, str, events.Report | None, int | None]:
+        """The story of an article with the same publisher's URL, within the window, and its
+        group of copies."""
+        item = self._urls.get(url_key) if url_key and self.mode != "off" else None
+        entry = self._entries.get(item) if item is not None else None
+        if entry is None or abs(entry.when - when) > self.window:
+            return None, "new", None, None
+        return entry.story, "copy", None, entry.copies
 
     def _find(
         self,
@@ -209,19 +268,20 @@ class StoryIndex:
         keys: list[int],
         copyable: bool,
         when: datetime,
-    ) -> tuple[int | None, str, events.Report | None]:
-        """The story an article joins and how, with its event features if they were needed."""
+    ) -> tuple[int | None, str, events.Report | None, int | None]:
+        """The story an article joins and how, with its event features if they were needed,
+        and the group of copies it joins (None: one of its own)."""
         if self.mode == "off":
-            return None, "new", None
+            return None, "new", None, None
         for item, _ in self._lsh.query(sig, COPY_THRESHOLD, keys) if copyable else ():
             entry = self._entries[item]
             if abs(entry.when - when) <= self.window:
-                return entry.story, "copy", None
+                return entry.story, "copy", None, entry.copies
         if self.mode != "events":
-            return None, "new", None
+            return None, "new", None, None
         report = events.report(title, lead)
         story = self._find_event(report, when)
-        return story, "event" if story is not None else "new", report
+        return story, "event" if story is not None else "new", report, None
 
     def _find_event(self, report: events.Report, when: datetime) -> int | None:
         postings, keys = self._keyed(report)[-1]
@@ -253,7 +313,8 @@ class StoryIndex:
         # As if _IDF_PRIOR more documents held none of the terms: a young index weighs words
         # alike instead of calling every word it has not seen yet the rarest.
         n = len(self._entries) + _IDF_PRIOR
-        idf = {t: math.log(n / (self._df[t] + 1)) for t in report.terms}
+        df = self._df.get  # a Counter's lookup of a missing term costs a Python call
+        idf = {t: math.log(n / (df(t, 0) + 1)) for t in report.terms}
         w = events.weights(report, idf)
         best, best_score = None, 0.0
         self.scored += len(candidates)
