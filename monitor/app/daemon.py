@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from monitor.app import hangup
 from monitor.app.delivery import Deliverer, DeliveryReport
 from monitor.app.heartbeat import POLL_LEASE, Heartbeat
 from monitor.app.indexer import IndexJob
@@ -348,6 +349,8 @@ async def serve(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, on_signal)
     loop.add_signal_handler(signal.SIGHUP, monitor.reloader.request)
+    if hangup.pending():
+        monitor.reloader.request()
     try:
         async with monitor, contextlib.AsyncExitStack() as stack:
             if beside is not None:

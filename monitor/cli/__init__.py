@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from monitor.app import hangup  # noqa: F401  (first: a SIGHUP while starting is not fatal)
 from monitor.cli.names import COMMANDS
 
 _GLOBAL_WITH_VALUE = ("-c", "--config", "--log-level")
