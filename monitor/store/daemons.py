@@ -16,11 +16,17 @@ class Daemons(StoreBase):
     def beat(self, owner: str, host: str, now: datetime, *, lease_until: datetime) -> None:
         """Record that `owner` lives at `now`, and extend the source leases it holds."""
         with self._write() as conn:
-            conn.execute(
-                update(sources)
-                .where(sources.c.lease_owner == owner)
-                .values(lease_until=lease_until)
-            )
+            # A row a poll is committing is skipped, not waited on: waiting, in another order
+            # than the commit's, made PostgreSQL abort beats as deadlocks. That commit ends
+            # the lease anyway. (SQLite, one writer at a time, has no row locks to skip.)
+            held = select(sources.c.id).where(sources.c.lease_owner == owner).order_by(sources.c.id)
+            ids = conn.execute(held.with_for_update(skip_locked=True)).scalars().all()
+            if ids:
+                conn.execute(
+                    update(sources)
+                    .where(sources.c.id.in_(ids), sources.c.lease_owner == owner)
+                    .values(lease_until=lease_until)
+                )
             found = conn.execute(
                 update(daemons).where(daemons.c.owner == owner).values(beat_at=now)
             ).rowcount

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -78,4 +79,37 @@ async def test_the_heartbeat_renews_while_it_runs(sqlite_url: str) -> None:
     await beat.stop()
     assert _leases(store) == [("me", now[0] + POLL_LEASE)]
     assert store.last_beat() is None  # a stopped daemon's row is gone
+    store.close()
+
+
+@pytest.mark.postgres
+def test_a_heartbeat_never_waits_on_a_source_row_another_transaction_holds(pg_url: str) -> None:
+    """A poll committing one of the holder's sources locks its row; the heartbeat renews the
+    others at once instead of queueing behind it (where, taking rows in another order than a
+    commit, it was aborted as a deadlock)."""
+    store = Store.open(pg_url)
+    store.sync_sources(
+        [
+            Source(name=n, url=f"http://127.0.0.1:9/{n}", interval=timedelta(minutes=1))
+            for n in "abc"
+        ],
+        T0,
+    )
+    claimed = store.claim_sources("one", T0, lease=POLL_LEASE, limit=3)
+    busy = claimed[1].id
+    later = T0 + timedelta(seconds=10)
+    beat = threading.Thread(
+        target=store.beat, args=("one", "here", later), kwargs={"lease_until": later + POLL_LEASE}
+    )
+    with store.engine.connect() as committing:
+        committing.execute(sources.update().where(sources.c.id == busy).values(etag="x"))
+        beat.start()
+        beat.join(timeout=5)
+        waited = beat.is_alive()
+        committing.rollback()
+    beat.join()
+    assert not waited
+    with store.engine.connect() as conn:
+        until = dict(conn.execute(select(sources.c.id, sources.c.lease_until)).all())
+    assert [until[s.id] == later + POLL_LEASE for s in claimed] == [True, False, True]
     store.close()
