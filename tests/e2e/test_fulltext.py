@@ -152,6 +152,28 @@ async def test_sources_linking_one_page_fetch_it_once(site: Site) -> None:
     assert site.alerts() == Counter({SEED_TITLE: 1})
 
 
+async def test_a_later_report_of_the_pages_canonical_url_joins_the_story(site: Site) -> None:
+    """A link that hides the publisher (an aggregator's) alerts once; its page names the
+    canonical URL, and another outlet's later report of that URL is the same story (in
+    `copies` mode, where only the URL can join two differently worded reports)."""
+    site.write(extra_feeds=("agency",))
+    site.config.write_text(site.config.read_text() + "stories: {mode: copies}\n")
+    canonical = site.server.url("/news/qingdao-talks")
+    body = article_page(SEED_TITLE, SEED_BODY, canonical=canonical)
+    site.page("/r/8f3a", body)
+    site.page("/news/qingdao-talks", body)
+    settings = load_settings(site.config, check_channel_url=check_channel_url)
+    async with Monitor(settings) as monitor:  # one daemon's life: the name is kept in memory
+        await monitor.run_once()
+        site.publish(item("s1", SEED_TITLE, site.server.url("/r/8f3a"), SEED_SUMMARY))
+        await monitor.run_once()
+        assert site.alerts() == Counter({SEED_TITLE: 1})
+        later = "Seoul and Beijing agree a trade deal at Qingdao"
+        site.publish(item("s2", later, canonical, "Tariffs fall, officials said."), feed="agency")
+        await monitor.run_once()
+    assert site.alerts() == Counter({SEED_TITLE: 1})
+
+
 def _endless(request: BaseHTTPRequestHandler) -> None:
     request.send_response(200)
     request.send_header("Content-Type", "text/html")

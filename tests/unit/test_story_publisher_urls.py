@@ -3,6 +3,7 @@ however differently they are titled and summed up."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from monitor.core.model import Article, Entry, StorySettings
@@ -72,3 +73,17 @@ def test_the_aggregators_link_stays_the_articles_link() -> None:
     """The alert links where the item links; only identity uses the publisher's URL."""
     assert GOOGLE.url is not None and GOOGLE.url.startswith("https://news.google.com/")
     assert article_keys(GOOGLE).url_key == article_keys(BING).url_key
+
+
+def test_a_pages_canonical_url_joins_later_reports_of_it_until_the_article_leaves() -> None:
+    """An item whose link hides the publisher (a script redirect) is one story with a later
+    report of that publisher's URL once its page named it canonical; evicted, the name goes."""
+    hidden = replace(GOOGLE, origin=None)
+    direct = _item("reuters", PUBLISHER, "Tariff cuts agreed", "", PUBLISHER)
+    index = StoryIndex(StorySettings(mode="copies", window=timedelta(hours=72)))
+    assert _place(index, hidden, 1) == 1
+    index.alias(1, PUBLISHER.replace("https://www.", "http://"))
+    assert _place(index, direct, 2) == 1
+    index.evict(NOW + timedelta(days=1))
+    assert len(index) == 0
+    assert _place(index, replace(direct, title="Tariff cuts take effect"), 3) == 3

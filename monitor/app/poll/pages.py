@@ -91,6 +91,7 @@ class PageWork:
     def use(self, parts: Parts) -> None:
         """Work with these parts from now on."""
         self.config = parts.poll
+        self.stories = parts.stories
         fetch_settings = parts.settings.fetch
         self.modes = {
             s.name: s.full_text or fetch_settings.full_text for s in parts.settings.sources
@@ -210,6 +211,8 @@ class PageWork:
         if page is not None and text is not None:
             # Without the page, the feed's text was matched when it was polled: nothing to add.
             article = replace(article, content=text, lang=page.lang or article.lang)
+            # An aggregator's link hides the publisher; the page names it for later reports.
+            self.stories.alias(wait.article_id, page.url)
             matches = [m for m in self.config.matcher.match(article) if m.watch not in wait.quiet]
         alerts = await asyncio.to_thread(
             self.store.pages.finish,

@@ -40,7 +40,8 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _url_key(url: str | None) -> str | None:
+def url_key(url: str | None) -> str | None:
+    """The story key of a URL: its identity form, None for a site's front page."""
     if not url:
         return None
     form = identity_url(url)
@@ -51,7 +52,7 @@ def _url_key(url: str | None) -> str | None:
 def story_url_key(article: Article) -> str | None:
     """The key of the publisher's URL, by which two sources carrying one article meet (an
     aggregator's redirect link differs per aggregator; the publisher's URL does not)."""
-    return _url_key(article.origin or article.url)
+    return url_key(article.origin or article.url)
 
 
 def lead_of(text: str) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 
 from monitor.core.model import Article, StorySettings
 from monitor.core.stories import events
-from monitor.core.stories.identity import lead_of, lead_text, story_url_key
+from monitor.core.stories.identity import lead_of, lead_text, story_url_key, url_key
 from monitor.core.stories.items import Placement, StoryItem
 from monitor.core.stories.minhash import LSHIndex, MinHasher, Signature, shingle_hashes
 from monitor.core.text import tokens
@@ -84,6 +84,8 @@ class StoryIndex:
         # By the publisher's URL: two search feeds or an aggregator and the outlet's own feed
         # carrying one article are one story, whatever their titles and leads say.
         self._urls: dict[str, int] = {}
+        # A second URL per article, its page's canonical one, known once the page is read.
+        self._aliases: dict[int, str] = {}
         # By signature: most articles this process stores, it placed a moment before.
         self._memo: dict[bytes, _Features] = {}
         # Candidates event-scored so far, which sets the cost of `events` mode.
@@ -171,8 +173,9 @@ class StoryIndex:
     def _remove(self, item: int) -> None:
         entry = self._entries.pop(item)
         self._lsh.remove(item)
-        if entry.url_key is not None and self._urls.get(entry.url_key) == item:
-            del self._urls[entry.url_key]
+        for key in (entry.url_key, self._aliases.pop(item, None)):
+            if key is not None and self._urls.get(key) == item:
+                del self._urls[key]
         if entry.report is not None:
             # Each term's count drops here, so eviction never rebuilds the whole vocabulary.
             df = self._df
@@ -194,6 +197,14 @@ class StoryIndex:
         if report.cjk:
             return [(self._postings, report.names), (self._term_postings, report.terms.keys())]
         return [(self._postings, report.names)]
+
+    def alias(self, item: int, url: str) -> None:
+        """Let later reports of `url` (the canonical URL of article `item`'s page) join its
+        story, as reports of its own link do; ignored once the article has left the window."""
+        key = url_key(url)
+        if key is not None and item in self._entries and key not in self._urls:
+            self._urls[key] = item
+            self._aliases[item] = key
 
     def evict(self, before: datetime) -> None:
         """Forget articles published before `before`; they can no longer join a new one."""
