@@ -268,6 +268,7 @@ class Alert:
     summary: str
     url: str | None
     published: datetime | None
+    language: str | None = None  # the article's, as its feed entry or page declares it
     hits: tuple[Hit, ...] = ()
     also_reported_by: tuple[str, ...] = ()  # the story's other outlets, first come first
     follow_up: bool = False  # sent because the story reached the watch's follow_up_at outlets

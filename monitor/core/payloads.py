@@ -51,7 +51,7 @@ def alert_object(alert: Alert, envelope: Envelope, *, language: str = "en") -> d
             "link": safe_url(alert.url),
             "outlet": alert.source,
             "published": _time(alert.published),
-            "language": None,  # the store keeps no article language yet
+            "language": alert.language,
         },
         "terms": list(alert.terms),
         "matched": [{"clause": h.clause, "field": h.field} for h in alert.hits],

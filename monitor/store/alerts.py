@@ -155,6 +155,7 @@ def _alert_query() -> Select[Any]:
             articles.c.summary,
             articles.c.url,
             articles.c.published_at,
+            articles.c.lang,
             # The outlet an aggregator's item names stands for the outlet in alerts.
             func.coalesce(articles.c.outlet, sources.c.name).label("source"),
         )
@@ -205,6 +206,7 @@ def _alert_record(row: Row[Any], also: tuple[str, ...] = ()) -> AlertRecord:
             summary=row.summary,
             url=row.url,
             published=row.published_at,
+            language=row.lang,
             also_reported_by=also,
             follow_up=row.stage > 0,
         ),

@@ -125,15 +125,17 @@ class Pages:
         wait: Wait,
         *,
         text: str | None,
+        lang: str | None = None,
         matches: Sequence[Match],
         routes: Mapping[str, Sequence[str]],
         outcome: str,
         message: str | None,
         now: datetime,
     ) -> int | None:
-        """End `wait`: store `text` (if any) as the article's content, record `matches` and
-        count the page's `outcome`; the alerts enqueued, or None when the wait was finished
-        already (only the text is stored then, for search)."""
+        """End `wait`: store `text` (if any) as the article's content, with the page's `lang`
+        when it declares one; record `matches` and count the page's `outcome`; the alerts
+        enqueued, or None when the wait was finished already (only the text is stored then,
+        for search)."""
         with self.store._write() as conn:
             _note(conn, wait, outcome, message, now)
             gone = conn.execute(
@@ -149,7 +151,11 @@ class Pages:
                 conn.execute(
                     update(articles)
                     .where(articles.c.id == wait.article_id)
-                    .values(content=text, content_hash=articles.c.content_hash)
+                    .values(
+                        content=text,
+                        content_hash=articles.c.content_hash,
+                        lang=lang or articles.c.lang,
+                    )
                 )
             if not gone:
                 return None

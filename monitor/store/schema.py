@@ -114,6 +114,8 @@ articles = Table(
     Column("signature", LargeBinary),
     # The outlet an aggregator's item names (RSS <source>); None: the source itself.
     Column("outlet", Text),
+    # The language the feed entry or its page declares (a BCP 47 tag, lower-cased).
+    Column("lang", String(35)),
     UniqueConstraint("source_id", "key"),
     Index(None, "fetched_at"),
     Index(None, "source_id", "url_key"),

@@ -251,6 +251,7 @@ def _article_row(source_id: int, d: Decision, now: datetime) -> dict[str, object
         "content_hash": d.keys.content_hash,
         "signature": d.placement.signature or None,
         "outlet": article.outlet,
+        "lang": article.lang,
     }
 
 

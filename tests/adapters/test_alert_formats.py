@@ -73,7 +73,15 @@ async def test_a_webhook_gets_a_signed_valid_json_alert(
     store: Store, webhook_sink: WebhookSink, title: str
 ) -> None:
     """Any title arrives as valid JSON carrying it exactly, signed over the raw body."""
-    seed(store, ["hook"], title=title, summary=title, url="https://news.example/a", hits=HITS)
+    seed(
+        store,
+        ["hook"],
+        title=title,
+        summary=title,
+        url="https://news.example/a",
+        hits=HITS,
+        lang="ko",
+    )
     report = await _deliver(store, [_hook(webhook_sink)])
     assert report.sent == 1
     [post] = webhook_sink.posts
@@ -88,6 +96,7 @@ async def test_a_webhook_gets_a_signed_valid_json_alert(
     assert payload["id"] == post.headers["x-newsmonitor-delivery"] == str(row.id)
     assert payload["article"]["title"] == title
     assert payload["article"]["link"] == "https://news.example/a"
+    assert payload["article"]["language"] == "ko"
     assert payload["attempt"] == 1 and payload["watch"] == "w"
     [snippet] = payload["snippets"]
     assert snippet["text"][slice(*snippet["highlights"][0])] == "trade"

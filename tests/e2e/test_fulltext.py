@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from monitor.app.daemon import Monitor
 from monitor.config import load_settings
 from monitor.notify.channels import check_channel_url
 from monitor.store.repository import Store
+from monitor.store.schema import articles
 from tests.support import process
 from tests.support.feed_server import FeedServer, redirect, rss
 from tests.support.pages import KOREAN_BODY, SEED_BODY, SEED_SUMMARY, SEED_TITLE, article_page
@@ -69,6 +71,15 @@ class Site:
     def alerts(self) -> Counter[str]:
         return Counter(p.json()["title"].removeprefix(f"[{WATCH}] ") for p in self.hook.posts)
 
+    def language(self, link: str) -> str | None:
+        store = Store.open(f"sqlite:///{self.db}")
+        try:
+            with store.engine.connect() as conn:
+                query = select(articles.c.lang).where(articles.c.url == link)
+                return conn.execute(query).scalar_one()
+        finally:
+            store.close()
+
     def outcomes(self) -> dict[str, dict[str, dict[str, Any]]]:
         store = Store.open(f"sqlite:///{self.db}")
         try:
@@ -103,7 +114,7 @@ async def test_the_seed_article_alerts_through_its_body(site: Site, mode: str) -
     await site.run_once()  # the baseline reads no page
     assert site.server.hits("/a/old") == 0
 
-    url = site.page("/a/seed", article_page(SEED_TITLE, SEED_BODY, layout="divs"))
+    url = site.page("/a/seed", article_page(SEED_TITLE, SEED_BODY, layout="divs", lang="en-GB"))
     site.publish(item("seed", SEED_TITLE, url + "?utm_source=rss", SEED_SUMMARY))
     await site.run_once()
     if mode == "never":
@@ -113,6 +124,7 @@ async def test_the_seed_article_alerts_through_its_body(site: Site, mode: str) -
     assert site.alerts() == Counter({SEED_TITLE: 1})
     assert site.server.hits("/a/seed") == 1
     assert site.outcomes()["wire"]["fetched"]["count"] == 1
+    assert site.language(url + "?utm_source=rss") == "en"  # the page's, the feed naming none
     await site.run_once()  # a poll that finds nothing new reads no page again
     assert site.server.hits("/a/seed") == 1
     assert site.alerts() == Counter({SEED_TITLE: 1})

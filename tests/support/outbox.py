@@ -45,6 +45,7 @@ def seed(
     summary: str = "",
     url: str | None = None,
     hits: tuple[Hit, ...] = (),
+    lang: str | None = None,
 ) -> None:
     """`count` articles from source "wire" matching `watches` (with `hits`), each routed to
     `channels`."""
@@ -61,6 +62,7 @@ def seed(
                 title=title if count == 1 else f"{title} ({n})",
                 summary=summary,
                 published=T0,
+                lang=lang,
             ),
             [Match(watch=watch, terms=("trade",), hits=hits) for watch in watches],
         )

@@ -218,6 +218,7 @@ class PageWork:
             self.store.pages.finish,
             wait,
             text=text,
+            lang=page.lang if page is not None else None,
             matches=matches,
             routes=self.config.routes,
             outcome=result.kind,
