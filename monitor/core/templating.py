@@ -109,9 +109,10 @@ def alert_context(alert: Alert, fmt: str, locale: Locale = ENGLISH) -> dict[str,
     """What a template can use: every Alert field, made safe for `fmt`, plus `matched`
     (the terms joined), `snippets` (one per field, as {field, text}, matched words
     highlighted), `why` (the snippets as `field: text`, one line), `published` as text in the
-    locale's zone, `url` only when it is http(s), the story's outlets: `also` (the others, as
-    one line), `outlets` (all, the alert's own first) and `outlet_count`, and `phrases`: the
-    fixed labels in the channel's language (`now_reported` is that sentence filled in)."""
+    locale's zone, `url` only when it is http(s), `language` (empty when unknown), the
+    story's outlets: `also` (the others, as one line), `outlets` (all, the alert's own first)
+    and `outlet_count`, and `phrases`: the fixed labels in the channel's language
+    (`now_reported` is that sentence filled in)."""
     clean = _ESCAPE[fmt]
     context = {f.name: _value(getattr(alert, f.name), clean) for f in dataclasses.fields(alert)}
     everyone = (context["source"], *context["also_reported_by"])
@@ -129,6 +130,7 @@ def alert_context(alert: Alert, fmt: str, locale: Locale = ENGLISH) -> dict[str,
     context["matched"] = ", ".join(context["terms"]) if alert.terms else phrases["query_matched"]
     context["published"] = clean(locale.when(alert.published))
     context["url"] = _url(alert.url, fmt)
+    context["language"] = context["language"] or ""
     context["snippets"] = shown_snippets(alert, fmt, locale)
     context["snippet_fields"] = tuple(s.field for s in snippets(alert.hits))
     context["why"] = _why(context["snippets"])
