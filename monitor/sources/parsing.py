@@ -19,25 +19,29 @@ import multiprocessing
 import resource
 import signal
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from itertools import repeat
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from monitor.core.errors import FetchError
-from monitor.core.model import Entry, PageRule
+from monitor.core.model import Article, Entry, PageRule, StorySettings
 from monitor.sources.articles import Page, extract_page
 from monitor.sources.feeds import NotAFeedError, ParsedFeed, parse_feed
 from monitor.sources.pages import parse_page
 from monitor.sources.sitemaps import SitemapIndex, parse_sitemap
 
+if TYPE_CHECKING:
+    from monitor.core.stories.index import Prepared, StoryIndex
+
 log = logging.getLogger(__name__)
 MEMORY_LIMIT = 1024 * 1024 * 1024
 STARTUP_TIMEOUT = 60.0
 _PAGE = "page"  # a request to extract an article page rather than parse a feed
+_PREPARE = "prepare"  # a request for new articles' story features
 _CONTEXT = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
 # Entries cross the pipe as columns, a tuple of values per Entry field. Pickled dataclasses
 # are rebuilt one by one through a Python __setstate__; columns unpickle as plain tuples and
@@ -71,6 +75,8 @@ def _serve(conn: Connection, memory_limit: int) -> None:
             return
         if request[0] == _PAGE:
             conn.send(_page_answer(*request[1:]))
+        elif request[0] == _PREPARE:
+            conn.send(_prepare_answer(*request[1:]))
         else:
             conn.send(_answer(*request))
 
@@ -116,6 +122,24 @@ def _page_answer(body: bytes, url: str, content_type: str) -> tuple[Any, ...]:
         return ("error", "too_large", "reading the page needed more memory than allowed")
     except Exception as exc:  # an extractor bug on hostile input fails that page, no more
         return ("error", "parse", f"the extractor failed: {type(exc).__name__}")
+
+
+_INDEXES: dict[str, StoryIndex] = {}  # a worker's own, one per story mode, for `prepare`
+
+
+def _prepare_answer(mode: str, articles: tuple[Article, ...]) -> tuple[Any, ...]:
+    # Loaded on first use: numpy is not needed to parse.
+    from monitor.core.stories.index import StoryIndex
+
+    index = _INDEXES.get(mode)
+    if index is None:
+        index = _INDEXES[mode] = StoryIndex(StorySettings(mode=mode))
+    try:
+        return ("prepared", [index.prepare(article) for article in articles])
+    except MemoryError:
+        return ("error", "too_large", "reading the articles needed more memory than allowed")
+    except Exception as exc:  # a bug on hostile text fails that poll's features, no more
+        return ("error", "parse", f"story features failed: {type(exc).__name__}")
 
 
 @dataclass(slots=True, eq=False)
@@ -175,6 +199,15 @@ class ParserPool:
         if reply[0] == "page":
             page: Page = reply[1]
             return page
+        raise FetchError(reply[1], reply[2])
+
+    async def prepare(self, articles: Sequence[Article], *, mode: str) -> list[Prepared]:
+        """New articles' story features (StoryIndex.prepare) for an index in `mode`, computed
+        in a worker under the same time limit; raises FetchError."""
+        reply = await self._ask((_PREPARE, mode, tuple(articles)))
+        if reply[0] == "prepared":
+            prepared: list[Prepared] = reply[1]
+            return prepared
         raise FetchError(reply[1], reply[2])
 
     async def _ask(self, request: tuple[Any, ...]) -> tuple[Any, ...]:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from monitor.app.metrics import Metrics
     from monitor.app.wiring import Parts
     from monitor.core.records import ClaimedSource, PollRecord
+    from monitor.core.stories.index import Prepared
     from monitor.store.pages import Wait
     from monitor.store.polls import PollBatch
     from monitor.store.repository import Store
@@ -166,6 +167,7 @@ class Poller:
         rolled = False
         resolved = source.resolved_url
         waits: list[tuple[str, str, Sequence[str]]] = []
+        prepared: list[Prepared] = []
         if result.status != 304:
             read = await self.reader.read(source, spec, result, client, self.config.fetch)
             parsed, result, resolved = read.parsed, read.result, read.resolved_url
@@ -190,6 +192,7 @@ class Poller:
             found, backfill = planned.decisions, planned.backfill
             found = await self.reader.with_origins(found, client, self.config.fetch)
             found, waits = self.pages.hold(source.name, found)
+            prepared = await self._prepare(found)
         if resolved != source.resolved_url:
             await asyncio.to_thread(self.store.set_resolved_url, source.id, resolved)
         now = self.clock()
@@ -199,7 +202,7 @@ class Poller:
         placed: list[Decision] = []
 
         def write(tx: PollBatch) -> PollRecord:
-            placed[:] = self._place(found, now, tx)
+            placed[:] = self._place(found, prepared, now, tx)
             poll = SuccessfulPoll(
                 source_id=source.id,
                 found=placed,
@@ -260,9 +263,24 @@ class Poller:
         last_id = self.stories.last_id
         return lambda: self.stories.rewind(last_id)
 
-    def _place(self, found: list[Decision], now: datetime, tx: PollBatch) -> list[Decision]:
+    async def _prepare(self, found: list[Decision]) -> list[Prepared]:
+        """The story features of the new articles, computed by a parser worker: the process
+        that places them one poll at a time does only what needs its index."""
+        new = [d.article for d in found if d.updates is None]
+        if not new or self.stories.mode == "off":
+            return []
+        try:
+            return await self.parser.prepare(new, mode=self.stories.mode)
+        except FetchError as exc:  # placed all the same, the features computed here
+            log.warning("story features of %d new article(s): %s", len(new), exc.message)
+            return []
+
+    def _place(
+        self, found: list[Decision], prepared: list[Prepared], now: datetime, tx: PollBatch
+    ) -> list[Decision]:
         """The decisions with new articles placed in stories, the index first brought up to
-        date with what this and other processes stored since."""
+        date with what this and other processes stored since; `prepared` holds the new
+        articles' features when a worker computed them."""
         index = self.stories
         if index.mode == "off" or not any(d.updates is None for d in found):
             return found
@@ -274,7 +292,7 @@ class Poller:
         batch = [(found[i].article, found[i].article.published or now) for i in fresh]
         placed = list(found)
         # A placement's `joins` counts among the new articles, as the store does.
-        for i, placement in zip(fresh, index.place(batch), strict=True):
+        for i, placement in zip(fresh, index.place(batch, prepared), strict=True):
             placed[i] = replace(found[i], placement=placement)
         return placed
 

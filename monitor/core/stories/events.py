@@ -77,7 +77,8 @@ _FOLLOW_UP = frozenset(
 class Report:
     """What the event test needs of one article."""
 
-    terms: Counter[str]
+    # A plain dict: a report crosses from a parser worker, and a Counter unpickles in Python.
+    terms: dict[str, int]
     square: float  # the sum of the squared term weights before IDF (see _tf)
     names: frozenset[str]  # names as written, and the words of multi-word ones
     whole: frozenset[str]  # names as written only
@@ -194,7 +195,7 @@ def report(title: str, lead: str) -> Report:
         parts |= in_title[1]
     title_words = set(tokens(title))
     return Report(
-        terms=terms,
+        terms=dict(terms),
         square=sum(map(_tf_squared, terms.values())),
         names=frozenset(whole | parts),
         whole=frozenset(whole),

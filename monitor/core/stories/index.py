@@ -42,6 +42,19 @@ _IDF_PRIOR = 1000
 _MEMO_MAX = 4096
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What placing an article needs of its text alone. It needs no index, so a parser worker
+    computes it, and the process that places articles (one at a time) only looks things up."""
+
+    mode: str  # of the index that prepared it: `events` ones carry a report
+    signature: bytes
+    keys: list[int]  # the signature's LSH bucket keys
+    copyable: bool
+    url_key: str | None
+    report: events.Report | None  # in `events` mode
+
+
 @dataclass(slots=True)
 class _Features:
     """What placement computed of an article, and the index needs again to add it."""
@@ -98,6 +111,21 @@ class StoryIndex:
         """The MinHash signature of a title and lead."""
         return self.hasher.signature(shingle_hashes(tokens(title), tokens(lead)))
 
+    def prepare(self, article: Article) -> Prepared:
+        """The features of an article that `place` needs, whatever the index holds."""
+        lead = lead_text(article)
+        grams = shingle_hashes(tokens(article.title), tokens(lead))
+        sig = self.hasher.signature(grams)
+        return Prepared(
+            mode=self.mode,
+            signature=sig.tobytes(),
+            keys=self._lsh.keys(sig),
+            # Texts too short to judge are no copies, but may still report an event.
+            copyable=grams.size >= MIN_COPY_SHINGLES,
+            url_key=story_url_key(article),
+            report=events.report(article.title, lead) if self.mode == "events" else None,
+        )
+
     def load(self, items: Iterable[StoryItem]) -> None:
         """Add stored articles (from a rebuild or from other writers); ids only grow."""
         for item in items:
@@ -136,17 +164,9 @@ class StoryIndex:
             self._remove(item)
         self.last_id = last_id
 
-    def _features(
-        self,
-        title: str,
-        lead: str,
-        sig: Signature,
-        keys: list[int] | None = None,
-        report: events.Report | None = None,
-    ) -> _Features:
-        if report is None and self.mode == "events":
-            report = events.report(title, lead)
-        return _Features(title, sig, self._lsh.keys(sig) if keys is None else keys, report)
+    def _features(self, title: str, lead: str, sig: Signature) -> _Features:
+        report = events.report(title, lead) if self.mode == "events" else None
+        return _Features(title, sig, self._lsh.keys(sig), report)
 
     def _add(
         self,
@@ -215,42 +235,46 @@ class StoryIndex:
             if entry is not None and entry.when == when:
                 self._remove(item)
 
-    def place(self, batch: Sequence[tuple[Article, datetime]]) -> list[Placement]:
+    def place(
+        self,
+        batch: Sequence[tuple[Article, datetime]],
+        prepared: Sequence[Prepared | None] = (),
+    ) -> list[Placement]:
         """Placements for new articles in arrival order, each given with its publication time
-        (else the time it was fetched); each placement carries the signature to store."""
+        (else the time it was fetched) and, when computed elsewhere, its `prepare`d features;
+        each placement carries the signature to store."""
         out: list[Placement] = []
         provisional: list[int] = []
         try:
             for pos, (article, when) in enumerate(batch):
-                lead = lead_text(article)
-                grams = shingle_hashes(tokens(article.title), tokens(lead))
-                sig = self.hasher.signature(grams)
-                keys = self._lsh.keys(sig)
-                # Texts too short to judge are no copies, but may still report an event.
-                copyable = grams.size >= MIN_COPY_SHINGLES
-                url_key = story_url_key(article)
-                story, how, report, copies = self._same_url(url_key, when)
+                given = prepared[pos] if pos < len(prepared) else None
+                # Prepared before a reload changed the mode: prepared again.
+                ready = given if given and given.mode == self.mode else self.prepare(article)
+                sig = np.frombuffer(ready.signature, dtype=np.uint32)
+                story, how, copies = self._same_url(ready.url_key, when)
                 if story is None:
-                    story, how, report, copies = self._find(
-                        article.title, lead, sig, keys, copyable, when
-                    )
-                features = self._features(article.title, lead, sig, keys, report)
-                features.copies = copies
+                    story, how, copies = self._find(ready, sig, when)
+                features = _Features(article.title, sig, ready.keys, ready.report, copies)
                 if pos + 1 < len(batch):
                     # Later articles of this batch may copy this one: index it under a
                     # temporary id, which is also the temporary id of the story it starts.
                     temp = -(pos + 1)
                     self._add(
-                        temp, temp if story is None else story, when, features, url_key, copies
+                        temp,
+                        temp if story is None else story,
+                        when,
+                        features,
+                        ready.url_key,
+                        copies,
                     )
                     provisional.append(temp)
-                data = sig.tobytes()
                 if len(self._memo) >= _MEMO_MAX:
                     self._memo.clear()
-                self._memo[data] = features
+                self._memo[ready.signature] = features
                 group: dict[str, int | None] = {}
                 if copies is not None:
                     group = {"copies_joins": -copies - 1} if copies < 0 else {"copies": copies}
+                data = ready.signature
                 if story is not None and story < 0:
                     out.append(Placement(joins=-story - 1, how=how, signature=data, **group))
                 else:
@@ -260,39 +284,30 @@ class StoryIndex:
                 self._remove(temp)
         return out
 
-    def _same_url(
-        self, url_key: str | None, when: datetime
-    ) -> tuple[int | None, str, events.Report | None, int | None]:
+    def _same_url(self, url_key: str | None, when: datetime) -> tuple[int | None, str, int | None]:
         """The story of an article with the same publisher's URL, within the window, and its
         group of copies."""
         item = self._urls.get(url_key) if url_key and self.mode != "off" else None
         entry = self._entries.get(item) if item is not None else None
         if entry is None or abs(entry.when - when) > self.window:
-            return None, "new", None, None
-        return entry.story, "copy", None, entry.copies
+            return None, "new", None
+        return entry.story, "copy", entry.copies
 
     def _find(
-        self,
-        title: str,
-        lead: str,
-        sig: Signature,
-        keys: list[int],
-        copyable: bool,
-        when: datetime,
-    ) -> tuple[int | None, str, events.Report | None, int | None]:
-        """The story an article joins and how, with its event features if they were needed,
-        and the group of copies it joins (None: one of its own)."""
+        self, ready: Prepared, sig: Signature, when: datetime
+    ) -> tuple[int | None, str, int | None]:
+        """The story an article joins and how, and the group of copies it joins (None: one of
+        its own)."""
         if self.mode == "off":
-            return None, "new", None, None
-        for item, _ in self._lsh.query(sig, COPY_THRESHOLD, keys) if copyable else ():
+            return None, "new", None
+        for item, _ in self._lsh.query(sig, COPY_THRESHOLD, ready.keys) if ready.copyable else ():
             entry = self._entries[item]
             if abs(entry.when - when) <= self.window:
-                return entry.story, "copy", None, entry.copies
-        if self.mode != "events":
-            return None, "new", None, None
-        report = events.report(title, lead)
-        story = self._find_event(report, when)
-        return story, "event" if story is not None else "new", report, None
+                return entry.story, "copy", entry.copies
+        if ready.report is None:
+            return None, "new", None
+        story = self._find_event(ready.report, when)
+        return story, "event" if story is not None else "new", None
 
     def _find_event(self, report: events.Report, when: datetime) -> int | None:
         postings, keys = self._keyed(report)[-1]
