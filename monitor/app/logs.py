@@ -27,6 +27,22 @@ class RedactingFormatter(logging.Formatter):
 _formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+class SkippedTicks(logging.Filter):
+    """A tick skipped while the job's last one still runs (a slow start-up, a long poll) is the
+    design, one instance per job, and no fault: logged at DEBUG, not as a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.WARNING or "maximum number of running instances" not in (
+            record.getMessage()
+        ):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+SKIPPED_TICKS = SkippedTicks()
+
+
 def setup_logging(level: str) -> None:
     """Log to stderr at `level`; chatty libraries stay at WARNING or quieter."""
     handler = logging.StreamHandler(sys.stderr)
@@ -34,6 +50,7 @@ def setup_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+    logging.getLogger("apscheduler.scheduler").addFilter(SKIPPED_TICKS)
 
 
 def hide(secrets: Iterable[str]) -> None:
