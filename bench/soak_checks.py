@@ -36,11 +36,19 @@ class Sample:
 
 
 def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
+    """The child processes of `pid`, whichever of its threads started them: the daemon starts
+    its parser workers from executor threads, never from its main one."""
+    found: list[int] = []
     try:
-        return [int(p) for p in path.read_text().split()]
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return []
+    for task in tasks:
+        try:
+            found += [int(p) for p in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+        except OSError:
+            continue
+    return found
 
 
 def rss_mb(pid: int) -> float:
