@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import tracemalloc
 from collections.abc import AsyncIterator
@@ -72,6 +73,31 @@ async def test_endless_body_stops_at_the_cap(
     feed_server.set_handler("/endless", hostile.endless())
     error = await fetch_error(client, feed_server.url("/endless"))
     assert error.kind == "too_large"
+
+
+async def test_an_oversized_body_goes_with_its_error(
+    feed_server: FeedServer, client: httpx.AsyncClient
+) -> None:
+    """The body read up to the cap is freed once its "too_large" error is dropped, not at the
+    cyclic collector's next pass (nor never, if a reload's gc.freeze() comes first)."""
+    feed_server.set_handler("/endless", hostile.endless())
+
+    async def kind() -> str:
+        try:
+            await fetch(client, feed_server.url("/endless"), max_bytes=CAP, timeout=5.0)
+        except FetchError as exc:
+            return exc.kind
+        return "fetched"
+
+    gc.disable()
+    tracemalloc.start()
+    try:
+        assert await kind() == "too_large"
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert held < CAP // 2
 
 
 async def test_short_lying_length_reads_only_what_was_declared(
