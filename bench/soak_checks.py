@@ -65,6 +65,26 @@ def rss_mb(pid: int) -> float:
     return sum(own_rss_mb(p) for p in [pid, *_children(pid)])
 
 
+def lingering(pids: set[int], grace: float = 10.0) -> list[int]:
+    """The processes among `pids` still alive `grace` s from now, or as soon as all are gone:
+    a daemon's resource tracker and workers see its end only once it has exited, and need a
+    moment to go themselves."""
+    deadline = time.monotonic() + grace
+    while True:
+        alive = sorted(p for p in pids if _alive(p))
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
 def open_fds(pid: int) -> int:
     """Open file descriptors of `pid` (-1 when it is gone)."""
     try:

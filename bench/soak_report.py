@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ from bench.soak_checks import (
     Check,
     Sampler,
     deliveries,
+    lingering,
     percentile,
     table,
     unhandled,
@@ -126,12 +128,11 @@ def _missing_detail(database: str, missing: list[tuple[str, str, str]]) -> list[
     return out
 
 
-def _alive(pid: int) -> bool:
+def _cmdline(pid: int) -> str:
     try:
-        os.kill(pid, 0)
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
     except OSError:
-        return False
-    return True
+        return "(gone)"
 
 
 def report(run: Run, want: Expected) -> int:
@@ -188,7 +189,7 @@ def report(run: Run, want: Expected) -> int:
     checks.append(Check("daemon deaths not ours", f"{len(deaths)} {deaths}", "0", not deaths))
     refused = run.log.count("config not reloaded")
     checks.append(Check("invalid config refused", f"{refused} refusal(s)", ">= 1", refused >= 1))
-    orphans = sorted(p for p in run.sampler.children_seen if _alive(p))
+    orphans = lingering(run.sampler.children_seen)
     checks.append(Check("orphaned workers", str(len(orphans)), "0", not orphans))
     flaky = run.receivers["flaky"].outcomes
     print(
@@ -204,6 +205,8 @@ def report(run: Run, want: Expected) -> int:
         print(line)
     for line in errors[:5]:
         print(f"  unhandled: {line}")
+    for pid in orphans:
+        print(f"  orphan: {pid} {_cmdline(pid)}")
     for line in _missing_detail(run.database, missing) if missing else []:
         print(f"  missing: {line}")
     failed = [c.name for c in checks if not c.ok]

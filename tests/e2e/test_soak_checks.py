@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from bench import soak_memory as memory
-from bench.soak_checks import Sample, _children, rss_mb
+from bench.soak_checks import Sample, _children, lingering, rss_mb
 
 # A parent whose only child is started from a thread other than its main one, as the daemon's
 # ParserPool starts its workers (through asyncio.to_thread, whose threads live on); the child
@@ -118,3 +119,18 @@ def test_descriptors_that_pile_up_fail() -> None:
         for s in _life(pid, b, 5, _warming, fds=lambda age: 30 + int(age // 10))
     ]
     assert not _verdicts(piling, births)["open fds per life"]
+
+
+def test_a_child_on_its_way_out_is_no_orphan() -> None:
+    """A resource tracker or worker still exiting just after its daemon is given a moment."""
+    with (
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1)"]) as leaving,
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as staying,
+    ):
+        reaper = threading.Thread(target=leaving.wait)  # its parent reaps it, as init would
+        reaper.start()
+        try:
+            assert lingering({leaving.pid, staying.pid}, grace=5) == [staying.pid]
+        finally:
+            staying.kill()
+            reaper.join()
