@@ -287,7 +287,6 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
             sampler=sampler,
             database=database,
             log=log.read_text(errors="replace"),
-            warm_from=zero + 300 / speed,
         )
         return soak_report.report(result, expected)
 

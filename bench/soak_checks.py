@@ -1,10 +1,8 @@
 """The soak's measurements and verdicts: /proc samples of the daemon, deliveries, the table.
 
-RSS and open descriptors are read from /proc for each daemon's pid (its parser workers'
-RSS added), the WAL size from the database's -wal file. Daemons are killed every few minutes,
-so a slope over the whole run would mostly measure restarts: slopes are fitted within each
-daemon's life (pooled: each life its own intercept, one slope for all), on samples taken
-after the run's warm-up and after the life's own first minute.
+RSS and open descriptors are read from /proc for each daemon and each of its children (the
+parser workers) apart, the WAL size from the database's -wal file; bench/soak_memory.py judges
+the memory per process life.
 """
 
 from __future__ import annotations
@@ -30,30 +28,61 @@ class Sample:
 
     at: float  # monotonic
     pid: int
-    rss_mb: float
+    rss_mb: float  # of this process alone
     fds: int
     wal_mb: float
+    parent: int | None = None  # the daemon, for its children
 
 
 def _children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
+    """The child processes of `pid`, whichever of its threads started them: the daemon starts
+    its parser workers from executor threads, never from its main one."""
+    found: list[int] = []
     try:
-        return [int(p) for p in path.read_text().split()]
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return []
+    for task in tasks:
+        try:
+            found += [int(p) for p in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def own_rss_mb(pid: int) -> float:
+    """Resident memory of `pid` alone, in MiB (0 when it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+    return int(found.group(1)) / 1024 if found else 0.0
 
 
 def rss_mb(pid: int) -> float:
     """Resident memory of `pid` and its children, in MiB (0 when it is gone)."""
-    total = 0
-    for p in [pid, *_children(pid)]:
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-        except OSError:
-            continue
-        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
-        total += int(found.group(1)) if found else 0
-    return total / 1024
+    return sum(own_rss_mb(p) for p in [pid, *_children(pid)])
+
+
+def lingering(pids: set[int], grace: float = 10.0) -> list[int]:
+    """The processes among `pids` still alive `grace` s from now, or as soon as all are gone:
+    a daemon's resource tracker and workers see its end only once it has exited, and need a
+    moment to go themselves."""
+    deadline = time.monotonic() + grace
+    while True:
+        alive = sorted(p for p in pids if _alive(p))
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
 
 
 def open_fds(pid: int) -> int:
@@ -85,36 +114,13 @@ class Sampler:
         while not self._stop.wait(self.every):
             wal = self.wal.stat().st_size / 2**20 if self.wal and self.wal.exists() else 0.0
             for pid in self.pids():
-                fds, rss = open_fds(pid), rss_mb(pid)
-                self.children_seen.update(_children(pid))
-                if fds >= 0:
-                    self.samples.append(Sample(time.monotonic(), pid, rss, fds, wal))
-
-
-def pooled_slope(points: dict[int, list[tuple[float, float]]]) -> float | None:
-    """The within-group slope of y on x (seconds), per hour, each group its own intercept."""
-    num = den = 0.0
-    for group in points.values():
-        if len(group) < 3:
-            continue
-        mx = sum(x for x, _ in group) / len(group)
-        my = sum(y for _, y in group) / len(group)
-        num += sum((x - mx) * (y - my) for x, y in group)
-        den += sum((x - mx) ** 2 for x, _ in group)
-    return num / den * 3600 if den else None
-
-
-def per_life(
-    samples: list[Sample], births: dict[int, float], warm_from: float, settle: float
-) -> tuple[dict[int, list[tuple[float, float]]], dict[int, list[tuple[float, float]]]]:
-    """RSS and fd points per pid, after the run's warm-up and each life's first `settle` s."""
-    rss: dict[int, list[tuple[float, float]]] = {}
-    fds: dict[int, list[tuple[float, float]]] = {}
-    for s in samples:
-        if s.at >= warm_from and s.at - births.get(s.pid, 0.0) >= settle:
-            rss.setdefault(s.pid, []).append((s.at, s.rss_mb))
-            fds.setdefault(s.pid, []).append((s.at, float(s.fds)))
-    return rss, fds
+                children = _children(pid)
+                self.children_seen.update(children)
+                now = time.monotonic()
+                for p, parent in [(pid, None), *((c, pid) for c in children)]:
+                    fds, rss = open_fds(p), own_rss_mb(p)
+                    if fds >= 0 and rss > 0:
+                        self.samples.append(Sample(now, p, rss, fds, wal, parent))
 
 
 def deliveries(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -13,12 +14,12 @@ from bench.soak_checks import (
     Check,
     Sampler,
     deliveries,
-    per_life,
+    lingering,
     percentile,
-    pooled_slope,
     table,
     unhandled,
 )
+from bench.soak_memory import checks as memory_checks
 from bench.soak_sinks import Receiver
 from bench.soak_world import HEALTHY, World, channels_of
 
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
     from bench.soak import Daemons
 
 Expected = dict[str, set[tuple[str, str]]]  # channel: {(item, watch)}
-# Seconds of a daemon's life left out of the slopes (start-up, catching up): a minute of the
-# run's clock, and at least 30 s of the real one, which a loaded machine needs to start it.
+# Seconds of a process's life left out of the memory verdicts (start-up, catching up): a minute
+# of the run's clock, and at least 30 s of the real one, which a loaded machine needs to start it.
 SETTLE = 60.0
 SETTLE_REAL = 30.0
 
@@ -63,7 +64,6 @@ class Run:
     sampler: Sampler
     database: str
     log: str
-    warm_from: float
 
 
 def _latencies(run: Run, first: dict[tuple[str, str], float]) -> tuple[list[float], int]:
@@ -128,12 +128,11 @@ def _missing_detail(database: str, missing: list[tuple[str, str, str]]) -> list[
     return out
 
 
-def _alive(pid: int) -> bool:
+def _cmdline(pid: int) -> str:
     try:
-        os.kill(pid, 0)
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
     except OSError:
-        return False
-    return True
+        return "(gone)"
 
 
 def report(run: Run, want: Expected) -> int:
@@ -166,30 +165,12 @@ def report(run: Run, want: Expected) -> int:
         Check("p99 publish->healthy", shown, "<= interval + 10 s", p99 is not None and p99 <= 10)
     )
     settle = max(SETTLE / run.speed, SETTLE_REAL)
-    rss, fds = per_life(run.sampler.samples, run.daemons.births, run.warm_from, settle)
-    # Per hour of the run's own clock: a shorter run is a faster one.
-    rss_slope, fd_slope = pooled_slope(rss), pooled_slope(fds)
-    if rss_slope is not None:
-        rss_slope /= run.speed
-    if fd_slope is not None:
-        fd_slope /= run.speed
-    checks.append(
-        Check(
-            "RSS slope",
-            "too few samples" if rss_slope is None else f"{rss_slope:+.1f} MB/h",
-            "< 5 MB/h",
-            rss_slope is not None and rss_slope < 5,
-        )
+    memory, lives = memory_checks(
+        run.sampler.samples, run.daemons.births, speed=run.speed, settle=settle
     )
-    checks.append(
-        Check(
-            "open fds slope",
-            "too few samples" if fd_slope is None else f"{fd_slope:+.1f} /h",
-            "< 10 /h (flat)",
-            fd_slope is not None and fd_slope < 10,
-        )
-    )
+    checks += memory
     samples = run.sampler.samples
+    daemons = [s for s in samples if s.parent is None]
     wal = max((s.wal_mb for s in samples), default=0.0)
     sqlite = run.database.startswith("sqlite")
     shown = f"max {wal:.1f} MiB" if sqlite else "n/a (not SQLite)"
@@ -208,7 +189,7 @@ def report(run: Run, want: Expected) -> int:
     checks.append(Check("daemon deaths not ours", f"{len(deaths)} {deaths}", "0", not deaths))
     refused = run.log.count("config not reloaded")
     checks.append(Check("invalid config refused", f"{refused} refusal(s)", ">= 1", refused >= 1))
-    orphans = sorted(p for p in run.sampler.children_seen if _alive(p))
+    orphans = lingering(run.sampler.children_seen)
     checks.append(Check("orphaned workers", str(len(orphans)), "0", not orphans))
     flaky = run.receivers["flaky"].outcomes
     print(
@@ -216,21 +197,16 @@ def report(run: Run, want: Expected) -> int:
         f"seed {run.args.seed}; items published {len(run.world.items)}; kills "
         f"{run.daemons.sigkills}, SIGTERMs {len(exits)}; reloads "
         f"{run.log.count('config reloaded')} applied; outbox {outbox}; flaky channel "
-        f"{dict(flaky)}; RSS max {max((s.rss_mb for s in samples), default=0):.0f} MiB; "
-        f"fds max {max((s.fds for s in samples), default=0)}; load {os.getloadavg()}"
+        f"{dict(flaky)}; daemon RSS max {max((s.rss_mb for s in daemons), default=0):.0f} MiB, "
+        f"fds max {max((s.fds for s in daemons), default=0)}; load {os.getloadavg()}"
     )
     print(table(checks))
-    for pid, points in rss.items():
-        born = run.daemons.births[pid]
-        fd = fds[pid]
-        print(
-            f"  life pid {pid}: from {(points[0][0] - run.warm_from) / 60 * run.speed:+.1f} min,"
-            f" {len(points)} samples: RSS {points[0][1]:.0f} -> {points[-1][1]:.0f} MiB, fds "
-            f"{fd[0][1]:.0f} -> {fd[-1][1]:.0f} (max {max(f for _, f in fd):.0f}), age "
-            f"{(points[0][0] - born) * run.speed:.0f}-{(points[-1][0] - born) * run.speed:.0f} s"
-        )
+    for line in lives:
+        print(line)
     for line in errors[:5]:
         print(f"  unhandled: {line}")
+    for pid in orphans:
+        print(f"  orphan: {pid} {_cmdline(pid)}")
     for line in _missing_detail(run.database, missing) if missing else []:
         print(f"  missing: {line}")
     failed = [c.name for c in checks if not c.ok]

@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app import hangup
 from monitor.app.delivery import Deliverer, DeliveryReport
+from monitor.app.heap import HeapJob
 from monitor.app.heartbeat import POLL_LEASE, Heartbeat
 from monitor.app.indexer import IndexJob
 from monitor.app.logs import hide
@@ -117,6 +118,7 @@ class Monitor:
             self.store.engine, lambda: self.settings.retention, self.clock
         )
         self.indexer = IndexJob(self.store.engine)
+        self.heap = HeapJob()
         await self.deliverer.bury_strays()
         self.heartbeat = Heartbeat(self.store, self.owner, self.clock)
         self.heartbeat.start()
@@ -210,6 +212,7 @@ class Monitor:
             ("retention", self.retention.tick),
             ("index", self.indexer.tick),
             ("pages", self.poller.pages.tick),
+            ("heap", self.heap.tick),
         )
         for job_id, job in jobs:
             scheduler.add_job(

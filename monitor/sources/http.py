@@ -291,10 +291,9 @@ async def _result(
 
 
 async def _read_capped(response: httpx.Response, url: httpx.URL, max_bytes: int) -> bytes:
-    too_large = FetchError("too_large", f"{display_url(url)}: body exceeds {max_bytes} bytes")
     declared = response.headers.get("content-length", "").strip()
     if declared.isdigit() and int(declared) > max_bytes:
-        raise too_large
+        raise _too_large(url, max_bytes)
     decoder = BoundedDecoder(response.headers.get("content-encoding"))
     chunks: list[bytes] = []
     total = 0
@@ -304,9 +303,16 @@ async def _read_capped(response: httpx.Response, url: httpx.URL, max_bytes: int)
         for piece in decoder.feed(raw):
             total += len(piece)
             if total > max_bytes:
-                raise too_large
+                raise _too_large(url, max_bytes)
             chunks.append(piece)
     return b"".join(chunks)
+
+
+def _too_large(url: httpx.URL, max_bytes: int) -> FetchError:
+    # Made where it is raised: an error held in a local of the frame it is raised from is a
+    # reference cycle (error, traceback, frame), which kept the body read so far, up to
+    # max_bytes, alive until the cyclic collector ran, and for good if gc.freeze() came first.
+    return FetchError("too_large", f"{display_url(url)}: body exceeds {max_bytes} bytes")
 
 
 def _redirect_target(response: httpx.Response, current: httpx.URL, hop: int) -> httpx.URL:

@@ -1,0 +1,29 @@
+"""The daemon's heap job: hand the memory it has freed back to the system every minute.
+
+A feed read up to its size cap is held for a moment in pieces of 64 KiB; freed between
+allocations that live on, those pieces stay resident (monitor.sources.memory). In a 40-minute
+soak the daemon's live heap stayed flat (31 MiB beside SQLite's) while its free heap grew from
+9 to 17 MiB, a step with each oversized feed, and its RSS with it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from monitor.sources.memory import trim
+
+EVERY_SECONDS = 60.0  # a trim walks every arena under its lock: cheap, but not for every tick
+
+
+class HeapJob:
+    """Returns the free pages of the C heap to the system every EVERY_SECONDS."""
+
+    def __init__(self) -> None:
+        self._next = 0.0
+
+    async def tick(self) -> None:
+        """Trim the heap if a trim is due."""
+        if time.monotonic() < self._next:
+            return
+        self._next = time.monotonic() + EVERY_SECONDS
+        trim()
