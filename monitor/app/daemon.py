@@ -79,6 +79,7 @@ class Monitor:
         self.reloader.on_reload = self.metrics.reloaded
 
     async def __aenter__(self) -> Monitor:
+        self.heap = HeapJob()  # first: it caps the C heap arenas of the threads started below
         if self._lock is not None:
             self._lock.acquire()
         try:
@@ -118,7 +119,6 @@ class Monitor:
             self.store.engine, lambda: self.settings.retention, self.clock
         )
         self.indexer = IndexJob(self.store.engine)
-        self.heap = HeapJob()
         await self.deliverer.bury_strays()
         self.heartbeat = Heartbeat(self.store, self.owner, self.clock)
         self.heartbeat.start()

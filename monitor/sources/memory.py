@@ -5,6 +5,11 @@ space at the top of a heap, so the peak of a large transient buffer stays reside
 malloc_trim releases the free pages of every arena; with another C library (musl, macOS)
 `trim` does nothing. Used after each request by the parser workers and every minute by the
 daemon (monitor.app.heap).
+
+glibc also gives each new thread an arena of its own, up to eight per core, and what one arena
+frees only that arena reuses. The daemon's threads (the commit and lookup threads, the database
+drivers', the console's) each held their own free pieces, and its RSS kept rising where the
+live heap did not: `limit_arenas` caps them.
 """
 
 from __future__ import annotations
@@ -13,18 +18,26 @@ import ctypes
 from collections.abc import Callable
 
 
-def _malloc_trim() -> Callable[[int], int] | None:
+def _libc(name: str) -> Callable[..., int] | None:
     try:
-        found: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+        found: Callable[..., int] = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
     return found
 
 
-_TRIM = _malloc_trim()
+_TRIM = _libc("malloc_trim")
+_MALLOPT = _libc("mallopt")
+_M_ARENA_MAX = -8  # glibc's malloc.h
 
 
 def trim() -> None:
     """Return the free pages of the C heap to the system."""
     if _TRIM is not None:
         _TRIM(0)
+
+
+def limit_arenas(count: int) -> bool:
+    """Let threads created from now on share at most `count` C heap arenas; False where the C
+    library has no such setting."""
+    return _MALLOPT is not None and _MALLOPT(_M_ARENA_MAX, count) == 1

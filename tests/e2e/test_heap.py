@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import platform
 import subprocess
 import sys
+
+import pytest
 
 from tests.support.process import ROOT
 
@@ -51,3 +54,48 @@ def test_the_heap_job_returns_what_an_oversized_feed_left() -> None:
     kept, left = map(float, run.stdout.split())
     assert kept >= 1.5, run.stdout  # the pieces stayed resident: the case the job is for
     assert left <= kept - 1.5, run.stdout
+
+
+# In a fresh interpreter: eight threads allocate from the C heap at once, then glibc's
+# malloc_stats prints one "Arena N:" block per arena to stderr.
+ARENAS_SCRIPT = """
+import ctypes, sys, threading
+from monitor.app.heap import HeapJob
+
+if sys.argv[1] == "capped":
+    HeapJob()
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+start = threading.Barrier(8)
+
+def work():
+    start.wait()
+    for _ in range(2000):
+        libc.free(libc.malloc(4096))
+
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+libc.malloc_stats()
+"""
+
+
+def _arenas(mode: str) -> int:
+    run = subprocess.run(
+        [sys.executable, "-c", ARENAS_SCRIPT, mode],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    return run.stderr.count("Arena ")
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="arenas are glibc's")
+def test_the_daemon_threads_share_two_heap_arenas() -> None:
+    """Each thread's own arena kept its own free pieces; the daemon caps them at two."""
+    assert _arenas("default") > 2  # glibc's default: what the cap is for
+    assert _arenas("capped") <= 2
