@@ -104,7 +104,10 @@ def checks(
             gain <= WARM_UP_RISE,
         )
     )
-    fd_slope = pooled_slope(_points(daemons, births, lambda _, a: a >= warm, lambda s: s.fds))
+    # At their floor too: sockets open and close by the dozen around a level that a leak raises.
+    fd_slope = pooled_slope(
+        floors(_points(daemons, births, lambda _, a: a >= warm, lambda s: s.fds))
+    )
     if fd_slope is None:
         shown, ok = f"not judged: no life past its {WARM_UP / 60:g} min warm-up", True
     else:

@@ -121,6 +121,20 @@ def test_descriptors_that_pile_up_fail() -> None:
     assert not _verdicts(piling, births)["open fds per life"]
 
 
+def test_sockets_coming_and_going_are_no_descriptor_slope() -> None:
+    """Connections open in bursts late in a life; a leak raises the count at its floor."""
+    births = {1: 0.0}
+
+    def bursts(age: float) -> int:  # 20 held, 25 more for a minute and a half in every five
+        return 20 + (25 if age % 300 < 90 and age > 1200 else 0)
+
+    assert _verdicts(_life(1, 0.0, 35, _warming, fds=bursts), births)[
+        "open fds slope after warm-up"
+    ]
+    leaking = _life(1, 0.0, 35, _warming, fds=lambda age: bursts(age) + int(age // 300))
+    assert not _verdicts(leaking, births)["open fds slope after warm-up"]
+
+
 def test_a_child_on_its_way_out_is_no_orphan() -> None:
     """A resource tracker or worker still exiting just after its daemon is given a moment."""
     with (
