@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import Iterable
@@ -43,6 +44,23 @@ class SkippedTicks(logging.Filter):
 SKIPPED_TICKS = SkippedTicks()
 
 
+class CancelledTicks(logging.Filter):
+    """A tick still running when the daemon stops is cancelled with the scheduler (its work
+    is in tasks the daemon finishes itself); APScheduler reports that as an ERROR with a
+    traceback, which a clean SIGTERM must not leave in the log. Logged at DEBUG instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info is None or not isinstance(record.exc_info[1], asyncio.CancelledError):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        record.exc_info = record.exc_text = None
+        record.msg, record.args = "%s (cancelled: the daemon is stopping)", (record.getMessage(),)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+CANCELLED_TICKS = CancelledTicks()
+
+
 def setup_logging(level: str) -> None:
     """Log to stderr at `level`; chatty libraries stay at WARNING or quieter."""
     handler = logging.StreamHandler(sys.stderr)
@@ -51,6 +69,7 @@ def setup_logging(level: str) -> None:
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
     logging.getLogger("apscheduler.scheduler").addFilter(SKIPPED_TICKS)
+    logging.getLogger("apscheduler.executors.default").addFilter(CANCELLED_TICKS)
 
 
 def hide(secrets: Iterable[str]) -> None:

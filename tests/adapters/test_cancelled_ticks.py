@@ -1,0 +1,88 @@
+"""A tick cancelled because the daemon stops leaves no ERROR and no traceback in the log."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor.app.logs import CANCELLED_TICKS
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def executor_log() -> Iterator[tuple[logging.Logger, _Records]]:
+    logger = logging.getLogger("apscheduler.executors.default")
+    handler, level = _Records(), logger.level
+    logger.addHandler(handler)
+    try:
+        yield logger, handler
+    finally:
+        logger.removeHandler(handler)
+        logger.removeFilter(CANCELLED_TICKS)
+        logger.setLevel(level)
+
+
+async def _stop_during_a_tick(fails: bool = False) -> None:
+    """The daemon's way to stop: the scheduler shut down while a job's tick runs."""
+
+    async def tick() -> None:
+        if fails:
+            raise RuntimeError("a real fault")
+        await asyncio.sleep(5)
+
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler.add_job(tick, "interval", seconds=10, next_run_time=datetime.now(UTC))
+    scheduler.start()
+    await asyncio.sleep(0.2)
+    scheduler.shutdown(wait=False)
+    await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("filtered", [False, True])
+async def test_a_tick_cancelled_at_stop_is_no_error(
+    executor_log: tuple[logging.Logger, _Records], filtered: bool
+) -> None:
+    logger, handler = executor_log
+    logger.setLevel(logging.INFO)
+    if filtered:
+        logger.addFilter(CANCELLED_TICKS)
+    await _stop_during_a_tick()
+    errors = [r for r in handler.records if r.levelno >= logging.ERROR]
+    # Without the filter APScheduler logs the cancellation as an error: what the test is about.
+    assert bool(errors) is not filtered
+    assert all(r.exc_info for r in errors)
+
+
+async def test_a_failing_tick_is_still_an_error(
+    executor_log: tuple[logging.Logger, _Records],
+) -> None:
+    logger, handler = executor_log
+    logger.addFilter(CANCELLED_TICKS)
+    await _stop_during_a_tick(fails=True)
+    (error,) = [r for r in handler.records if r.levelno >= logging.ERROR]
+    assert error.exc_info is not None and isinstance(error.exc_info[1], RuntimeError)
+
+
+async def test_a_cancelled_tick_shows_when_debugging(
+    executor_log: tuple[logging.Logger, _Records],
+) -> None:
+    logger, handler = executor_log
+    logger.setLevel(logging.DEBUG)
+    logger.addFilter(CANCELLED_TICKS)
+    await _stop_during_a_tick()
+    (record,) = [r for r in handler.records if "cancelled" in r.getMessage()]
+    assert record.levelname == "DEBUG" and record.exc_info is None
+    assert "the daemon is stopping" in record.getMessage()
