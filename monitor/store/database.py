@@ -11,18 +11,17 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.core.errors import StoreError, StoreLockedError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 log = logging.getLogger(__name__)
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -166,6 +165,10 @@ _TURNS: weakref.WeakKeyDictionary[Engine, WriteTurns] = weakref.WeakKeyDictionar
 
 
 def _alembic_config() -> Config:
+    # Alembic and its templates take a fifth of a second to import: loaded only to upgrade or
+    # to judge a revision other than the newest (see migrate).
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     return cfg
@@ -186,24 +189,19 @@ def in_turn(conn: Connection, key: int) -> None:
 def migrate(url: str) -> None:
     """Bring the database to the newest schema; refuse one written by a newer newsmonitor.
 
-    On PostgreSQL the check and the upgrade run under a transaction-scoped advisory lock, so
-    daemons started together upgrade one after the other: the first creates the tables, the
-    others wait for it, then find the schema at its head.
+    A database at the newest schema is told by one read, without the write lock or alembic.
+    Otherwise the check and the upgrade run in one write transaction, on PostgreSQL under an
+    advisory lock, so daemons started together upgrade one after the other: the first creates
+    the tables, the others wait for it, then find the schema at its head.
     """
     engine = make_engine(url, for_migrations=True)
     try:
-        if engine.dialect.name == "postgresql":
-            with engine.begin() as conn:
-                in_turn(conn, MIGRATION_LOCK)
-                _upgrade(conn)
-            return
-        # SQLite: check in a read transaction, so a database at its head never waits for the
-        # write lock; upgrades run in a write transaction of their own.
-        with engine.connect() as conn:
-            current = _current(conn)
-        if current != _scripts().get_current_head():
-            with engine.begin() as conn:
-                _upgrade(conn)
+        with engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+            if stored_revision(conn) == head_revision():
+                return
+        with engine.begin() as conn:
+            in_turn(conn, MIGRATION_LOCK)
+            _upgrade(conn)
     except StoreError:
         raise
     except (SQLAlchemyError, OSError) as exc:
@@ -212,11 +210,28 @@ def migrate(url: str) -> None:
         engine.dispose()
 
 
+def head_revision() -> str:
+    """The newest schema revision: each migration's file is named after its revision, and
+    revisions count up."""
+    return max(p.name.split("_", 1)[0] for p in _MIGRATIONS.glob("versions/[0-9]*_*.py"))
+
+
+def stored_revision(conn: Connection) -> str | None:
+    """The schema revision the database is at; None for one without a schema."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_alembic_config())
 
 
 def _current(conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     current = MigrationContext.configure(conn).get_current_revision()
     if current is not None and not _known(_scripts(), current):
         raise StoreError(
@@ -229,6 +244,8 @@ def _current(conn: Connection) -> str | None:
 def _upgrade(conn: Connection) -> None:
     if _current(conn) == _scripts().get_current_head():
         return
+    from alembic import command
+
     log.info("upgrading the database schema to %s", _scripts().get_current_head())
     cfg = _alembic_config()
     cfg.attributes["connection"] = conn
@@ -236,6 +253,8 @@ def _upgrade(conn: Connection) -> None:
 
 
 def _known(scripts: ScriptDirectory, revision: str) -> bool:
+    from alembic.util.exc import CommandError
+
     try:
         return scripts.get_revision(revision) is not None
     except CommandError:

@@ -15,7 +15,14 @@ from monitor.core.model import Article, Hit, Match, Source
 from monitor.core.pipeline import Decision
 from monitor.core.records import ClaimedSource, PollRecord
 from monitor.core.stories import article_keys
-from monitor.store.database import DaemonLock, make_engine, migrate, sqlite_path
+from monitor.store.database import (
+    DaemonLock,
+    _alembic_config,
+    head_revision,
+    make_engine,
+    migrate,
+    sqlite_path,
+)
 from monitor.store.history import export_rows
 from monitor.store.repository import Store
 from monitor.store.search import oldest_first
@@ -329,3 +336,11 @@ def test_an_articles_full_text_is_stored_and_follows_its_edits(store: Store) -> 
     assert again.article.content == "Full text about tariffs and chips."
     [row] = export_rows(store.engine, "articles")
     assert row["content"] == "Full text about tariffs and chips."
+
+
+def test_the_newest_revision_is_the_one_alembic_knows() -> None:
+    """migrate() tells a current database without alembic, by the migrations' file names."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(_alembic_config())
+    assert head_revision() == scripts.get_current_head()

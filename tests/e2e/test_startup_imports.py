@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.support.process import ROOT, env
 
@@ -43,3 +44,14 @@ def test_check_on_the_shipped_config_leaves_the_daemon_s_libraries_alone() -> No
     assert code == 0
     daemon_only = {"apprise", "numpy", "sqlalchemy", "alembic", "httpx"}
     assert modules.isdisjoint(daemon_only), modules & daemon_only
+
+
+def test_a_start_on_a_current_database_leaves_alembic_alone(tmp_path: Path) -> None:
+    """Only a database behind the newest schema needs alembic: a restart is told by one read."""
+    config = tmp_path / "monitor.yaml"
+    config.write_text(f'database: "sqlite:///{tmp_path / "db.sqlite"}"\n')
+    first_code, first = _loaded("-c", str(config), "run", "--once")
+    again_code, again = _loaded("-c", str(config), "run", "--once")
+    assert (first_code, again_code) == (0, 0)
+    assert "alembic" in first
+    assert "alembic" not in again
