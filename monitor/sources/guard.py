@@ -265,11 +265,13 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         resolver: Resolver = system_resolve,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        super().__init__(limits=limits, trust_env=False)
+        # Made once for both pools: loading the CA bundle takes some 20 ms a time.
+        context = ssl_context or httpx.create_ssl_context(trust_env=False)
+        super().__init__(verify=context, limits=limits, trust_env=False)
         # httpx offers no public way to hand its pool a network backend, so the pool it built
         # is replaced by the same pool on ours (tests/adapters/test_guard.py proves it is used).
         self._pool = KeepAlivePool(
-            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

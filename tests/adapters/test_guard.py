@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -272,3 +274,19 @@ def test_private_allowance_never_opens_metadata_or_link_local(address: IPAddress
     plain = getattr(address, "ipv4_mapped", None) or address
     if any(plain.version == n.version and plain in n for n in NEVER_ALLOWED):
         assert EgressPolicy(allow_private=True).refusal(address) is not None
+
+
+async def test_a_client_loads_the_ca_bundle_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every load of the CA bundle costs some 20 ms of a start: one per client, not one for
+    httpx's pool and another for the guarded one that replaces it."""
+    loads: list[object] = []
+    real = ssl.SSLContext.load_verify_locations
+
+    def counted(self: ssl.SSLContext, *args: Any, **kwargs: Any) -> None:
+        loads.append(args or kwargs)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    async with make_client(LOCAL):
+        pass
+    assert len(loads) == 1
