@@ -120,7 +120,7 @@ async def test_unchanged_feeds_reuse_the_kept_alive_connection() -> None:
                 again = await get(client, server.url("/feed.xml"), etag=first.etag)
                 assert again.status == 304
             await get(client, server.url("/feed.xml"))
-    assert loopback.connections == []
+    assert not loopback.connections
 
 
 async def test_a_kept_alive_connection_the_server_closed_is_not_reused() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,9 +27,10 @@ def _loopback(host: Any) -> bool:
         return False
 
 
-# Every (host, port) this process tried to connect to over IP, oldest first; tests that must prove
-# a target was never reached look here, since a refused connect still shows up.
-connections: list[tuple[str, int]] = []
+# The (host, port) this process last tried to connect to over IP, oldest first; tests that must
+# prove a target was never reached look here, since a refused connect still shows up. Bounded:
+# the soak's daemons run under this guard for hours, and their memory is what it judges.
+connections: deque[tuple[str, int]] = deque(maxlen=10_000)
 
 
 def _literal(host: Any) -> bool:
