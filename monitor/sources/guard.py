@@ -24,6 +24,7 @@ import httpx
 
 from monitor.core.egress import EgressPolicy, IPAddress
 from monitor.core.errors import FetchError
+from monitor.sources.streams import AsyncioBackend
 
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 Resolver = Callable[[str, int], Awaitable[Sequence[IPAddress]]]
@@ -84,7 +85,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> None:
         self.policy = policy
         self.resolver = resolver
-        self._inner = inner or httpcore.AnyIOBackend()
+        self._inner = inner or AsyncioBackend()
 
     async def connect_tcp(
         self,

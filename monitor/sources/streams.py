@@ -1,0 +1,119 @@
+"""An httpcore network backend on asyncio's own streams.
+
+httpcore's default backend goes through anyio, which opens a cancel scope around every read
+and write, checks for cancellation before each send and asks sniffio which event loop runs: a
+quarter of the event loop's time in a round of 304s (py-spy). The daemon runs on asyncio only,
+so its connections use asyncio's streams directly, with the errors httpcore expects of a backend.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Iterable
+from typing import Any
+
+import httpcore
+
+
+class AsyncioStream(httpcore.AsyncNetworkStream):
+    """One TCP connection (TLS once started) as httpcore reads and writes it."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader = reader
+        self._writer = writer
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        """Up to `max_bytes` as they arrive; b"" at the end of the stream."""
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._reader.read(max_bytes)
+        except TimeoutError as exc:
+            raise httpcore.ReadTimeout(f"no data within {timeout} s") from exc
+        except (OSError, ssl.SSLError) as exc:
+            raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Send all of `buffer`, waiting while the peer reads slower than it comes."""
+        if not buffer:
+            return
+        try:
+            async with asyncio.timeout(timeout):
+                self._writer.write(buffer)
+                await self._writer.drain()
+        except TimeoutError as exc:
+            raise httpcore.WriteTimeout(f"not sent within {timeout} s") from exc
+        except (OSError, ssl.SSLError, RuntimeError) as exc:
+            # RuntimeError: asyncio refuses writes once the transport is closing.
+            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
+
+    async def aclose(self) -> None:
+        """Close the connection without waiting for the peer."""
+        self._writer.close()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109  (httpcore's interface)
+    ) -> httpcore.AsyncNetworkStream:
+        """TLS over this connection, which goes on as the TLS stream."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
+        except TimeoutError as exc:
+            self._writer.close()
+            raise httpcore.ConnectTimeout(f"no TLS handshake within {timeout} s") from exc
+        except (OSError, ssl.SSLError) as exc:
+            self._writer.close()
+            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+        return self
+
+    def get_extra_info(self, info: str) -> Any:
+        """What httpcore asks of a stream: its TLS object, addresses and socket."""
+        key = {
+            "ssl_object": "ssl_object",
+            "client_addr": "sockname",
+            "server_addr": "peername",
+            "socket": "socket",
+        }.get(info)
+        return None if key is None else self._writer.get_extra_info(key)
+
+
+class AsyncioBackend(httpcore.AsyncNetworkBackend):
+    """Connects with asyncio.open_connection; other transports are not used here."""
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109  (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """A connection to host:port, with asyncio's TCP_NODELAY and the given options."""
+        local = (local_address, 0) if local_address else None
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(host, port, local_addr=local)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"no connection within {timeout} s") from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+        sock = writer.get_extra_info("socket")
+        for option in socket_options or ():
+            sock.setsockopt(*option)
+        return AsyncioStream(reader, writer)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109  (httpcore's interface)
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Not used: the guard refuses unix sockets before asking."""
+        raise httpcore.ConnectError("unix sockets are not supported")
+
+    async def sleep(self, seconds: float) -> None:
+        """asyncio's sleep."""
+        await asyncio.sleep(seconds)
