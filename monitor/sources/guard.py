@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import select
 import socket
 import ssl
 import time
@@ -81,11 +80,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         policy: EgressPolicy,
         *,
         resolver: Resolver = system_resolve,
-        inner: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.policy = policy
         self.resolver = resolver
-        self._inner = inner or AsyncioBackend()
+        self._inner = AsyncioBackend()
 
     async def connect_tcp(
         self,
@@ -110,7 +108,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
             else:
-                return _ReadableCheck(stream)
+                return stream
         assert failure is not None  # resolve_checked returns at least one address
         raise failure
 
@@ -124,55 +122,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         raise EgressBlockedError("unix sockets are not allowed")
 
     async def sleep(self, seconds: float) -> None:
-        """Sleep as the wrapped backend does."""
+        """asyncio's sleep."""
         await self._inner.sleep(seconds)
-
-
-class _ReadableCheck(httpcore.AsyncNetworkStream):
-    """A stream that answers httpcore's "is_readable" from its socket, looked up once.
-
-    The pool asks it of every idle connection each time a request is queued or a response
-    closed; anyio's stream answers by building its whole attribute table (a getpeername call
-    included) each time.
-    """
-
-    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
-        self._stream = stream
-        self._socket: socket.socket | None = stream.get_extra_info("socket")
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
-        """Read as the wrapped stream does."""
-        return await self._stream.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        """Write as the wrapped stream does."""
-        await self._stream.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        """Close the wrapped stream."""
-        await self._stream.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109  (httpcore's interface)
-    ) -> httpcore.AsyncNetworkStream:
-        """TLS over the wrapped stream, answering "is_readable" the same way."""
-        return _ReadableCheck(await self._stream.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        """The wrapped stream's answer, but "is_readable" without a table built for it."""
-        if info != "is_readable":
-            return self._stream.get_extra_info(info)
-        # A socket closed underneath (by the peer's hang-up) reads as readable, as in httpcore:
-        # the next read would return the end of the stream.
-        descriptor = -1 if self._socket is None else self._socket.fileno()
-        if descriptor < 0:
-            return True
-        poller = select.poll()
-        poller.register(descriptor, select.POLLIN)
-        return bool(poller.poll(0))
 
 
 class KeepAlivePool(httpcore.AsyncConnectionPool):

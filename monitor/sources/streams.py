@@ -9,6 +9,7 @@ so its connections use asyncio's streams directly, with the errors httpcore expe
 from __future__ import annotations
 
 import asyncio
+import select
 import ssl
 from collections.abc import Iterable
 from typing import Any
@@ -22,6 +23,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
+        # The pool asks "is_readable" of every idle connection whenever it hands one out.
+        self._socket = writer.get_extra_info("socket")
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
         """Up to `max_bytes` as they arrive; b"" at the end of the stream."""
@@ -70,7 +73,10 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         return self
 
     def get_extra_info(self, info: str) -> Any:
-        """What httpcore asks of a stream: its TLS object, addresses and socket."""
+        """What httpcore asks of a stream: its TLS object, addresses, socket, and whether an
+        idle connection is readable (the peer hung up or sent what nobody asked for)."""
+        if info == "is_readable":
+            return self._readable()
         key = {
             "ssl_object": "ssl_object",
             "client_addr": "sockname",
@@ -78,6 +84,18 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             "socket": "socket",
         }.get(info)
         return None if key is None else self._writer.get_extra_info(key)
+
+    def _readable(self) -> bool:
+        if self._reader.at_eof():
+            return True
+        # A socket closed underneath reads as readable, as in httpcore: the next read would
+        # return the end of the stream.
+        descriptor = -1 if self._socket is None else self._socket.fileno()
+        if descriptor < 0:
+            return True
+        poller = select.poll()
+        poller.register(descriptor, select.POLLIN)
+        return bool(poller.poll(0))
 
 
 class AsyncioBackend(httpcore.AsyncNetworkBackend):

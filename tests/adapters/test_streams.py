@@ -126,3 +126,14 @@ async def test_a_stalled_tls_handshake_is_a_connect_timeout() -> None:
         stream = await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
         with pytest.raises(httpcore.ConnectTimeout):
             await stream.start_tls(ssl.create_default_context(), "news.test", timeout=0.2)
+
+
+async def test_an_idle_connection_reads_readable_once_the_server_hangs_up() -> None:
+    """The pool asks this before reusing a kept-alive connection."""
+    async with server(echo_then_close) as port:
+        stream = await AsyncioBackend().connect_tcp("127.0.0.1", port, timeout=5)
+        assert stream.get_extra_info("is_readable") is False
+        await stream.write(b"hello", timeout=5)
+        await asyncio.sleep(0.2)  # the echo and the server's close arrive
+        assert stream.get_extra_info("is_readable") is True
+        await stream.aclose()
