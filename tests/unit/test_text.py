@@ -9,7 +9,18 @@ import unicodedata
 
 import pytest
 
-from monitor.core.text import _FOLD, cased_tokens, fold, is_cjk, normalize, strip_html, tokens
+from monitor.core import marks
+from monitor.core.text import (
+    _FOLD,
+    _mark_ranges,
+    cased_tokens,
+    fold,
+    is_cjk,
+    normalize,
+    scan_marks,
+    strip_html,
+    tokens,
+)
 
 
 @pytest.mark.parametrize(
@@ -81,3 +92,12 @@ def test_strip_html_drops_tags_scripts_and_decodes_entities() -> None:
     """Feed HTML becomes plain text: tags and scripts gone, entities decoded, spaces collapsed."""
     html = "<p>Seoul &amp; Beijing</p><script>alert(1)</script><br/>agree&nbsp;on <b>tariffs</b>"
     assert strip_html(html) == "Seoul & Beijing agree on tariffs"
+
+
+@pytest.mark.skipif(
+    unicodedata.unidata_version != marks.UNICODE_VERSION,
+    reason=f"the marks table is for Unicode {marks.UNICODE_VERSION}; this Python scans its own",
+)
+def test_the_marks_table_is_what_unicodedata_lists() -> None:
+    """monitor/core/marks.py stands in for a scan of every code point at import."""
+    assert _mark_ranges() == scan_marks()
