@@ -72,8 +72,8 @@ async def resolve_checked(
     return addresses
 
 
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """An httpcore network backend that connects only to addresses the policy allows."""
+class GuardedBackend(AsyncioBackend):
+    """The asyncio backend, connecting only to addresses the policy allows."""
 
     def __init__(
         self,
@@ -83,7 +83,6 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> None:
         self.policy = policy
         self.resolver = resolver
-        self._inner = AsyncioBackend()
 
     async def connect_tcp(
         self,
@@ -98,7 +97,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
         for address in addresses:
             try:
-                stream = await self._inner.connect_tcp(
+                stream = await super().connect_tcp(
                     str(address),
                     port,
                     timeout=timeout,
@@ -120,10 +119,6 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         """Refused: feeds are fetched over TCP only."""
         raise EgressBlockedError("unix sockets are not allowed")
-
-    async def sleep(self, seconds: float) -> None:
-        """asyncio's sleep."""
-        await self._inner.sleep(seconds)
 
 
 class KeepAlivePool(httpcore.AsyncConnectionPool):

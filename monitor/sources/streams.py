@@ -99,7 +99,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
 
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
-    """Connects with asyncio.open_connection; other transports are not used here."""
+    """Connects with asyncio.open_connection; unix sockets are not provided (httpcore's base
+    raises NotImplementedError, and the guard refuses them first)."""
 
     async def connect_tcp(
         self,
@@ -122,15 +123,6 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         for option in socket_options or ():
             sock.setsockopt(*option)
         return AsyncioStream(reader, writer)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109  (httpcore's interface)
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        """Not used: the guard refuses unix sockets before asking."""
-        raise httpcore.ConnectError("unix sockets are not supported")
 
     async def sleep(self, seconds: float) -> None:
         """asyncio's sleep."""

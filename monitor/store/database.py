@@ -242,11 +242,12 @@ def _current(conn: Connection) -> str | None:
 
 
 def _upgrade(conn: Connection) -> None:
-    if _current(conn) == _scripts().get_current_head():
+    head = head_revision()
+    if _current(conn) == head:
         return
     from alembic import command
 
-    log.info("upgrading the database schema to %s", _scripts().get_current_head())
+    log.info("upgrading the database schema to %s", head)
     cfg = _alembic_config()
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")
