@@ -32,6 +32,7 @@ class Sample:
     fds: int
     wal_mb: float
     parent: int | None = None  # the daemon, for its children
+    anon_mb: float = 0.0  # of rss_mb, the heap and stacks; the rest is mapped files and shm
 
 
 def _children(pid: int) -> list[int]:
@@ -50,14 +51,19 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def own_rss_mb(pid: int) -> float:
-    """Resident memory of `pid` alone, in MiB (0 when it is gone)."""
+def _status_mb(pid: int, *fields: str) -> tuple[float, ...]:
+    """Fields of /proc/pid/status in MiB (0 each when it is gone)."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
-        return 0.0
-    found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
-    return int(found.group(1)) / 1024 if found else 0.0
+        return (0.0,) * len(fields)
+    found = (re.search(rf"^{name}:\s+(\d+) kB", status, re.MULTILINE) for name in fields)
+    return tuple(int(f.group(1)) / 1024 if f else 0.0 for f in found)
+
+
+def own_rss_mb(pid: int) -> float:
+    """Resident memory of `pid` alone, in MiB (0 when it is gone)."""
+    return _status_mb(pid, "VmRSS")[0]
 
 
 def rss_mb(pid: int) -> float:
@@ -118,9 +124,12 @@ class Sampler:
                 self.children_seen.update(children)
                 now = time.monotonic()
                 for p, parent in [(pid, None), *((c, pid) for c in children)]:
-                    fds, rss = open_fds(p), own_rss_mb(p)
+                    fds = open_fds(p)
+                    # A rise in mapped pages (library code first run, the shared WAL index)
+                    # is bounded by the files; a rise in anonymous pages is the heap.
+                    rss, anon = _status_mb(p, "VmRSS", "RssAnon")
                     if fds >= 0 and rss > 0:
-                        self.samples.append(Sample(now, p, rss, fds, wal, parent))
+                        self.samples.append(Sample(now, p, rss, fds, wal, parent, anon))
 
 
 def deliveries(

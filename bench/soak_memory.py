@@ -123,7 +123,13 @@ def checks(
             rise <= FD_RISE,
         )
     )
-    return out, _lives(daemons, births, speed)
+    anon = pooled_slope(
+        floors(_points(daemons, births, lambda _, a: a >= warm, lambda s: s.anon_mb))
+    )
+    lines = _lives(daemons, births, speed)
+    if anon is not None:
+        lines.append(f"  daemons' anonymous RSS slope after warm-up: {anon / speed:+.1f} MB/h")
+    return out, lines
 
 
 def _halves(group: list[tuple[float, float]]) -> int:
@@ -143,7 +149,8 @@ def _lives(daemons: list[Sample], births: dict[int, float], speed: float) -> lis
             f"  life pid {pid}: age {(mine[0].at - born) * speed:.0f}-"
             f"{(mine[-1].at - born) * speed:.0f} s, {len(mine)} samples: RSS "
             f"{mine[0].rss_mb:.0f} -> {mine[-1].rss_mb:.0f} MiB (max "
-            f"{max(s.rss_mb for s in mine):.0f}), fds {mine[0].fds} -> {mine[-1].fds} "
+            f"{max(s.rss_mb for s in mine):.0f}; anonymous {mine[0].anon_mb:.0f} -> "
+            f"{mine[-1].anon_mb:.0f}), fds {mine[0].fds} -> {mine[-1].fds} "
             f"(max {max(s.fds for s in mine)})"
         )
     return lines
