@@ -287,6 +287,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
             sampler=sampler,
             database=database,
             log=log.read_text(errors="replace"),
+            workdir=workdir,
         )
         return soak_report.report(result, expected)
 

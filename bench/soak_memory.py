@@ -80,12 +80,9 @@ def checks(
     daemons = [s for s in samples if s.parent is None]
     children = [s for s in samples if s.parent is not None]
 
-    def rss(s: Sample) -> float:
-        return s.rss_mb
-
     # Per hour of the run's own clock: a shorter run is a faster one.
-    daemon_slope = pooled_slope(floors(_points(daemons, births, lambda _, a: a >= warm, rss)))
-    child_slope = pooled_slope(floors(_points(children, births, lambda _, a: a >= settle, rss)))
+    daemon_slope = pooled_slope(floors(_points(daemons, births, lambda _, a: a >= warm, _rss)))
+    child_slope = pooled_slope(floors(_points(children, births, lambda _, a: a >= settle, _rss)))
     per_daemon = len(children) / max(1, len(daemons))  # children alive beside each daemon
     out = []
     if daemon_slope is None:
@@ -94,7 +91,7 @@ def checks(
         slope = (daemon_slope + (child_slope or 0.0) * per_daemon) / speed
         shown, ok = f"{slope:+.1f} MB/h", slope < RSS_SLOPE
     out.append(Check("RSS slope after warm-up", shown, f"< {RSS_SLOPE:g} MB/h", ok))
-    warming = floors(_points(daemons, births, lambda _, a: settle <= a < warm, rss))
+    warming = floors(_points(daemons, births, lambda _, a: settle <= a < warm, _rss))
     gain = _rise(warming)
     out.append(
         Check(
@@ -123,13 +120,7 @@ def checks(
             rise <= FD_RISE,
         )
     )
-    anon = pooled_slope(
-        floors(_points(daemons, births, lambda _, a: a >= warm, lambda s: s.anon_mb))
-    )
-    lines = _lives(daemons, births, speed)
-    if anon is not None:
-        lines.append(f"  daemons' anonymous RSS slope after warm-up: {anon / speed:+.1f} MB/h")
-    return out, lines
+    return out, _lives(daemons, births, speed) + _parts(daemons, children, births, speed, settle)
 
 
 def _halves(group: list[tuple[float, float]]) -> int:
@@ -154,3 +145,35 @@ def _lives(daemons: list[Sample], births: dict[int, float], speed: float) -> lis
             f"(max {max(s.fds for s in mine)})"
         )
     return lines
+
+
+def _parts(
+    daemons: list[Sample],
+    children: list[Sample],
+    births: dict[int, float],
+    speed: float,
+    settle: float,
+) -> list[str]:
+    """Where the judged slope comes from: daemons or workers, heap or mapped pages (per hour of
+    the run's clock, as the check). Pages mapped from files (library code as it first runs)
+    are bounded by the files; a leak shows in the anonymous ones."""
+    found = []
+    for name, group, start in (
+        ("daemons", daemons, WARM_UP / speed),
+        ("each worker", children, settle),
+    ):
+        for part, value in (("RSS", _rss), ("anonymous", _anon)):
+            slope = pooled_slope(
+                floors(_points(group, births, lambda _, a, s=start: a >= s, value))
+            )
+            if slope is not None:
+                found.append(f"{name} {part} {slope / speed:+.1f}")
+    return [f"  slopes after warm-up (MB/h): {', '.join(found)}"] if found else []
+
+
+def _rss(s: Sample) -> float:
+    return s.rss_mb
+
+
+def _anon(s: Sample) -> float:
+    return s.anon_mb

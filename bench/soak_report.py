@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +14,7 @@ import sqlalchemy as sa
 
 from bench.soak_checks import (
     Check,
+    Sample,
     Sampler,
     deliveries,
     lingering,
@@ -64,6 +67,7 @@ class Run:
     sampler: Sampler
     database: str
     log: str
+    workdir: Path
 
 
 def _latencies(run: Run, first: dict[tuple[str, str], float]) -> tuple[list[float], int]:
@@ -201,6 +205,7 @@ def report(run: Run, want: Expected) -> int:
         f"fds max {max((s.fds for s in daemons), default=0)}; load {os.getloadavg()}"
     )
     print(table(checks))
+    _keep_samples(run)
     for line in lives:
         print(line)
     for line in errors[:5]:
@@ -215,3 +220,12 @@ def report(run: Run, want: Expected) -> int:
         return 1
     print("all checks hold")
     return 0
+
+
+def _keep_samples(run: Run) -> None:
+    """Every /proc sample as CSV beside the log, for a second look at a memory verdict."""
+    fields = [f.name for f in dataclasses.fields(Sample)]
+    with (run.workdir / "samples.csv").open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(fields)
+        out.writerows(dataclasses.astuple(s) for s in run.sampler.samples)
