@@ -120,7 +120,12 @@ def checks(
             rise <= FD_RISE,
         )
     )
-    return out, _lives(daemons, births, speed) + _parts(daemons, children, births, speed, settle)
+    lines = _lives(daemons, births, speed)
+    parts = _slope_parts("daemons", daemon_slope, daemons, births, warm, speed)
+    parts += _slope_parts("each worker", child_slope, children, births, settle, speed)
+    if parts:
+        lines.append(f"  slopes after warm-up (MB/h): {', '.join(parts)}")
+    return out, lines
 
 
 def _halves(group: list[tuple[float, float]]) -> int:
@@ -147,28 +152,21 @@ def _lives(daemons: list[Sample], births: dict[int, float], speed: float) -> lis
     return lines
 
 
-def _parts(
-    daemons: list[Sample],
-    children: list[Sample],
+def _slope_parts(
+    name: str,
+    rss: float | None,
+    group: list[Sample],
     births: dict[int, float],
+    start: float,
     speed: float,
-    settle: float,
 ) -> list[str]:
-    """Where the judged slope comes from: daemons or workers, heap or mapped pages (per hour of
-    the run's clock, as the check). Pages mapped from files (library code as it first runs)
-    are bounded by the files; a leak shows in the anonymous ones."""
-    found = []
-    for name, group, start in (
-        ("daemons", daemons, WARM_UP / speed),
-        ("each worker", children, settle),
-    ):
-        for part, value in (("RSS", _rss), ("anonymous", _anon)):
-            slope = pooled_slope(
-                floors(_points(group, births, lambda _, a, s=start: a >= s, value))
-            )
-            if slope is not None:
-                found.append(f"{name} {part} {slope / speed:+.1f}")
-    return [f"  slopes after warm-up (MB/h): {', '.join(found)}"] if found else []
+    """A group's judged RSS slope beside its anonymous part (per hour of the run's clock, as
+    the check): pages mapped from files (library code as it first runs) are bounded by the
+    files; a leak shows in the anonymous ones."""
+    if rss is None:
+        return []
+    anon = pooled_slope(floors(_points(group, births, lambda _, a: a >= start, _anon)))
+    return [f"{name} RSS {rss / speed:+.1f}", f"{name} anonymous {(anon or 0.0) / speed:+.1f}"]
 
 
 def _rss(s: Sample) -> float:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import os
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -224,8 +223,7 @@ def report(run: Run, want: Expected) -> int:
 
 def _keep_samples(run: Run) -> None:
     """Every /proc sample as CSV beside the log, for a second look at a memory verdict."""
-    fields = [f.name for f in dataclasses.fields(Sample)]
     with (run.workdir / "samples.csv").open("w", newline="") as handle:
         out = csv.writer(handle)
-        out.writerow(fields)
-        out.writerows(dataclasses.astuple(s) for s in run.sampler.samples)
+        out.writerow(f.name for f in fields(Sample))
+        out.writerows(astuple(s) for s in run.sampler.samples)
