@@ -93,15 +93,27 @@ async def test_a_skipped_tick_shows_when_debugging(
 async def _stop_during_a_tick(fails: bool = False) -> None:
     """The daemon's way to stop: the scheduler shut down while a job's tick runs."""
 
+    started = asyncio.Event()
+
     async def tick() -> None:
+        started.set()
         if fails:
             raise RuntimeError("a real fault")
         await asyncio.sleep(5)
 
     scheduler = AsyncIOScheduler(timezone=UTC)
-    scheduler.add_job(tick, "interval", seconds=10, next_run_time=datetime.now(UTC))
+    # No grace limit: on a busy machine the first tick may start late, and a skipped tick
+    # would leave nothing to cancel.
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=10,
+        misfire_grace_time=None,
+        next_run_time=datetime.now(UTC),
+    )
     scheduler.start()
-    await asyncio.sleep(0.2)
+    await asyncio.wait_for(started.wait(), timeout=30)
+    await asyncio.sleep(0.1)
     scheduler.shutdown(wait=False)
     await asyncio.sleep(0.1)
 
