@@ -1,7 +1,9 @@
-"""The daemon's heap job gives back what an oversized feed leaves in the C heap."""
+"""The processes' memory: the heap job gives back what an oversized feed leaves in the C heap,
+and a parser worker has loaded all it uses before it takes a feed."""
 
 from __future__ import annotations
 
+import json
 import platform
 import subprocess
 import sys
@@ -99,3 +101,29 @@ def test_the_daemon_threads_share_two_heap_arenas() -> None:
     """Each thread's own arena kept its own free pieces; the daemon caps them at two."""
     assert _arenas("default") > 2  # glibc's default: what the cap is for
     assert _arenas("capped") <= 2
+
+
+# In a fresh interpreter: what a parser worker loads before it says it is ready, then feeds of
+# every kind a worker meets. Prints the modules those feeds loaded after all.
+LOADS = """
+import json, random, sys
+from monitor.sources import parsing
+
+parsing.load()
+before = set(sys.modules)
+noise = bytes(random.Random(1).randrange(256) for _ in range(5000))
+korean = '<rss><channel><item><title>북한 미사일</title></item></channel></rss>'.encode("euc-kr")
+atom = b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>t</title></entry></feed>'
+for body in (noise, korean, atom, b"<html><p>not a feed</p></html>", b""):
+    parsing._answer(body, "http://127.0.0.1/feed", {}, 50)
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_a_parser_worker_loads_everything_before_it_is_ready() -> None:
+    """A module loaded by the first odd feed would count against that feed's time limit, and
+    raise the worker's memory in the middle of its life (a soak saw 2 MiB at minute three)."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADS], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout) == []
