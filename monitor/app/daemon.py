@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app import hangup
 from monitor.app.delivery import Deliverer, DeliveryReport
-from monitor.app.heap import HeapJob
+from monitor.app.heap import HeapJob, settle
 from monitor.app.heartbeat import POLL_LEASE, Heartbeat
 from monitor.app.indexer import IndexJob
 from monitor.app.logs import hide
@@ -122,6 +122,7 @@ class Monitor:
         await self.deliverer.bury_strays()
         self.heartbeat = Heartbeat(self.store, self.owner, self.clock)
         self.heartbeat.start()
+        settle()
         return self
 
     async def __aexit__(
@@ -148,6 +149,7 @@ class Monitor:
         self._use(build(new, self.parts))
         for warning in unrouted(self.parts):
             log.warning("%s", warning)
+        settle()
 
     def _use(self, parts: Parts) -> None:
         if parts.clients is not self.parts.clients:

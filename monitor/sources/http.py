@@ -311,7 +311,7 @@ async def _read_capped(response: httpx.Response, url: httpx.URL, max_bytes: int)
 def _too_large(url: httpx.URL, max_bytes: int) -> FetchError:
     # Made where it is raised: an error held in a local of the frame it is raised from is a
     # reference cycle (error, traceback, frame), which kept the body read so far, up to
-    # max_bytes, alive until the cyclic collector ran, and for good if gc.freeze() came first.
+    # max_bytes, alive until the cyclic collector ran (or the next reload, had one frozen it).
     return FetchError("too_large", f"{display_url(url)}: body exceeds {max_bytes} bytes")
 
 

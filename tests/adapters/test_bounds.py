@@ -79,7 +79,7 @@ async def test_an_oversized_body_goes_with_its_error(
     feed_server: FeedServer, client: httpx.AsyncClient
 ) -> None:
     """The body read up to the cap is freed once its "too_large" error is dropped, not at the
-    cyclic collector's next pass (nor never, if a reload's gc.freeze() comes first)."""
+    cyclic collector's next pass (nor the next reload, if a reload froze it)."""
     feed_server.set_handler("/endless", hostile.endless())
 
     async def kind() -> str:

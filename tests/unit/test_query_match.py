@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitor.core.model import Article
-from monitor.core.query import CompiledQuery, Matcher, compile_query
+from monitor.core.query import CompiledQuery, Matcher, build_matcher, compile_query
 
 TERMS: dict[str, list[str]] = {
     "south_korea": ["South Korea", "Republic of Korea", "ROK", "Seoul", "한국", "대한민국", "韩国"],
@@ -360,3 +361,12 @@ def test_matching_agrees_with_reference_evaluation(
     doc = article(separator.join(title), separator.join(summary))
     found = compile_query(text, {}).evaluate(doc)
     assert (found is not None) == _reference(query, words), text
+
+
+def test_building_a_matcher_freezes_nothing() -> None:
+    """Freezing is the daemon's to decide (monitor.app.heap): the console's playground and
+    `check` build matchers too, and a freeze there would keep the garbage of the moment for
+    good."""
+    before = gc.get_freeze_count()
+    build_matcher([("trade", KOREA_CHINA_TRADE), ("missiles", NK_MISSILE_TESTS)], TERMS)
+    assert gc.get_freeze_count() == before

@@ -273,18 +273,16 @@ def build_matcher(
     """Compile (name, query) pairs into one Matcher; raises QuerySyntaxError.
 
     The garbage collector is paused while the many small objects of the index are made (with
-    100,000 rules it would otherwise scan them over and over, several times the build time),
-    then they are moved out of its reach for good: they live as long as the matcher.
+    100,000 rules it would otherwise scan them over and over, several times the build time).
+    Keeping them out of its reach afterwards is the daemon's to do (monitor.app.heap).
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
-        matcher = Matcher(((name, compile_query(q, terms)) for name, q in watches), tags=tags)
+        return Matcher(((name, compile_query(q, terms)) for name, q in watches), tags=tags)
     finally:
         if enabled:
             gc.enable()
-    gc.freeze()
-    return matcher
 
 
 class NaiveMatcher(Matcher):
