@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import time
 
-from monitor.sources.memory import limit_arenas, trim
+from monitor.sources.memory import fix_mmap_threshold, limit_arenas, trim
 
 EVERY_SECONDS = 60.0  # a trim walks every arena under its lock: cheap, but not for every tick
 # Two arenas: the event loop's and one shared by the worker threads. With glibc's default (up
@@ -27,6 +27,7 @@ class HeapJob:
     def __init__(self) -> None:
         self._next = 0.0
         limit_arenas(ARENAS)
+        fix_mmap_threshold()
 
     async def tick(self) -> None:
         """Trim the heap if a trim is due."""

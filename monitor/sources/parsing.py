@@ -31,7 +31,7 @@ from monitor.core.errors import FetchError
 from monitor.core.model import Article, Entry, PageRule, StorySettings
 from monitor.sources.articles import Page, extract_page
 from monitor.sources.feeds import NotAFeedError, ParsedFeed, parse_feed
-from monitor.sources.memory import trim
+from monitor.sources.memory import fix_mmap_threshold, trim
 from monitor.sources.pages import parse_page
 from monitor.sources.sitemaps import SitemapIndex, parse_sitemap
 
@@ -71,6 +71,7 @@ def _serve(conn: Connection, memory_limit: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _limit_memory(memory_limit)
+    fix_mmap_threshold()
     load()
     conn.send("ready")  # imports are done: the parse time limit starts with real work only
     while True:
