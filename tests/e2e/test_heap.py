@@ -58,17 +58,25 @@ def test_the_heap_job_returns_what_an_oversized_feed_left() -> None:
     assert left <= kept - 1.5, run.stdout
 
 
-# In a fresh interpreter: eight threads allocate from the C heap at once, then glibc's
-# malloc_stats prints one "Arena N:" block per arena to stderr.
-ARENAS_SCRIPT = """
-import ctypes, sys, threading
+# The start of the scripts below, run in a fresh interpreter: the daemon's heap settings when
+# its argument is "daemon" (glibc's defaults otherwise), and glibc's malloc and free.
+LIBC = """
+import ctypes, sys
 from monitor.app.heap import HeapJob
 
-if sys.argv[1] == "capped":
+if sys.argv[1] == "daemon":
     HeapJob()
 libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p
 libc.free.argtypes = [ctypes.c_void_p]
+"""
+
+# Eight threads allocate from the C heap at once, then glibc's malloc_stats prints one
+# "Arena N:" block per arena to stderr.
+ARENAS_SCRIPT = (
+    LIBC
+    + """
+import threading
 start = threading.Barrier(8)
 
 def work():
@@ -83,39 +91,28 @@ for t in threads:
     t.join()
 libc.malloc_stats()
 """
+)
 
 
-def _arenas(mode: str) -> int:
-    run = subprocess.run(
-        [sys.executable, "-c", ARENAS_SCRIPT, mode],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
+def _run(script: str, mode: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", script, mode], capture_output=True, text=True, cwd=ROOT, check=True
     )
-    return run.stderr.count("Arena ")
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="arenas are glibc's")
 def test_the_daemon_threads_share_two_heap_arenas() -> None:
     """Each thread's own arena kept its own free pieces; the daemon caps them at two."""
-    assert _arenas("default") > 2  # glibc's default: what the cap is for
-    assert _arenas("capped") <= 2
+    assert _run(ARENAS_SCRIPT, "default").stderr.count("Arena ") > 2  # what the cap is for
+    assert _run(ARENAS_SCRIPT, "daemon").stderr.count("Arena ") <= 2
 
 
-# In a fresh interpreter: one 8 MiB body freed, then thirty bodies of 1 MiB, each followed by
-# an allocation of 64 KiB that lives on (above it in the heap), all freed but those. Prints the
-# RSS they leave, with no trim run.
-BODIES = """
-import ctypes, sys
-from monitor.app.heap import HeapJob
-
-if sys.argv[1] == "fixed":
-    HeapJob()
-libc = ctypes.CDLL(None)
-libc.malloc.restype = ctypes.c_void_p
-libc.free.argtypes = [ctypes.c_void_p]
-
+# One 8 MiB body freed, then thirty bodies of 1 MiB, each followed by an allocation of 64 KiB
+# that lives on (above it in the heap), all freed but those. Prints the RSS they leave, with no
+# trim run.
+BODIES = (
+    LIBC
+    + """
 def rss():
     for line in open("/proc/self/status"):
         if line.startswith("VmRSS:"):
@@ -133,13 +130,7 @@ for body in bodies:
     libc.free(body)
 print(rss() - before)
 """
-
-
-def _left_by_bodies(mode: str) -> float:
-    run = subprocess.run(
-        [sys.executable, "-c", BODIES, mode], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    return float(run.stdout)
+)
 
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the mmap threshold is glibc's")
@@ -147,8 +138,8 @@ def test_bodies_freed_after_an_oversized_one_go_back_at_once() -> None:
     """glibc raises its mmap threshold to each mapped block freed, so after one oversized feed
     the bodies below its size came from the heap and stayed resident between trims, held there
     by what lived on above them; the daemon and its workers keep the threshold put."""
-    assert _left_by_bodies("default") >= 25  # the case the setting is for
-    assert _left_by_bodies("fixed") < 5
+    assert float(_run(BODIES, "default").stdout) >= 25  # the case the setting is for
+    assert float(_run(BODIES, "daemon").stdout) < 5
 
 
 # In a fresh interpreter: what a parser worker loads before it says it is ready, then feeds of
