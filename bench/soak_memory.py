@@ -89,7 +89,8 @@ def checks(
         shown, ok = f"not judged: no life past its {WARM_UP / 60:g} min warm-up", True
     else:
         slope = (daemon_slope + (child_slope or 0.0) * per_daemon) / speed
-        shown, ok = f"{slope:+.1f} MB/h", slope < RSS_SLOPE
+        # Two decimals: at one, 4.99 showed as "+5.0" beside a pass against "< 5".
+        shown, ok = f"{slope:+.2f} MB/h", slope < RSS_SLOPE
     out.append(Check("RSS slope after warm-up", shown, f"< {RSS_SLOPE:g} MB/h", ok))
     warming = floors(_points(daemons, births, lambda _, a: settle <= a < warm, _rss))
     gain = _rise(warming)
