@@ -30,9 +30,22 @@ OUTLETS_NAMED = 10  # a story in thirty outlets names ten, then says how many mo
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+class _SourcedTemplate(Template):
+    """A template that pickles as its source and is compiled again where it is unpickled:
+    a reload loads the config in a process of its own (app/reload.py)."""
+
+    source = ""
+
+    def __reduce__(self) -> tuple[Callable[[str], Template], tuple[str]]:
+        return compile_template, (self.source,)
+
+
 _env = SandboxedEnvironment(
     undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, autoescape=False
 )
+_env.template_class = _SourcedTemplate
 
 
 class TemplateProblem(ValueError):
@@ -171,6 +184,7 @@ def compile_template(source: str) -> Template:
         template = _env.from_string(source)
     except TemplateSyntaxError as exc:
         raise TemplateProblem(exc.message or "syntax error", exc.lineno) from None
+    template.source = source  # type: ignore[attr-defined]
     for fmt in FORMATS:
         try:
             template.render(alert_context(SAMPLE, fmt))
