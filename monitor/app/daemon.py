@@ -221,6 +221,11 @@ class Monitor:
                 job,
                 "interval",
                 seconds=TICK_SECONDS,
+                # Sources fall due on fixed phases, and a poll tick claims what fell due since
+                # any daemon's last claim. With ticks a fixed second apart, a daemon whose tick
+                # came just after another's took a sliver of the sources for good; a tick that
+                # lands at a new point each time evens out the shares of daemons on one database.
+                jitter=TICK_SECONDS / 2 if job_id == "poll" else None,
                 id=job_id,
                 coalesce=True,
                 max_instances=1,

@@ -188,7 +188,9 @@ def test_three_daemons_share_one_database_through_kills_and_a_latecomer(fleet: F
     process.wait_for(lambda: fleet.delivered(steady), timeout=60, what="the steady alerts")
     for channel in "ab":
         assert fleet.deliveries(channel) == Counter(dict.fromkeys(steady, 1))
-    assert {fleet.owner(p) for p in first} <= set(sampler.seen), "a daemon took no share"
+    # Each one took a fair part: a tenth of the feeds at least, a third of an even share.
+    shares = {fleet.owner(p): len(sampler.seen[fleet.owner(p)]) for p in first}
+    assert min(shares.values()) >= FEEDS // 10, shares
 
     # kill -9 of one daemon mid-send and of another mid-poll.
     fleet.hook.delay = 1.0
@@ -254,8 +256,11 @@ def test_three_daemons_share_one_database_through_kills_and_a_latecomer(fleet: F
         assert all(1 <= got[t] <= 2 for t in burst)
         assert sum(got[t] for t in burst) - len(burst) <= 1  # one send in flight per channel
     process.wait_for(
-        lambda: len(sampler.seen[fleet.owner(late)]) >= 5, timeout=30, what="the latecomer's share"
+        lambda: len(sampler.seen[fleet.owner(late)]) >= FEEDS // 15 or late.poll() is not None,
+        timeout=30,
+        what="the latecomer's share",
     )
+    assert late.poll() is None, fleet.log(late)
 
     healthy = process.run(fleet.config, "health")
     assert healthy.returncode == 0 and "healthy: daemon" in healthy.stdout, healthy.stderr
