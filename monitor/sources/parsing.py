@@ -82,14 +82,18 @@ def _serve(conn: Connection, memory_limit: int) -> None:
         if request is None:
             return
         if request[0] == _PAGE:
-            conn.send(_page_answer(*request[1:]))
+            answer = _page_answer(*request[1:])
         elif request[0] == _PREPARE:
-            conn.send(_prepare_answer(*request[1:]))
+            answer = _prepare_answer(*request[1:])
         else:
-            conn.send(_answer(*request))
+            answer = _answer(*request)
+        try:
+            conn.send(answer)
+        except OSError:  # the daemon died (kill -9) while this worker parsed: nobody waits
+            return
         # A large feed or page leaves its peak in the heap (13 MiB for a 2 MB feed), which a
         # worker would keep until it is replaced; give it back before the next request.
-        del request
+        del request, answer
         trim()
 
 

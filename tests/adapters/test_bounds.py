@@ -15,6 +15,7 @@ import pytest
 
 from monitor.core.errors import FetchError
 from monitor.core.model import FetchSettings
+from monitor.sources import parsing
 from monitor.sources.decode import STEP, BoundedDecoder
 from monitor.sources.fastpath import parse_fast
 from monitor.sources.feeds import parse_feed
@@ -148,6 +149,26 @@ async def test_author_redos_is_killed_and_the_pool_carries_on(pool: ParserPool) 
     assert pool.restarts == 1
     parsed = await pool.parse(rss([{"guid": "1", "title": "Fine"}]), url="http://x/", headers={})
     assert [e.title for e in parsed.entries] == ["Fine"]
+
+
+def test_a_worker_whose_daemon_died_mid_parse_leaves_quietly(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """After a kill -9 of the daemon, a worker's answer has nowhere to go: it ends without a
+    traceback in the daemon's log (a soak counted one as an unhandled exception)."""
+    ours, theirs = parsing._CONTEXT.Pipe()
+    worker = parsing._CONTEXT.Process(target=parsing._serve, args=(theirs, parsing.MEMORY_LIMIT))
+    worker.start()
+    theirs.close()
+    assert ours.recv() == "ready"
+    items = [
+        {"guid": str(i), "title": f"Item {i}", "description": "text " * 50} for i in range(300)
+    ]
+    ours.send((rss(items), "http://127.0.0.1/feed", {}, 300))
+    ours.close()  # the daemon is gone before the parse ends
+    worker.join(30)
+    assert worker.exitcode == 0
+    assert "Traceback" not in capfd.readouterr().err
 
 
 async def test_a_new_workers_start_up_does_not_count_against_the_limit() -> None:
