@@ -68,9 +68,10 @@ class Match:
     hits: tuple[Hit, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True)
 class MessageTemplate:
-    """A compiled title and body (core/templating.py); either may be None to keep the default."""
+    """A compiled title and body (core/templating.py); either may be None to keep the default.
+    Templates of the same source are equal."""
 
     title: Template | None = None
     body: Template | None = None

@@ -85,6 +85,21 @@ async def test_a_reload_loader_reports_the_same_problems(tmp_path: Path) -> None
     assert str(caught.value) == problem
 
 
+def test_an_unchanged_config_with_templates_loads_equal(tmp_path: Path) -> None:
+    """A reload compares the new config with the one in force: templates of the same source
+    are equal, so a SIGHUP with nothing edited logs "nothing changed" and rebuilds nothing."""
+    config = tmp_path / "monitor.yaml"
+    config.write_text(
+        HEAD
+        + "channels: {hook: {url: 'json://127.0.0.1:9/a', template: {title: 'T {{ title }}'}}}\n"
+        "watches:\n  - {name: w, query: trade, notify: [hook], template: {body: '{{ url }}'}}\n"
+    )
+    before = load_settings(config)
+    assert load_settings(config) == before
+    config.write_text(config.read_text().replace("{{ url }}", "{{ url }}!"))
+    assert load_settings(config) != before
+
+
 @pytest.fixture
 def store(sqlite_url: str) -> Iterator[Store]:
     s = Store.open(sqlite_url)
