@@ -11,23 +11,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import multiprocessing
 import os
-import signal
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from datetime import timedelta
 from typing import Any, Protocol
 
 from monitor.config import load_settings
-from monitor.core import schedule
 from monitor.core.errors import ConfigError
 from monitor.core.model import Settings
 from monitor.notify.channels import check_channel_url
 
 log = logging.getLogger(__name__)
-_SPAWN = multiprocessing.get_context("spawn")  # no fork of a process that runs threads
 Fingerprint = tuple[tuple[str, int, int, int] | None, ...]
 
 
@@ -80,34 +73,6 @@ def describe(old: Settings, new: Settings) -> str:
         if getattr(old, block) != getattr(new, block):
             items.append(f"{block} settings")
     return "; ".join(item for item in items if item) or "nothing that takes effect"
-
-
-def _start_loader(floor: timedelta) -> None:
-    # Ctrl-C reaches the whole process group; the daemon stops, and the loader with it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The load checks the config against this process's rules, which a test may have changed.
-    schedule.INTERVAL_FLOOR = floor
-
-
-async def load_apart(path: str) -> Settings:
-    """`load_settings` in a process of its own, which ends with the load.
-
-    Reading a config peaks at many times what it builds (10 MiB for 1,000 watches). In the
-    daemon's process, the new settings, made among that peak's objects, kept the pymalloc
-    arenas it filled: the first reload of a daemon's life raised its memory by 8 to 10 MiB for
-    good.
-    """
-    pool = ProcessPoolExecutor(
-        max_workers=1,
-        mp_context=_SPAWN,
-        initializer=_start_loader,
-        initargs=(schedule.INTERVAL_FLOOR,),
-    )
-    try:
-        job = pool.submit(load_settings, path, check_channel_url=check_channel_url)
-        return await asyncio.wrap_future(job)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _parser_settings(settings: Settings) -> tuple[object, ...]:
@@ -169,10 +134,9 @@ class Reloader:
         """Load the config again and apply it; False (and the old config kept) if it is invalid."""
         current = self.target.settings
         try:
-            new = await load_apart(current.files[0])
-        except BrokenProcessPool:
-            log.error("config not reloaded, still running on the last good one: its loader died")
-            return False
+            new = await asyncio.to_thread(
+                load_settings, current.files[0], check_channel_url=check_channel_url
+            )
         except ConfigError as exc:
             log.error(
                 "config not reloaded, still running on the last good one: %d problem(s)",

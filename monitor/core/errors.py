@@ -24,10 +24,6 @@ class ConfigError(MonitorError):
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
 
-    def __reduce__(self) -> tuple[type[ConfigError], tuple[list[str]]]:
-        # Rebuilt from its problems, not its message: a reload's load runs in another process.
-        return ConfigError, (self.problems,)
-
 
 class QuerySyntaxError(MonitorError):
     """A watch query that does not parse; `column` is 1-based within the query text."""

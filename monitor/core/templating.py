@@ -33,14 +33,10 @@ _SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class _SourcedTemplate(Template):
-    """A template that pickles as its source and is compiled again where it is unpickled (a
-    reload loads the config in a process of its own, app/reload.py), and equals another of the
-    same source: a reload of an unchanged config with templates then changes nothing."""
+    """A template that equals another of the same source: a reload of an unchanged config
+    with templates then changes nothing."""
 
     source: str  # set by compile_template, the only maker of templates
-
-    def __reduce__(self) -> tuple[Callable[[str], Template], tuple[str]]:
-        return compile_template, (self.source,)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _SourcedTemplate) and other.source == self.source

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from monitor.app.delivery import Deliverer
-from monitor.app.reload import load_apart
 from monitor.config import load_settings
 from monitor.core.errors import ConfigError
 from monitor.core.model import Channel, DeliverySettings
@@ -71,20 +70,6 @@ def test_a_misspelt_name_is_a_config_error(tmp_path: Path) -> None:
     assert problems == ["4: watches.0.template.title: UndefinedError: 'titel' is undefined"]
 
 
-async def test_a_reload_loader_reports_the_same_problems(tmp_path: Path) -> None:
-    """A reload loads the config in a process of its own; its problems cross back whole."""
-    config = tmp_path / "monitor.yaml"
-    config.write_text(
-        HEAD + "channels: {hook: {url: 'json://127.0.0.1:9/a'}}\nwatches:\n"
-        "  - {name: w, query: trade, notify: [hook], template: {title: '{{ titel }}'}}\n"
-    )
-    with pytest.raises(ConfigError) as caught:
-        await load_apart(str(config))
-    problem = f"{config}:4: watches.0.template.title: UndefinedError: 'titel' is undefined"
-    assert caught.value.problems == [problem]
-    assert str(caught.value) == problem
-
-
 def test_an_unchanged_config_with_templates_loads_equal(tmp_path: Path) -> None:
     """A reload compares the new config with the one in force: templates of the same source
     are equal, so a SIGHUP with nothing edited logs "nothing changed" and rebuilds nothing."""
@@ -107,12 +92,10 @@ def store(sqlite_url: str) -> Iterator[Store]:
     s.close()
 
 
-@pytest.mark.parametrize("reloaded", [False, True], ids=["loaded", "reloaded"])
 async def test_watch_template_beats_channel_template_beats_default(
-    tmp_path: Path, store: Store, webhook_sink: WebhookSink, reloaded: bool
+    tmp_path: Path, store: Store, webhook_sink: WebhookSink
 ) -> None:
-    """The watch's body wins over the channel's, whose title still applies; text is escaped.
-    Templates loaded at a reload, in another process, come back compiled from their source."""
+    """The watch's body wins over the channel's, whose title still applies; text is escaped."""
     config = tmp_path / "monitor.yaml"
     config.write_text(
         HEAD + f"channels:\n  hook:\n    url: '{webhook_sink.json_url()}'\n"
@@ -120,7 +103,7 @@ async def test_watch_template_beats_channel_template_beats_default(
         "watches:\n  - name: w\n    query: trade\n    notify: [hook]\n"
         "    template: {body: 'Why: {{ terms | join(\" + \") }} -> {{ url }}'}\n"
     )
-    settings = await load_apart(str(config)) if reloaded else load_settings(config)
+    settings = load_settings(config)
     seed(store, ["hook"], title="Trade <b>deal</b>")
     [watch] = settings.watches
     deliverer = Deliverer(
