@@ -254,7 +254,9 @@ def test_three_daemons_share_one_database_through_kills_and_a_latecomer(fleet: F
         got = fleet.deliveries(channel)
         assert all(got[t] == 1 for t in steady), "a steady alert went twice"
         assert all(1 <= got[t] <= 2 for t in burst)
-        assert sum(got[t] for t in burst) - len(burst) <= 1  # one send in flight per channel
+        # One send in flight per channel in each killed daemon: the one killed mid-poll may have
+        # been sending the alerts of its last poll too.
+        assert sum(got[t] for t in burst) - len(burst) <= 2, got
     process.wait_for(
         lambda: len(sampler.seen[fleet.owner(late)]) >= FEEDS // 15 or late.poll() is not None,
         timeout=30,
